@@ -84,7 +84,7 @@ bench-%: deps all
 	cmake --build $(BUILD) --target bench-$*
 
 install: userland
-	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 	@if [ -f kernel-module/Kbuild ]; then \
 		$(MAKE) -C $(KDIR) M=$(CURDIR)/kernel-module \
 			INSTALL_MOD_PATH=$(DESTDIR) modules_install; \
