@@ -1,0 +1,374 @@
+#!/usr/bin/env bash
+# Boot the Debian cloud kernel under qemu (TCG) with an initramfs holding the
+# kernel module, our programs and the VM test scripts; judge the run from
+# outside.
+#
+# Usage: tests/vm/run-vm.sh [--build DIR] [--work DIR] [--tests-dir DIR]
+#                           [--timeout SECS] [--keep] [--verbose] [GLOB...]
+#        tests/vm/run-vm.sh --judge-self-test [--build DIR]
+#
+#   --build DIR      the CMake build tree (default: build); its bin/ and
+#                    lib/varpd/ are packed
+#   --work DIR       where the initramfs, console.log and results go
+#                    (default: DIR/vm)
+#   --tests-dir DIR  take the [0-9][0-9]-*.sh scripts from DIR instead of
+#                    tests/vm (repeatable; lib.sh always comes from tests/vm).
+#                    OVERLAY_VM_EXTRA_TESTS (colon-separated dirs) adds more.
+#   --timeout SECS   wall-clock limit for qemu (default 900, or
+#                    OVERLAY_VM_TIMEOUT); ovtesttimeout per script is 300
+#   --keep           keep the initramfs staging tree (WORK/root)
+#   --verbose        copy the console to stdout while the VM runs
+#   GLOB             only scripts whose name matches (e.g. '0*' '01-*')
+#
+# Theory: one run = stage a root tree, cpio it, boot once, read two serial
+# ports. The first (console.log) carries the kernel log and test output; the
+# second (results.log) carries init's VMTEST lines, files tests left in
+# $OVERLAY_RESULTS, the full dmesg and, only if no test failed, the token this
+# script generated for this run. The run passes only when the token came back,
+# every packed script reported, none failed, and neither the console nor the
+# dmesg holds a kernel WARNING/BUG/Oops/GPF/Call Trace/KASAN/kmemleak line.
+# On failure the console (and the dmesg) is printed. Exit: 0 pass, 1 the run
+# failed the judgement, 2 the harness could not run (no kernel, no qemu, bad
+# arguments).
+#
+# --judge-self-test proves the judgement: it boots three times with scripts
+# that fail, that make the kernel log a WARNING but exit 0, and that power the
+# VM off before the token is written, and passes only if each run is judged a
+# failure for that reason.
+#
+# Not supported: KVM (it hangs on this machine), a persistent disk, network
+# access from the guest.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=$(cd "$here/../.." && pwd)
+build=build
+work=""
+keep=0
+verbose=0
+judge=0
+timeout_s=${OVERLAY_VM_TIMEOUT:-900}
+test_timeout=300
+tests_dirs=()
+globs=()
+
+die() {
+	echo "run-vm.sh: $*" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--build) build=${2:?--build needs a directory}; shift 2 ;;
+	--work) work=${2:?--work needs a directory}; shift 2 ;;
+	--tests-dir) tests_dirs+=("${2:?--tests-dir needs a directory}"); shift 2 ;;
+	--timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
+	--keep) keep=1; shift ;;
+	--verbose) verbose=1; shift ;;
+	--judge-self-test) judge=1; shift ;;
+	-h | --help) sed -n '2,/^set -uo/p' "$0" | sed 's/^# \{0,1\}//;$d'; exit 0 ;;
+	-*) die "unknown option '$1' (see --help)" ;;
+	*) globs+=("$1"); shift ;;
+	esac
+done
+[[ "$timeout_s" =~ ^[0-9]+$ ]] || die "--timeout '$timeout_s' is not a number of seconds"
+build=$(mkdir -p "$build" && cd "$build" && pwd) || die "cannot use build dir '$build'"
+[ -n "$work" ] || work=$build/vm
+
+# ---------------------------------------------------------------- self-test
+if [ $judge -eq 1 ]; then
+	jt=$build/vm-judge
+	rm -rf "$jt"
+	mkdir -p "$jt/fail" "$jt/warn" "$jt/notoken"
+	cat >"$jt/fail/00-pass.sh" <<'EOF'
+echo "a passing script next to the failing one"
+exit 0
+EOF
+	cat >"$jt/fail/01-fails.sh" <<'EOF'
+echo "this script fails on purpose"
+exit 3
+EOF
+	cat >"$jt/warn/00-warns.sh" <<'EOF'
+echo "<4>WARNING: CPU: 0 PID: 1 at judge-self-test (deliberate)" >/dev/kmsg
+exit 0
+EOF
+	cat >"$jt/notoken/00-poweroff.sh" <<'EOF'
+echo "powering off before init can report"
+poweroff -f
+sleep 30
+EOF
+	status=0
+	check() { # name, expected reason (extended regex on the judge's output)
+		local name=$1 want=$2 out rc
+		out=$("$0" --build "$build" --work "$jt/$name/run" --tests-dir "$jt/$name" \
+			--timeout 300 2>&1)
+		rc=$?
+		if [ $rc -eq 1 ] && grep -Eq "$want" <<<"$out"; then
+			echo "vm-judge: '$name' run judged a failure as it must ($(grep -Eo "$want" <<<"$out" | head -n 1))"
+		else
+			echo "vm-judge: '$name' run: exit $rc, expected 1 with /$want/; its output:"
+			sed 's/^/    /' <<<"$out"
+			status=1
+		fi
+	}
+	check fail 'VERDICT: FAIL .*test 01-fails failed'
+	check warn 'VERDICT: FAIL .*kernel log: .*WARNING: CPU: 0 PID: 1 at judge-self-test'
+	check notoken 'VERDICT: FAIL .*no success token'
+	[ $status -eq 0 ] && echo "vm-judge: PASS" || echo "vm-judge: FAIL"
+	exit $status
+fi
+
+# ---------------------------------------------------------------- kernel
+kernel=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
+[ -n "$kernel" ] || die "no /boot/vmlinuz-*-cloud-amd64 installed (make deps installs linux-image-cloud-amd64)"
+kver=${kernel#/boot/vmlinuz-}
+kmods=/lib/modules/$kver
+[ -f "$kmods/modules.dep" ] || die "no $kmods/modules.dep for kernel $kver"
+qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found (make deps)"
+for tool in busybox cpio depmod ip iperf3 kmod ldd; do
+	command -v "$tool" >/dev/null || die "'$tool' not found (make deps)"
+done
+
+# ---------------------------------------------------------------- staging
+root=$work/root
+rm -rf "$root"
+mkdir -p "$work" "$root"/{bin,dev,etc,proc,sys,run,tmp,root,lib64} \
+	"$root"/usr/{bin,sbin} "$root"/overlay/{bin,lib/varpd,tests,src} ||
+	die "cannot create $root"
+
+# The tree is merged-/usr like Debian's, so ldd's paths work unchanged.
+ln -s bin "$root/sbin"
+mkdir -p "$root/usr/lib"
+ln -s usr/lib "$root/lib"
+
+elfs=()
+copy_bin() { # copy_bin SRC DEST_DIR [NAME]
+	local dest=$2/${3:-$(basename "$1")}
+	cp -L "$1" "$dest" || die "cannot copy $1"
+	chmod +x "$dest"
+	elfs+=("$1")
+}
+
+# busybox first; the real tools below replace its applets of the same name.
+copy_bin "$(command -v busybox)" "$root/bin"
+for applet in $(busybox --list); do
+	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+for tool in ip bridge tc ss; do
+	p=$(command -v "$tool") && { rm -f "$root/bin/$tool"; copy_bin "$p" "$root/bin"; }
+done
+copy_bin "$(command -v iperf3)" "$root/bin"
+# /bin/sh is dash, as on Debian: Debian's static busybox ash runs its own
+# applets before anything on PATH, which would shadow iproute2's ip.
+dash=$(command -v dash) || die "dash not found"
+copy_bin "$dash" "$root/bin"
+ln -sf dash "$root/bin/sh"
+copy_bin "$(command -v kmod)" "$root/bin"
+for k in modprobe insmod rmmod lsmod depmod modinfo; do
+	ln -sf kmod "$root/bin/$k"
+done
+
+# Our programs and plugins.
+if [ -d "$build/bin" ]; then
+	for f in "$build"/bin/*; do
+		[ -f "$f" ] && [ -x "$f" ] && copy_bin "$f" "$root/overlay/bin"
+	done
+fi
+for f in "$build"/lib/varpd/*.so; do
+	[ -f "$f" ] || continue
+	cp -L "$f" "$root/overlay/lib/varpd/" && elfs+=("$f")
+done
+# Sources tests may read (expect scripts and their library, man pages).
+for d in tests/expect man; do
+	[ -d "$src/$d" ] && mkdir -p "$root/overlay/src/$d" &&
+		cp -r "$src/$d/." "$root/overlay/src/$d/"
+done
+
+# Shared libraries of everything packed, at the paths ldd resolved them to.
+for e in "${elfs[@]}"; do
+	ldd "$e" 2>/dev/null | awk '/=>/ { print $3 } /^[ \t]*\// { print $1 }' |
+		while read -r lib; do
+			[ -f "$lib" ] || continue
+			case "$lib" in
+			/lib/* | /lib64/*) dest=$root/usr$lib ;;
+			/usr/*) dest=$root$lib ;;
+			# Our own libraries (build tree, found through RUNPATH) go to
+			# /overlay/lib, which init puts on LD_LIBRARY_PATH.
+			*) dest=$root/overlay/lib/$(basename "$lib") ;;
+			esac
+			[ -e "$dest" ] && continue
+			mkdir -p "$(dirname "$dest")" && cp -L "$lib" "$dest"
+		done
+done
+# ld.so is looked up as /lib64/ld-linux-x86-64.so.2.
+[ -e "$root/usr/lib64/ld-linux-x86-64.so.2" ] &&
+	ln -sf ../usr/lib64/ld-linux-x86-64.so.2 "$root/lib64/ld-linux-x86-64.so.2"
+
+# Kernel modules: the ones the tests need, plus what they (and overlay.ko)
+# depend on, from modules.dep.
+want_mods="veth vxlan ip_gre ip6_gre gre udp_tunnel ip6_udp_tunnel ip6_tunnel
+	tunnel6 ip_tunnel dummy ${OVERLAY_VM_MODULES:-}"
+overlay_ko=$src/kernel-module/overlay.ko
+if [ -f "$overlay_ko" ]; then
+	deps=$(modinfo -F depends "$overlay_ko" 2>/dev/null | tr ',' ' ')
+	want_mods="$want_mods $deps"
+fi
+declare -A seen=()
+add_mod() { # add_mod NAME: the module file and its modules.dep closure
+	local name=${1//-/_} line path d
+	[ -n "${seen[$name]:-}" ] && return
+	seen[$name]=1
+	line=$(grep -E "/${name}\.ko(\.[a-z]+)?:" "$kmods/modules.dep" | head -n 1)
+	if [ -z "$line" ]; then
+		grep -Eq "/${name}\.ko" "$kmods/modules.builtin" ||
+			die "kernel module '$name' is neither in $kmods/modules.dep nor built in"
+		return
+	fi
+	path=${line%%:*}
+	mkdir -p "$root/usr/lib/modules/$kver/$(dirname "$path")"
+	cp "$kmods/$path" "$root/usr/lib/modules/$kver/$path"
+	for d in ${line#*:}; do
+		d=$(basename "$d")
+		add_mod "${d%%.ko*}"
+	done
+}
+for m in $want_mods; do add_mod "$m"; done
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+	[ -f "$kmods/$f" ] && cp "$kmods/$f" "$root/usr/lib/modules/$kver/"
+done
+if [ -f "$overlay_ko" ]; then
+	mkdir -p "$root/usr/lib/modules/$kver/extra"
+	cp "$overlay_ko" "$root/usr/lib/modules/$kver/extra/overlay.ko"
+	echo "run-vm.sh: packing $overlay_ko"
+else
+	echo "run-vm.sh: kernel-module/overlay.ko not built; module tests will SKIP"
+fi
+depmod -b "$root/usr" "$kver" 2>&1 | grep -v 'modules.builtin.bin' >&2
+[ -f "$root/usr/lib/modules/$kver/modules.dep.bin" ] || die "depmod failed on the staged modules"
+
+# Test scripts.
+[ ${#tests_dirs[@]} -gt 0 ] || tests_dirs=("$here")
+if [ -n "${OVERLAY_VM_EXTRA_TESTS:-}" ]; then
+	IFS=: read -r -a extra <<<"$OVERLAY_VM_EXTRA_TESTS"
+	tests_dirs+=("${extra[@]}")
+fi
+cp "$here/lib.sh" "$root/overlay/tests/lib.sh"
+packed=()
+for d in "${tests_dirs[@]}"; do
+	[ -d "$d" ] || die "tests dir '$d' does not exist"
+	for t in "$d"/[0-9][0-9]-*.sh; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t")
+		if [ ${#globs[@]} -gt 0 ]; then
+			match=0
+			for g in "${globs[@]}"; do
+				# shellcheck disable=SC2053
+				[[ $name == $g || ${name%.sh} == $g ]] && match=1
+			done
+			[ $match -eq 1 ] || continue
+		fi
+		[ -e "$root/overlay/tests/$name" ] && die "two test scripts named $name"
+		cp "$t" "$root/overlay/tests/$name"
+		packed+=("${name%.sh}")
+	done
+done
+[ ${#packed[@]} -gt 0 ] || die "no test script matched (dirs: ${tests_dirs[*]}; globs: ${globs[*]:-all})"
+
+cp "$here/init" "$root/init" && chmod +x "$root/init"
+# The kernel opens /dev/console for init before devtmpfs is mounted; without
+# root the node cannot be made and init reopens it itself.
+mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null
+cat >"$root/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
+
+initrd=$work/initramfs.cpio
+(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc --quiet >"$initrd") || die "cpio failed"
+[ $keep -eq 1 ] || rm -rf "$root"
+echo "run-vm.sh: kernel $kver, initramfs $(du -h "$initrd" | cut -f1), tests: ${packed[*]}"
+
+# ---------------------------------------------------------------- boot
+token=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+console=$work/console.log
+results=$work/results.log
+rm -f "$console" "$results"
+rm -rf "$work/results"
+: >"$console"
+: >"$results"
+
+tail_pid=""
+if [ $verbose -eq 1 ]; then
+	tail -n +1 -f "$console" &
+	tail_pid=$!
+fi
+t0=$(date +%s.%N)
+timeout -k 10 "$timeout_s" "$qemu" \
+	-accel tcg -cpu max -smp 2 -m 1G \
+	-nodefaults -display none -no-reboot -monitor none \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 loglevel=5 panic=-1 ovtoken=$token ovtesttimeout=$test_timeout" \
+	-serial "file:$console" -serial "file:$results" \
+	</dev/null >"$work/qemu.log" 2>&1
+qrc=$?
+t1=$(date +%s.%N)
+[ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null
+wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+
+# ---------------------------------------------------------------- judgement
+tr -d '\r' <"$results" >"$results.tmp" && mv "$results.tmp" "$results"
+tr -d '\r' <"$console" >"$console.tmp" && mv "$console.tmp" "$console"
+# Split the files init sent (VMFILE name ... VMFILEEND) into work/results/.
+mkdir -p "$work/results"
+awk -v dir="$work/results" '
+	/^VMFILE / { name = $2; out = dir "/" name; printf "" > out; next }
+	/^VMFILEEND$/ { if (out != "") close(out); out = ""; next }
+	out != "" { print >> out }
+' "$results"
+
+reasons=()
+if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+	reasons+=("qemu did not finish within ${timeout_s}s (wall-clock timeout)")
+elif [ $qrc -ne 0 ]; then
+	reasons+=("qemu exited with status $qrc: $(head -c 500 "$work/qemu.log")")
+fi
+grep -q "^VMTOKEN $token\$" "$results" || reasons+=("no success token on the second serial port")
+grep -q '^VMDONE$' "$results" || reasons+=("init did not finish its report")
+for name in "${packed[@]}"; do
+	line=$(grep -E "^VMTEST $name (PASS|FAIL|SKIP) " "$results" | head -n 1)
+	[ -n "$line" ] || line=$(grep -E "^VMTEST $name (PASS|FAIL|SKIP) " "$console" | head -n 1)
+	case "$line" in
+	"VMTEST $name FAIL"*) reasons+=("test $name failed") ;;
+	"") reasons+=("test $name did not report") ;;
+	esac
+done
+kernel_bad='WARNING:|BUG:|Oops|general protection|Call Trace|KASAN|kmemleak'
+bad=$( { cat "$console"; [ -f "$work/results/dmesg" ] && cat "$work/results/dmesg"; } |
+	grep -E "$kernel_bad" | grep -v '^VMTEST ' | head -n 5)
+if [ -n "$bad" ]; then
+	reasons+=("kernel log: $(head -n 1 <<<"$bad")")
+fi
+
+boot=$(sed -n 's/^VMBOOT \([0-9.]*s\).*/\1/p' "$console" | head -n 1)
+echo "run-vm.sh: VM wall-clock ${wall}s, guest reached init after ${boot:-?}"
+grep -E '^VMTEST ' "$console" | sed 's/^/  /'
+
+if [ ${#reasons[@]} -eq 0 ]; then
+	echo "VERDICT: PASS (${#packed[@]} scripts; console $console)"
+	exit 0
+fi
+
+echo "===== console ($console) ====="
+cat "$console"
+if [ -s "$work/results/dmesg" ]; then
+	echo "===== kernel log (dmesg from the VM) ====="
+	cat "$work/results/dmesg"
+fi
+[ -n "$bad" ] && { echo "===== offending kernel lines ====="; echo "$bad"; }
+for r in "${reasons[@]}"; do
+	echo "VERDICT: FAIL -- $r"
+done
+exit 1
