@@ -19,6 +19,8 @@
 #   --keep           keep the initramfs staging tree (WORK/root)
 #   --verbose        copy the console to stdout while the VM runs
 #   GLOB             only scripts whose name matches (e.g. '0*' '01-*')
+#   OVERLAY_VM_MODULE  the overlay.ko to pack (default kernel-module/overlay.ko)
+#   OVERLAY_VM_MODULES more kernel modules (by name) to pack, with their deps
 #
 # Theory: one run = stage a root tree, cpio it, boot once, read two serial
 # ports. The first (console.log) carries the kernel log and test output; the
@@ -208,7 +210,7 @@ done
 # depend on, from modules.dep.
 want_mods="veth vxlan ip_gre ip6_gre gre udp_tunnel ip6_udp_tunnel ip6_tunnel
 	tunnel6 ip_tunnel dummy ${OVERLAY_VM_MODULES:-}"
-overlay_ko=$src/kernel-module/overlay.ko
+overlay_ko=${OVERLAY_VM_MODULE:-$src/kernel-module/overlay.ko}
 if [ -f "$overlay_ko" ]; then
 	deps=$(modinfo -F depends "$overlay_ko" 2>/dev/null | tr ',' ' ')
 	want_mods="$want_mods $deps"
