@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctl.c - /dev/overlay and its ioctls (include/uapi/overlay.h).
+ *
+ * Checks happen in a fixed order so each failure has one errno: unknown
+ * ioctl number (ENOTTY), known number with the wrong size or direction
+ * (EINVAL), no CAP_NET_ADMIN over the caller's network namespace (EPERM),
+ * unreadable argument (EFAULT), unknown flag bits or non-zero padding
+ * (EINVAL), unknown link id (ENOENT), then the operation's own errors.
+ * Every operation runs under RTNL.
+ */
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/nsproxy.h>
+#include <linux/rtnetlink.h>
+#include <linux/uaccess.h>
+
+#include "ov.h"
+
+union ov_ioc_arg {
+	struct overlay_ioc_create create;
+	struct overlay_ioc_link link;
+	struct overlay_ioc_nprops nprops;
+	struct overlay_ioc_propinfo propinfo;
+	struct overlay_ioc_prop prop;
+	struct overlay_ioc_status status;
+	struct overlay_ioc_associate assoc;
+};
+
+/* A string field must be NUL-terminated within its array. */
+static bool ov_ioc_str_ok(const char *s, size_t n)
+{
+	return strnlen(s, n) < n;
+}
+
+static int ov_ioc_create(struct net *net, union ov_ioc_arg *a)
+{
+	struct overlay_ioc_create *c = &a->create;
+	int ifindex, err;
+
+	if (c->oic_flags || c->oic_pad || c->oic_linkid || c->oic_ifindex ||
+	    !ov_ioc_str_ok(c->oic_name, sizeof(c->oic_name)))
+		return -EINVAL;
+	err = ov_dev_create(net, c->oic_name, &c->oic_linkid, &ifindex);
+	if (err)
+		return err;
+	c->oic_ifindex = ifindex;
+	/* Report the name given (for "ov%d"). */
+	strscpy(c->oic_name,
+		ov_dev_find(net, c->oic_linkid)->dev->name,
+		sizeof(c->oic_name));
+	return 0;
+}
+
+static struct ov_dev *ov_ioc_link(struct net *net,
+				  const struct overlay_ioc_link *l, int *err)
+{
+	struct ov_dev *od;
+
+	*err = -EINVAL;
+	if (l->oil_flags)
+		return NULL;
+	*err = -ENOENT;
+	od = ov_dev_find(net, l->oil_linkid);
+	if (od)
+		*err = 0;
+	return od;
+}
+
+static int ov_ioc_delete(struct net *net, union ov_ioc_arg *a)
+{
+	struct ov_dev *od;
+	int err;
+
+	od = ov_ioc_link(net, &a->link, &err);
+	if (od)
+		ov_dev_delete(od);
+	return err;
+}
+
+static int ov_ioc_activate(struct net *net, union ov_ioc_arg *a)
+{
+	struct ov_dev *od;
+	int err;
+
+	od = ov_ioc_link(net, &a->link, &err);
+	return od ? ov_dev_activate(od) : err;
+}
+
+static int ov_ioc_disassociate(struct net *net, union ov_ioc_arg *a)
+{
+	struct ov_dev *od;
+	int err;
+
+	od = ov_ioc_link(net, &a->link, &err);
+	if (od)
+		ov_dev_disassociate(od);
+	return err;
+}
+
+static int ov_ioc_nprops(struct net *net, union ov_ioc_arg *a)
+{
+	if (a->nprops.oin_nprops)
+		return -EINVAL;
+	if (!ov_dev_find(net, a->nprops.oin_linkid))
+		return -ENOENT;
+	a->nprops.oin_nprops = ov_prop_count();
+	return 0;
+}
+
+static int ov_ioc_propinfo(struct net *net, union ov_ioc_arg *a)
+{
+	struct overlay_ioc_propinfo *p = &a->propinfo;
+	const struct ov_prop_desc *d;
+	int err;
+
+	if (p->oipi_pad)
+		return -EINVAL;
+	if (!ov_dev_find(net, p->oipi_linkid))
+		return -ENOENT;
+	if (p->oipi_id == OVERLAY_PROP_BYNAME) {
+		if (!ov_ioc_str_ok(p->oipi_name, sizeof(p->oipi_name)))
+			return -EINVAL;
+		err = ov_prop_lookup(p->oipi_name, &d);
+	} else {
+		err = ov_prop_nth(p->oipi_id, &d);
+	}
+	if (err < 0)
+		return err;
+	strscpy(p->oipi_name, d->name, sizeof(p->oipi_name));
+	p->oipi_type = d->type;
+	p->oipi_perm = d->perm;
+	memset(p->oipi_default, 0, sizeof(p->oipi_default));
+	p->oipi_defsize = ov_prop_default(d, p->oipi_default);
+	p->oipi_min = d->type == OVERLAY_PROP_T_UINT ? d->min : 0;
+	p->oipi_max = d->type == OVERLAY_PROP_T_UINT ? d->max : 0;
+	memset(p->oipi_possible, 0, sizeof(p->oipi_possible));
+	if (d->possible)
+		strscpy(p->oipi_possible, d->possible,
+			sizeof(p->oipi_possible));
+	return 0;
+}
+
+static struct ov_dev *ov_ioc_prop(struct net *net, struct overlay_ioc_prop *p,
+				  int *err)
+{
+	*err = -EINVAL;
+	if (p->oip_flags || p->oip_pad ||
+	    !ov_ioc_str_ok(p->oip_name, sizeof(p->oip_name)) ||
+	    p->oip_size > sizeof(p->oip_value))
+		return NULL;
+	*err = -ENOENT;
+	return ov_dev_find(net, p->oip_linkid);
+}
+
+static int ov_ioc_getprop(struct net *net, union ov_ioc_arg *a)
+{
+	struct overlay_ioc_prop *p = &a->prop;
+	struct ov_dev *od;
+	int err;
+
+	od = ov_ioc_prop(net, p, &err);
+	if (!od)
+		return err;
+	memset(p->oip_value, 0, sizeof(p->oip_value));
+	return ov_dev_getprop(od, p->oip_name, p->oip_value, &p->oip_size);
+}
+
+static int ov_ioc_setprop(struct net *net, union ov_ioc_arg *a)
+{
+	struct overlay_ioc_prop *p = &a->prop;
+	struct ov_dev *od;
+	int err;
+
+	od = ov_ioc_prop(net, p, &err);
+	if (!od)
+		return err;
+	return ov_dev_setprop(od, p->oip_name, p->oip_value, p->oip_size);
+}
+
+static void ov_ioc_counters(struct overlay_counters *oc, const atomic64_t *c)
+{
+	u64 *v = &oc->oc_tx_nodest;
+	int i;
+
+	for (i = 0; i < OV_CNT_N; i++)
+		v[i] = atomic64_read(&c[i]);
+}
+
+static int ov_ioc_status(struct net *net, union ov_ioc_arg *a)
+{
+	struct overlay_ioc_status *s = &a->status;
+	struct rtnl_link_stats64 st = {};
+	struct ov_sock *os;
+	struct ov_dev *od;
+
+	if (s->oisc_flags)
+		return -EINVAL;
+	od = ov_dev_find(net, s->oisc_linkid);
+	if (!od)
+		return -ENOENT;
+	memset(s, 0, sizeof(*s));
+	s->oisc_linkid = od->linkid;
+	s->oisc_ifindex = od->dev->ifindex;
+	s->oisc_state = (od->active ? OVERLAY_STATE_ACTIVE : 0) |
+			(rtnl_dereference(od->dest) ?
+			 OVERLAY_STATE_ASSOCIATED : 0);
+	s->oisc_dest_mode = od->dest_mode;
+	strscpy(s->oisc_message, od->message, sizeof(s->oisc_message));
+	dev_get_tstats64(od->dev, &st);
+	s->oisc_dev.oc_tx_packets = st.tx_packets;
+	s->oisc_dev.oc_tx_bytes = st.tx_bytes;
+	s->oisc_dev.oc_rx_packets = st.rx_packets;
+	s->oisc_dev.oc_rx_bytes = st.rx_bytes;
+	ov_ioc_counters(&s->oisc_dev, od->cnt);
+	os = rtnl_dereference(od->sock);
+	if (os)
+		ov_ioc_counters(&s->oisc_underlay, os->cnt);
+	return 0;
+}
+
+static int ov_ioc_associate(struct net *net, union ov_ioc_arg *a)
+{
+	struct overlay_ioc_associate *as = &a->assoc;
+	struct ov_dev *od;
+
+	if (as->oia_flags || as->oia_pad)
+		return -EINVAL;
+	od = ov_dev_find(net, as->oia_linkid);
+	if (!od)
+		return -ENOENT;
+	return ov_dev_associate(od, as->oia_mode, as->oia_ip, as->oia_port);
+}
+
+struct ov_ioc {
+	unsigned int cmd;
+	int (*fn)(struct net *net, union ov_ioc_arg *a);
+};
+
+#define OV_IOC(c, f) [_IOC_NR(c)] = { .cmd = (c), .fn = (f) }
+
+static const struct ov_ioc ov_iocs[] = {
+	OV_IOC(OVERLAY_IOC_CREATE, ov_ioc_create),
+	OV_IOC(OVERLAY_IOC_DELETE, ov_ioc_delete),
+	OV_IOC(OVERLAY_IOC_ACTIVATE, ov_ioc_activate),
+	OV_IOC(OVERLAY_IOC_NPROPS, ov_ioc_nprops),
+	OV_IOC(OVERLAY_IOC_PROPINFO, ov_ioc_propinfo),
+	OV_IOC(OVERLAY_IOC_GETPROP, ov_ioc_getprop),
+	OV_IOC(OVERLAY_IOC_SETPROP, ov_ioc_setprop),
+	OV_IOC(OVERLAY_IOC_STATUS, ov_ioc_status),
+	OV_IOC(OVERLAY_IOC_ASSOCIATE, ov_ioc_associate),
+	OV_IOC(OVERLAY_IOC_DISASSOCIATE, ov_ioc_disassociate),
+};
+
+static long ov_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct net *net = current->nsproxy->net_ns;
+	void __user *uarg = (void __user *)arg;
+	const struct ov_ioc *ioc;
+	union ov_ioc_arg a;
+	unsigned int size;
+	int err;
+
+	if (_IOC_TYPE(cmd) != OVERLAY_IOC_TYPE ||
+	    _IOC_NR(cmd) >= ARRAY_SIZE(ov_iocs) || !ov_iocs[_IOC_NR(cmd)].fn)
+		return -ENOTTY;
+	ioc = &ov_iocs[_IOC_NR(cmd)];
+	if (cmd != ioc->cmd)
+		return -EINVAL;
+	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
+		return -EPERM;
+	size = _IOC_SIZE(cmd);
+	if (copy_from_user(&a, uarg, size))
+		return -EFAULT;
+
+	rtnl_lock();
+	err = ioc->fn(net, &a);
+	rtnl_unlock();
+
+	if (!err && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, &a, size))
+		err = -EFAULT;
+	return err;
+}
+
+static const struct file_operations ov_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = ov_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice ov_miscdev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = OVERLAY_DEV_NAME,
+	.fops = &ov_fops,
+	/* Anyone may open; every ioctl checks CAP_NET_ADMIN, as tun does. */
+	.mode = 0666,
+};
+
+int ov_ioctl_init(void)
+{
+	return misc_register(&ov_miscdev);
+}
+
+void ov_ioctl_exit(void)
+{
+	misc_deregister(&ov_miscdev);
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * overlay.ko - overlay network devices for Linux, the illumos way.
+ *
+ * What
+ * ----
+ * An overlay device is an Ethernet net_device whose frames travel
+ * encapsulated over an IP underlay: VXLAN (RFC 7348, UDP) or NVGRE (RFC
+ * 7637, IP protocol 47), over IPv4 or IPv6. Devices are created and
+ * configured through ioctls on /dev/overlay (include/uapi/overlay.h is the
+ * contract) and are rtnl links of kind "overlay", so `ip -d link` shows
+ * them, `ip link set` brings them up and down, and `ip link del` removes
+ * them. `ip link add ... type overlay` is refused: a device needs the
+ * properties below, which only the ioctls carry.
+ *
+ * Why
+ * ---
+ * Linux's vxlan device carries its own forwarding table and drops a packet
+ * whose destination it does not know. The overlay architecture (illumos
+ * overlay(7)) separates the device, which encapsulates, from the answer to
+ * "where does this MAC live", which a userland daemon (varpd) gives. This
+ * module is the device half. Today it has the point mode: every frame goes
+ * to one destination. The dynamic mode (a target cache per device and the
+ * LOOKUP/RESPOND channel on /dev/overlay) is reserved in the uapi header's
+ * ioctl number space, in struct overlay_ioc_associate's mode, and in
+ * struct ov_dev's dest_mode.
+ *
+ * Files (one per subsystem, names ov_<subsystem>_<verb>)
+ * -----
+ *	main.c		this statement, the encapsulation table, init/exit
+ *	ioctl.c		/dev/overlay: argument checks and dispatch
+ *	device.c	the net_device, properties, activation, transmit,
+ *			the rtnl link kind, namespace teardown
+ *	socket.c	underlay endpoints shared per (encap, netns, address,
+ *			port) and the receive demultiplexer by vnetid
+ *	vxlan.c nvgre.c	the encapsulations behind struct ov_encap_ops
+ *	core/		kernel-free header build/parse and property
+ *			validation, also compiled into userland for unit
+ *			tests and the libFuzzer target
+ *
+ * States of a device
+ * ------------------
+ *
+ *	CREATE --> inactive --ACTIVATE--> active --DELETE / ip link del--> gone
+ *	             |  ^                   |
+ *	      SETPROP|  |ASSOCIATE      ASSOCIATE (move the destination),
+ *	             +--+               SETPROP mtu
+ *
+ * Inactive: properties may be set (mtu, vnetid, encap, vxlan/listen_ip,
+ * vxlan/listen_port, nvgre/listen_ip), and the destination given with
+ * ASSOCIATE. ACTIVATE checks that the device's and its encapsulation's
+ * required properties are set (EINVAL, the missing property's name in
+ * STATUS's message), that the destination's family matches the listen
+ * address's (EAFNOSUPPORT), then attaches the device to its underlay
+ * endpoint (EEXIST if another device there has the vnetid, EADDRINUSE if
+ * the port is taken by a non-overlay socket). Active: only mtu may change;
+ * the device transmits once it is up and has a destination (frames without
+ * one are dropped and counted as tx_nodest); received frames are delivered
+ * only while it is up. There is no way back from active to inactive but
+ * deletion: the underlay identity of a device does not change under it.
+ *
+ * Underlay endpoints
+ * ------------------
+ * One per (encapsulation, network namespace, listen address, port), shared
+ * by all the devices on it and closed with the last. VXLAN uses a kernel
+ * UDP tunnel socket (udp_tunnel, ip6_udp_tunnel: modprobe pulls them in);
+ * its receive callback parses the VXLAN header and looks the VNI up in the
+ * endpoint's hash of devices. An unknown VNI is dropped and counted on the
+ * endpoint (STATUS reports the endpoint's counters with each device's).
+ *
+ * NVGRE receive and ip_gre
+ * ------------------------
+ * gre_demux owns IP protocol 47 and gives GRE version 0 to one handler,
+ * which ip_gre takes when loaded; protocol handlers do not chain. So NVGRE
+ * is received by a netfilter LOCAL_IN hook per endpoint that claims only
+ * GRE version 0 with the K bit and protocol 0x6558 sent to the endpoint's
+ * address and lets everything else through, whether ip_gre is loaded or
+ * not. Taking GRE version 0 only when gre_demux has it free was rejected:
+ * loading ip_gre later would silently fail, or we would block it. The
+ * costs, documented in nvgre.c: IPv6 extension headers and fragments are
+ * not received, and a hook on a wildcard address shadows specific ones.
+ *
+ * Namespaces
+ * ----------
+ * A device is created in the caller's network namespace and its underlay
+ * endpoint lives there for good; the device may be moved elsewhere (like
+ * vxlan's link-netns), and it is deleted when the underlay namespace goes.
+ * ioctls see only the devices now in the caller's namespace.
+ *
+ * Locking
+ * -------
+ * RTNL serialises every ioctl, device creation and deletion, the endpoint
+ * list and its reference counts, the property values, and the link id IDR.
+ * The datapath takes no lock: it reads od->sock, od->dest and the
+ * endpoint's vnetid hash under RCU; endpoints, destinations and netfilter
+ * hook registrations are freed after a grace period; a device leaves its
+ * endpoint's hash in dellink, before unregister_netdevice's synchronize.
+ * Counters are atomic64 (errors) and per-CPU (packets, bytes).
+ *
+ * Not supported (yet)
+ * -------------------
+ * Dynamic destinations (later issues); multicast/flood underlays; VXLAN
+ * extensions (GBP, GPE: frames with such flags are dropped as bad flags);
+ * NVGRE with checksum or sequence numbers (RFC 7637 forbids them: dropped);
+ * ECN propagation between inner and outer headers; offloads of the
+ * underlay's UDP GRO.
+ */
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/string.h>
+#include <net/rtnetlink.h>
+
+#include "ov.h"
+
+/* The encapsulations, in the order PROPINFO lists their properties. */
+const struct ov_encap_ops *const ov_encaps[] = {
+	&ov_vxlan_ops,
+	&ov_nvgre_ops,
+};
+const unsigned int ov_nencaps = ARRAY_SIZE(ov_encaps);
+
+const struct ov_encap_ops *ov_encap_find(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ov_nencaps; i++)
+		if (strcmp(ov_encaps[i]->name, name) == 0)
+			return ov_encaps[i];
+	return NULL;
+}
+
+static int __init ov_mod_init(void)
+{
+	int err;
+
+	BUILD_BUG_ON(offsetof(struct overlay_counters, oc_rx_inactive) !=
+		     offsetof(struct overlay_counters, oc_tx_nodest) +
+		     (OV_CNT_RX_INACTIVE - OV_CNT_TX_NODEST) * sizeof(u64));
+	err = ov_dev_init();
+	if (err)
+		return err;
+	err = ov_ioctl_init();
+	if (err)
+		goto err_dev_exit;
+	return 0;
+
+err_dev_exit:
+	ov_dev_exit();
+	return err;
+}
+
+static void __exit ov_mod_exit(void)
+{
+	ov_ioctl_exit();
+	ov_dev_exit();
+	rcu_barrier();		/* kfree_rcu of endpoints and hooks */
+}
+
+module_init(ov_mod_init);
+module_exit(ov_mod_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("overlay network devices: VXLAN and NVGRE, point mode");
+MODULE_ALIAS_RTNL_LINK(OVERLAY_LINK_KIND);

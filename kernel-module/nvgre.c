@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvgre.c - the NVGRE encapsulation (RFC 7637) over IPv4 and IPv6.
+ *
+ * Transmit builds the 8-byte GRE header (K bit, protocol 0x6558, key =
+ * VSID << 8 | FlowID, the FlowID folded from the inner flow hash) and sends
+ * it as IP protocol 47, with GRE segmentation offload for GSO frames.
+ *
+ * Receive is the hard part: Linux dispatches IP protocol 47 to gre_demux,
+ * which gives GRE version 0 to exactly one handler, and ip_gre takes it when
+ * loaded (gre_add_protocol(GREPROTO_CISCO)); inet_add_protocol(IPPROTO_GRE)
+ * is gre_demux's; and IP protocol handlers cannot be chained. So NVGRE
+ * frames are taken before protocol dispatch, by a netfilter hook at
+ * LOCAL_IN (after reassembly, after the filter table, so a firewall still
+ * applies) registered per endpoint in the endpoint's namespace. The hook
+ * looks only at GRE to the endpoint's address; of that, only version 0 with
+ * the K bit and protocol 0x6558 is ours (stolen, then delivered or dropped
+ * and counted); everything else is accepted untouched for ip_gre, ip6_gre
+ * or whoever else. This works whether ip_gre is loaded or not.
+ *
+ * Not supported: NVGRE carried in IPv6 behind extension headers (the hook
+ * sees the outer packet before IPv6 reassembly, so fragmented IPv6 NVGRE
+ * is not received either: keep the underlay MTU above the overlay MTU plus
+ * 62 bytes); two endpoints in one namespace where one listens on the
+ * wildcard address (the first hook would claim every VSID).
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/slab.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/ip6_tunnel.h>
+#include <net/ip_tunnels.h>
+#include <net/ipv6.h>
+#include <net/ipv6_stubs.h>
+#include <net/route.h>
+
+#include "ov.h"
+
+enum { OV_NVGRE_PROP_LISTEN_IP };
+
+static const struct ov_prop_desc ov_nvgre_props[] = {
+	[OV_NVGRE_PROP_LISTEN_IP] = {
+		.name = "nvgre/listen_ip",
+		.type = OVERLAY_PROP_T_IP,
+		.perm = OVERLAY_PROP_PERM_READ | OVERLAY_PROP_PERM_WRITE |
+			OVERLAY_PROP_PERM_REQUIRED,
+	},
+};
+
+/* The hook registration, freed after a grace period like the endpoint. */
+struct ov_nvgre_hook {
+	struct nf_hook_ops ops;
+	struct rcu_head rcu;
+};
+
+static bool ov_nvgre_for_us(const struct ov_sock *os, struct sk_buff *skb,
+			    unsigned int *nhlen)
+{
+	if (ov_key_is_v4(&os->key)) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (iph->protocol != IPPROTO_GRE)
+			return false;
+		if (!ov_ip_is_unspec(os->key.ip) &&
+		    memcmp(&iph->daddr, os->key.ip + 12, 4) != 0)
+			return false;
+		*nhlen = ip_hdrlen(skb);
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		if (ip6h->nexthdr != IPPROTO_GRE)
+			return false;
+		if (!ov_ip_is_unspec(os->key.ip) &&
+		    memcmp(&ip6h->daddr, os->key.ip, 16) != 0)
+			return false;
+		*nhlen = sizeof(*ip6h);
+	}
+	return true;
+}
+
+static unsigned int ov_nvgre_hook(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	struct ov_sock *os = priv;
+	struct ov_decap_result r;
+	unsigned int nhlen, want;
+
+	if (!ov_nvgre_for_us(os, skb, &nhlen))
+		return NF_ACCEPT;
+	want = min_t(unsigned int, skb->len, nhlen + 12 + ETH_HLEN);
+	if (!pskb_may_pull(skb, want))
+		return NF_ACCEPT;	/* the stack will drop it */
+	ov_nvgre_parse(skb->data + nhlen, skb_headlen(skb) - nhlen, &r);
+	if (r.verdict == OV_DECAP_NOT_OURS)
+		return NF_ACCEPT;
+	skb_pull_rcsum(skb, nhlen);
+	ov_sock_deliver(os, skb, &r);
+	return NF_STOLEN;
+}
+
+static int ov_nvgre_sock_open(struct ov_sock *os)
+{
+	struct ov_nvgre_hook *h;
+	int err;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	h->ops.hook = ov_nvgre_hook;
+	h->ops.priv = os;
+	h->ops.hooknum = NF_INET_LOCAL_IN;
+	if (ov_key_is_v4(&os->key)) {
+		h->ops.pf = NFPROTO_IPV4;
+		h->ops.priority = NF_IP_PRI_FILTER + 1;
+	} else {
+		h->ops.pf = NFPROTO_IPV6;
+		h->ops.priority = NF_IP6_PRI_FILTER + 1;
+	}
+	err = nf_register_net_hook(os->key.net, &h->ops);
+	if (err)
+		goto err_free_hook;
+	os->priv = h;
+	return 0;
+
+err_free_hook:
+	kfree(h);
+	return err;
+}
+
+static void ov_nvgre_sock_close(struct ov_sock *os)
+{
+	struct ov_nvgre_hook *h = os->priv;
+
+	nf_unregister_net_hook(os->key.net, &h->ops);
+	os->priv = NULL;
+	kfree_rcu(h, rcu);
+}
+
+static int ov_nvgre_prepare(struct ov_dev *od, struct sk_buff *skb,
+			    unsigned int headroom)
+{
+	int err;
+
+	err = skb_cow_head(skb, headroom);
+	if (err)
+		return err;
+	err = iptunnel_handle_offloads(skb, SKB_GSO_GRE);
+	if (err)
+		return err;
+	__skb_push(skb, OV_NVGRE_HLEN);
+	ov_nvgre_build(skb->data, od->vnetid,
+		       ov_flow_nvgre_id(skb_get_hash(skb)));
+	skb_set_inner_protocol(skb, htons(ETH_P_TEB));
+	skb_reset_transport_header(skb);
+	return 0;
+}
+
+static int ov_nvgre_xmit4(struct ov_dev *od, struct ov_sock *os,
+			  struct sk_buff *skb, const struct ov_dest *dst,
+			  bool xnet)
+{
+	struct flowi4 fl4 = { .flowi4_proto = IPPROTO_GRE };
+	struct rtable *rt;
+	int err;
+
+	memcpy(&fl4.daddr, dst->ip + 12, 4);
+	memcpy(&fl4.saddr, os->key.ip + 12, 4);
+	rt = ip_route_output_key(os->key.net, &fl4);
+	if (IS_ERR(rt)) {
+		err = PTR_ERR(rt);
+		goto err_free_skb;
+	}
+	if (rt->dst.dev == od->dev) {
+		err = -ELOOP;
+		goto err_put_route;
+	}
+	err = ov_nvgre_prepare(od, skb, LL_RESERVED_SPACE(rt->dst.dev) +
+			       rt->dst.header_len + sizeof(struct iphdr) +
+			       OV_NVGRE_HLEN);
+	if (err)
+		goto err_put_route;
+	iptunnel_xmit(NULL, rt, skb, fl4.saddr, fl4.daddr, IPPROTO_GRE, 0,
+		      ip4_dst_hoplimit(&rt->dst), 0, xnet);
+	return 0;
+
+err_put_route:
+	ip_rt_put(rt);
+err_free_skb:
+	kfree_skb(skb);
+	return err;
+}
+
+static int ov_nvgre_xmit6(struct ov_dev *od, struct ov_sock *os,
+			  struct sk_buff *skb, const struct ov_dest *dst,
+			  bool xnet)
+{
+	struct flowi6 fl6 = { .flowi6_proto = IPPROTO_GRE };
+	struct dst_entry *ndst;
+	struct ipv6hdr *ip6h;
+	int err;
+
+	memcpy(&fl6.daddr, dst->ip, 16);
+	memcpy(&fl6.saddr, os->key.ip, 16);
+	ndst = ipv6_stub->ipv6_dst_lookup_flow(os->key.net, NULL, &fl6, NULL);
+	if (IS_ERR(ndst)) {
+		err = PTR_ERR(ndst);
+		goto err_free_skb;
+	}
+	if (ndst->dev == od->dev) {
+		err = -ELOOP;
+		goto err_put_route;
+	}
+	err = ov_nvgre_prepare(od, skb, LL_RESERVED_SPACE(ndst->dev) +
+			       ndst->header_len + sizeof(struct ipv6hdr) +
+			       OV_NVGRE_HLEN);
+	if (err)
+		goto err_put_route;
+	skb_scrub_packet(skb, xnet);
+	skb_dst_set(skb, ndst);
+	skb_push(skb, sizeof(*ip6h));
+	skb_reset_network_header(skb);
+	ip6h = ipv6_hdr(skb);
+	ip6_flow_hdr(ip6h, 0, 0);
+	ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
+	ip6h->nexthdr = IPPROTO_GRE;
+	ip6h->hop_limit = ip6_dst_hoplimit(ndst);
+	ip6h->saddr = fl6.saddr;
+	ip6h->daddr = fl6.daddr;
+	skb->protocol = htons(ETH_P_IPV6);
+	ip6tunnel_xmit(NULL, skb, od->dev);
+	return 0;
+
+err_put_route:
+	dst_release(ndst);
+err_free_skb:
+	kfree_skb(skb);
+	return err;
+}
+
+static int ov_nvgre_xmit(struct ov_dev *od, struct ov_sock *os,
+			 struct sk_buff *skb, const struct ov_dest *dst)
+{
+	bool xnet = !net_eq(os->key.net, dev_net(od->dev));
+
+	if (ov_key_is_v4(&os->key))
+		return ov_nvgre_xmit4(od, os, skb, dst, xnet);
+	return ov_nvgre_xmit6(od, os, skb, dst, xnet);
+}
+
+const struct ov_encap_ops ov_nvgre_ops = {
+	.name = "nvgre",
+	.vnetid_max = OV_VNETID_MAX,
+	.default_port = 0,
+	.hlen = OV_NVGRE_HLEN,
+	.props = ov_nvgre_props,
+	.nprops = ARRAY_SIZE(ov_nvgre_props),
+	.prop_listen_ip = OV_NVGRE_PROP_LISTEN_IP,
+	.prop_listen_port = -1,
+	.sock_open = ov_nvgre_sock_open,
+	.sock_close = ov_nvgre_sock_close,
+	.xmit = ov_nvgre_xmit,
+};

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * socket.c - underlay endpoints, shared between devices, and the receive
+ * demultiplexer that hands a decapsulated frame to the one device with its
+ * vnetid.
+ *
+ * An endpoint is keyed by (encapsulation, network namespace, address, port).
+ * The first device to activate on a key opens it (ops->sock_open), later
+ * ones take a reference, the last to leave closes it. The list of endpoints
+ * and the reference counts are protected by RTNL; each endpoint's vnetid
+ * hash is written under RTNL and read under RCU by the datapath, and the
+ * endpoint itself is freed after a grace period.
+ */
+#include <linux/hash.h>
+#include <linux/if_ether.h>
+#include <linux/rtnetlink.h>
+#include <linux/slab.h>
+#include <net/ip_tunnels.h>
+
+#include "ov.h"
+
+static LIST_HEAD(ov_socks);
+
+static bool ov_sock_key_eq(const struct ov_sock_key *a,
+			   const struct ov_sock_key *b)
+{
+	return a->ops == b->ops && net_eq(a->net, b->net) &&
+	       memcmp(a->ip, b->ip, sizeof(a->ip)) == 0 && a->port == b->port;
+}
+
+static struct hlist_head *ov_sock_bucket(struct ov_sock *os, u32 vnetid)
+{
+	return &os->vnets[hash_32(vnetid, OV_SOCK_HASH_BITS)];
+}
+
+static struct ov_dev *ov_sock_find_rcu(struct ov_sock *os, u32 vnetid)
+{
+	struct ov_dev *od;
+
+	hlist_for_each_entry_rcu(od, ov_sock_bucket(os, vnetid), vnet_node)
+		if (od->vnetid == vnetid)
+			return od;
+	return NULL;
+}
+
+static struct ov_dev *ov_sock_find_rtnl(struct ov_sock *os, u32 vnetid)
+{
+	struct ov_dev *od;
+
+	hlist_for_each_entry(od, ov_sock_bucket(os, vnetid), vnet_node)
+		if (od->vnetid == vnetid)
+			return od;
+	return NULL;
+}
+
+/*
+ * Put od (its encap and vnetid already chosen) on the endpoint for key,
+ * opening it if needed. -EEXIST: another device there has the vnetid.
+ */
+int ov_sock_attach(struct ov_dev *od, const struct ov_sock_key *key)
+{
+	struct ov_sock *os;
+	int err;
+
+	ASSERT_RTNL();
+	list_for_each_entry(os, &ov_socks, node)
+		if (ov_sock_key_eq(&os->key, key))
+			goto found;
+
+	os = kzalloc(sizeof(*os), GFP_KERNEL);
+	if (!os)
+		return -ENOMEM;
+	os->key = *key;
+	err = key->ops->sock_open(os);
+	if (err)
+		goto err_free_sock;
+	list_add(&os->node, &ov_socks);
+
+found:
+	if (ov_sock_find_rtnl(os, od->vnetid)) {
+		err = -EEXIST;
+		goto err_close_if_unused;
+	}
+	os->refs++;
+	hlist_add_head_rcu(&od->vnet_node, ov_sock_bucket(os, od->vnetid));
+	rcu_assign_pointer(od->sock, os);
+	return 0;
+
+err_close_if_unused:
+	if (os->refs)
+		return err;
+	list_del(&os->node);
+	os->key.ops->sock_close(os);
+err_free_sock:
+	kfree(os);
+	return err;
+}
+
+/* Take od off its endpoint; close the endpoint when od was the last. */
+void ov_sock_detach(struct ov_dev *od)
+{
+	struct ov_sock *os = rtnl_dereference(od->sock);
+
+	if (!os)
+		return;
+	hlist_del_init_rcu(&od->vnet_node);
+	RCU_INIT_POINTER(od->sock, NULL);
+	if (--os->refs)
+		return;
+	list_del(&os->node);
+	os->key.ops->sock_close(os);
+	kfree_rcu(os, rcu);
+}
+
+/*
+ * Deliver one received packet whose encapsulation header was parsed into r;
+ * skb->data is at that header. Always consumes skb. Every drop is counted
+ * once: against the device the packet names when there is one, else
+ * against the endpoint.
+ */
+void ov_sock_deliver(struct ov_sock *os, struct sk_buff *skb,
+		     const struct ov_decap_result *r)
+{
+	struct ov_dev *od = NULL;
+	enum ov_cnt why;
+	bool xnet;
+	u32 v;
+
+	if (r->has_vnetid)
+		od = ov_sock_find_rcu(os, r->vnetid);
+
+	switch (r->verdict) {
+	case OV_DECAP_OK:
+		break;
+	case OV_DECAP_BAD_FLAGS:
+		why = OV_CNT_RX_BAD_FLAGS;
+		goto drop;
+	case OV_DECAP_BAD_GRE:
+		why = OV_CNT_RX_BAD_GRE;
+		goto drop;
+	default:
+		why = OV_CNT_RX_TRUNCATED;
+		goto drop;
+	}
+	if (!od) {
+		why = OV_CNT_RX_UNKNOWN_VNETID;
+		goto drop;
+	}
+	if (!netif_running(od->dev)) {
+		why = OV_CNT_RX_INACTIVE;
+		goto drop;
+	}
+	v = ov_decap_inner_check(skb->len - r->hdrlen, od->dev->mtu);
+	/* A GRO-merged outer packet may legitimately exceed the MTU. */
+	if (v == OV_DECAP_OVERSIZE && !skb_is_gso(skb)) {
+		why = OV_CNT_RX_OVERSIZE;
+		goto drop;
+	}
+	if (v == OV_DECAP_RUNT) {
+		why = OV_CNT_RX_TRUNCATED;
+		goto drop;
+	}
+
+	xnet = !net_eq(os->key.net, dev_net(od->dev));
+	if (iptunnel_pull_header(skb, r->hdrlen, htons(ETH_P_TEB), xnet) ||
+	    !pskb_may_pull(skb, ETH_HLEN)) {
+		why = OV_CNT_RX_TRUNCATED;
+		goto drop;
+	}
+	skb->protocol = eth_type_trans(skb, od->dev);
+	skb_postpull_rcsum(skb, eth_hdr(skb), ETH_HLEN);
+	dev_sw_netstats_rx_add(od->dev, skb->len + ETH_HLEN);
+	gro_cells_receive(&od->gro_cells, skb);
+	return;
+
+drop:
+	if (od)
+		ov_dev_count(od, why);
+	else
+		ov_sock_count(os, why);
+	kfree_skb(skb);
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vxlan.c - the VXLAN encapsulation (RFC 7348) over IPv4 and IPv6 UDP.
+ *
+ * One kernel UDP socket per endpoint, bound to vxlan/listen_ip and
+ * vxlan/listen_port, set up as a UDP tunnel socket so the UDP layer hands
+ * us each datagram (checksum already verified) in ov_vxlan_rcv. IPv6
+ * sockets are v6-only: an IPv4 endpoint is separate. The source port of
+ * each packet is spread over the namespace's local port range by the inner
+ * flow's hash, so underlay ECMP and RSS see one flow per inner flow.
+ */
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/ip_tunnels.h>
+#include <net/ipv6_stubs.h>
+#include <net/route.h>
+#include <net/udp.h>
+#include <net/udp_tunnel.h>
+
+#include "ov.h"
+
+enum { OV_VXLAN_PROP_LISTEN_IP, OV_VXLAN_PROP_LISTEN_PORT };
+
+static const struct ov_prop_desc ov_vxlan_props[] = {
+	[OV_VXLAN_PROP_LISTEN_IP] = {
+		.name = "vxlan/listen_ip",
+		.type = OVERLAY_PROP_T_IP,
+		.perm = OVERLAY_PROP_PERM_READ | OVERLAY_PROP_PERM_WRITE |
+			OVERLAY_PROP_PERM_REQUIRED,
+	},
+	[OV_VXLAN_PROP_LISTEN_PORT] = {
+		.name = "vxlan/listen_port",
+		.type = OVERLAY_PROP_T_UINT,
+		.perm = OVERLAY_PROP_PERM_READ | OVERLAY_PROP_PERM_WRITE,
+		.min = 1,
+		.max = 65535,
+		.has_default = true,
+		.def_uint = OV_VXLAN_PORT,
+	},
+};
+
+static int ov_vxlan_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct ov_decap_result r;
+	struct ov_sock *os;
+	unsigned int want;
+
+	os = rcu_dereference_sk_user_data(sk);
+	if (!os)
+		goto drop;
+	/* Header, VXLAN header and inner Ethernet header in the linear part. */
+	want = min_t(unsigned int, skb->len,
+		     sizeof(struct udphdr) + OV_VXLAN_HLEN + ETH_HLEN);
+	if (!pskb_may_pull(skb, want))
+		goto drop;
+	ov_vxlan_parse(skb->data + sizeof(struct udphdr),
+		       skb_headlen(skb) - sizeof(struct udphdr), &r);
+	r.hdrlen += sizeof(struct udphdr);
+	ov_sock_deliver(os, skb, &r);
+	return 0;
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+static int ov_vxlan_sock_open(struct ov_sock *os)
+{
+	struct udp_tunnel_sock_cfg tcfg = {
+		.sk_user_data = os,
+		.encap_type = 1,	/* UDP_ENCAP_ESPINUDP_NON_IKE's value:
+					 * any non-zero type, as vxlan uses */
+		.encap_rcv = ov_vxlan_rcv,
+	};
+	struct udp_port_cfg ucfg = {
+		.local_udp_port = htons(os->key.port),
+	};
+	int err;
+
+	if (ov_key_is_v4(&os->key)) {
+		ucfg.family = AF_INET;
+		memcpy(&ucfg.local_ip.s_addr, os->key.ip + 12, 4);
+		ucfg.use_udp_checksums = 1;
+	} else {
+		ucfg.family = AF_INET6;
+		memcpy(&ucfg.local_ip6, os->key.ip, 16);
+		ucfg.ipv6_v6only = 1;
+		ucfg.use_udp6_rx_checksums = 1;
+		ucfg.use_udp6_tx_checksums = 1;
+	}
+	err = udp_sock_create(os->key.net, &ucfg, &os->sock);
+	if (err)
+		return err;
+	setup_udp_tunnel_sock(os->key.net, os->sock, &tcfg);
+	return 0;
+}
+
+static void ov_vxlan_sock_close(struct ov_sock *os)
+{
+	udp_tunnel_sock_release(os->sock);
+	os->sock = NULL;
+}
+
+static int ov_vxlan_prepare(struct ov_dev *od, struct sk_buff *skb,
+			    unsigned int headroom)
+{
+	int err;
+
+	err = skb_cow_head(skb, headroom);
+	if (err)
+		return err;
+	err = iptunnel_handle_offloads(skb, SKB_GSO_UDP_TUNNEL_CSUM);
+	if (err)
+		return err;
+	__skb_push(skb, OV_VXLAN_HLEN);
+	ov_vxlan_build(skb->data, od->vnetid);
+	skb_set_inner_protocol(skb, htons(ETH_P_TEB));
+	return 0;
+}
+
+static int ov_vxlan_xmit4(struct ov_dev *od, struct ov_sock *os,
+			  struct sk_buff *skb, const struct ov_dest *dst,
+			  __be16 sport, __be16 dport, bool xnet)
+{
+	struct flowi4 fl4 = {
+		.flowi4_proto = IPPROTO_UDP,
+		.fl4_sport = sport,
+		.fl4_dport = dport,
+	};
+	struct rtable *rt;
+	int err;
+
+	memcpy(&fl4.daddr, dst->ip + 12, 4);
+	memcpy(&fl4.saddr, os->key.ip + 12, 4);
+	rt = ip_route_output_key(os->key.net, &fl4);
+	if (IS_ERR(rt)) {
+		err = PTR_ERR(rt);
+		goto err_free_skb;
+	}
+	if (rt->dst.dev == od->dev) {
+		err = -ELOOP;
+		goto err_put_route;
+	}
+	err = ov_vxlan_prepare(od, skb, LL_RESERVED_SPACE(rt->dst.dev) +
+			       rt->dst.header_len + sizeof(struct iphdr) +
+			       sizeof(struct udphdr) + OV_VXLAN_HLEN);
+	if (err)
+		goto err_put_route;
+	udp_tunnel_xmit_skb(rt, os->sock->sk, skb, fl4.saddr, fl4.daddr, 0,
+			    ip4_dst_hoplimit(&rt->dst), 0, sport, dport, xnet,
+			    false);
+	return 0;
+
+err_put_route:
+	ip_rt_put(rt);
+err_free_skb:
+	kfree_skb(skb);
+	return err;
+}
+
+static int ov_vxlan_xmit6(struct ov_dev *od, struct ov_sock *os,
+			  struct sk_buff *skb, const struct ov_dest *dst,
+			  __be16 sport, __be16 dport)
+{
+	struct flowi6 fl6 = {
+		.flowi6_proto = IPPROTO_UDP,
+		.fl6_sport = sport,
+		.fl6_dport = dport,
+	};
+	struct dst_entry *ndst;
+	int err;
+
+	memcpy(&fl6.daddr, dst->ip, 16);
+	memcpy(&fl6.saddr, os->key.ip, 16);
+	ndst = ipv6_stub->ipv6_dst_lookup_flow(os->key.net, os->sock->sk, &fl6,
+					       NULL);
+	if (IS_ERR(ndst)) {
+		err = PTR_ERR(ndst);
+		goto err_free_skb;
+	}
+	if (ndst->dev == od->dev) {
+		err = -ELOOP;
+		goto err_put_route;
+	}
+	err = ov_vxlan_prepare(od, skb, LL_RESERVED_SPACE(ndst->dev) +
+			       ndst->header_len + sizeof(struct ipv6hdr) +
+			       sizeof(struct udphdr) + OV_VXLAN_HLEN);
+	if (err)
+		goto err_put_route;
+	return udp_tunnel6_xmit_skb(ndst, os->sock->sk, skb, od->dev,
+				    &fl6.saddr, &fl6.daddr, 0,
+				    ip6_dst_hoplimit(ndst), 0, sport, dport,
+				    false);
+
+err_put_route:
+	dst_release(ndst);
+err_free_skb:
+	kfree_skb(skb);
+	return err;
+}
+
+static int ov_vxlan_xmit(struct ov_dev *od, struct ov_sock *os,
+			 struct sk_buff *skb, const struct ov_dest *dst)
+{
+	__be16 dport = htons(dst->port ? dst->port : OV_VXLAN_PORT);
+	bool xnet = !net_eq(os->key.net, dev_net(od->dev));
+	int lo, hi;
+	__be16 sport;
+
+	inet_get_local_port_range(os->key.net, &lo, &hi);
+	sport = htons(ov_flow_src_port(skb_get_hash(skb), lo, hi));
+	if (ov_key_is_v4(&os->key))
+		return ov_vxlan_xmit4(od, os, skb, dst, sport, dport, xnet);
+	skb_scrub_packet(skb, xnet);
+	return ov_vxlan_xmit6(od, os, skb, dst, sport, dport);
+}
+
+const struct ov_encap_ops ov_vxlan_ops = {
+	.name = "vxlan",
+	.vnetid_max = OV_VNETID_MAX,
+	.default_port = OV_VXLAN_PORT,
+	.hlen = sizeof(struct udphdr) + OV_VXLAN_HLEN,
+	.props = ov_vxlan_props,
+	.nprops = ARRAY_SIZE(ov_vxlan_props),
+	.prop_listen_ip = OV_VXLAN_PROP_LISTEN_IP,
+	.prop_listen_port = OV_VXLAN_PROP_LISTEN_PORT,
+	.sock_open = ov_vxlan_sock_open,
+	.sock_close = ov_vxlan_sock_close,
+	.xmit = ov_vxlan_xmit,
+};
