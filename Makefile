@@ -32,7 +32,7 @@ DEPS := build-essential cmake pkg-config git clang libclang-rt-14-dev \
 	libcapnp-dev libpcap-dev expect tcl libgtest-dev libgmock-dev \
 	googletest libbenchmark-dev nlohmann-json3-dev mandoc tshark \
 	qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 \
-	busybox-static iproute2 iperf3 cpio kmod etcd-server etcd-client
+	busybox-static iproute2 iperf3 cpio kmod etcd-server etcd-client jq
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
