@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * ovctl - a thin command line over the /dev/overlay admin ioctls, for the VM
+ * tests and for bringing up a point-mode device by hand. (The operator's
+ * tool is overlayadm, which goes through varpd; ovctl talks to the kernel
+ * directly and prints exactly what the ioctls return.)
+ *
+ *   ovctl [-e ERRNO] [-U] COMMAND ARGS...
+ *
+ *   create [NAME]                   print "LINKID IFINDEX NAME"
+ *   delete LINK
+ *   activate LINK
+ *   associate LINK IP [PORT]        point destination
+ *   disassociate LINK
+ *   set LINK PROP VALUE             VALUE parsed by the property's type
+ *   get LINK PROP
+ *   props LINK                      every property: name type perm value
+ *                                   default range possible
+ *   status LINK [FIELD]             all fields, or one (e.g. dev.rx_bad_gre)
+ *   up NAME ENCAP VNETID LISTEN_IP DEST_IP [PORT]
+ *                                   create + set + associate + activate, and
+ *                                   `ip link set up` is left to the caller;
+ *                                   prints the LINKID
+ *   badioctl KIND                   issue a deliberately malformed ioctl:
+ *                                   size (CREATE with the wrong size),
+ *                                   unknown (an unused number), flags
+ *                                   (CREATE with flags=1), pad (SETPROP
+ *                                   with non-zero padding), fault (a bad
+ *                                   pointer)
+ *   send-vxlan ADDR PORT FLAGS VNI INNERLEN [TRUNC]
+ *   send-gre ADDR GREBYTE0 VSID INNERLEN [TRUNC]
+ *                                   send one hand-made VXLAN datagram / GRE
+ *                                   packet (raw socket) with an inner frame
+ *                                   of INNERLEN bytes, cut to TRUNC bytes
+ *                                   of payload when given; C/R and S bits in
+ *                                   GREBYTE0 add their 4-byte words
+ *
+ * LINK is a link id (digits) or an interface name in this namespace.
+ * -e ERRNO: the command must fail with that errno (e.g. -e ENOENT); exit 0
+ * if it did, 1 otherwise. -U: drop every capability before the ioctl (the
+ * device is opened first), to test the EPERM path.
+ * Exit status: 0 success, 1 the operation failed, 2 usage.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "uapi/overlay.h"
+
+static const char *prog = "ovctl";
+static int expect_errno;	/* 0: expect success */
+static bool drop_caps;
+static int devfd = -1;
+
+static const struct {
+	const char *name;
+	int value;
+} errnames[] = {
+	{ "EPERM", EPERM }, { "ENOENT", ENOENT }, { "EINVAL", EINVAL },
+	{ "ENOTTY", ENOTTY }, { "EFAULT", EFAULT }, { "EEXIST", EEXIST },
+	{ "EBUSY", EBUSY }, { "ERANGE", ERANGE }, { "EALREADY", EALREADY },
+	{ "EAFNOSUPPORT", EAFNOSUPPORT }, { "EOPNOTSUPP", EOPNOTSUPP },
+	{ "EADDRINUSE", EADDRINUSE }, { "EADDRNOTAVAIL", EADDRNOTAVAIL },
+	{ "E2BIG", E2BIG }, { "EACCES", EACCES },
+};
+
+static const char *errname(int e)
+{
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (errnames[i].value == e)
+			return errnames[i].name;
+	return "E?";
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: %s [-e ERRNO] [-U] COMMAND ARGS... (see the "
+		"comment at the top of ovctl.c, or overlay(7))\n", prog);
+	exit(2);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "%s: %s\n", prog, what);
+	exit(1);
+}
+
+/* Open /dev/overlay, making the node from sysfs if there is no devtmpfs. */
+static int dev_open(void)
+{
+	char buf[32];
+	unsigned int maj, min;
+	FILE *f;
+	int fd;
+
+	fd = open("/dev/" OVERLAY_DEV_NAME, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		goto out;
+	f = fopen("/sys/class/misc/" OVERLAY_DEV_NAME "/dev", "r");
+	if (!f)
+		goto out;
+	if (fgets(buf, sizeof(buf), f) && sscanf(buf, "%u:%u", &maj, &min) == 2)
+		mknod("/dev/" OVERLAY_DEV_NAME, S_IFCHR | 0666, makedev(maj, min));
+	fclose(f);
+	fd = open("/dev/" OVERLAY_DEV_NAME, O_RDWR | O_CLOEXEC);
+out:
+	if (fd < 0) {
+		fprintf(stderr, "%s: open /dev/%s: %s (is overlay.ko loaded?)\n",
+			prog, OVERLAY_DEV_NAME, strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static void caps_drop(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capset, &h, d) != 0)
+		die("capset: cannot drop capabilities");
+}
+
+/*
+ * Issue one ioctl. Under -e, the first failing ioctl decides the exit:
+ * 0 if it failed with the expected errno.
+ */
+static int xioctl(unsigned long cmd, void *arg, const char *what)
+{
+	if (devfd < 0)
+		devfd = dev_open();
+	if (drop_caps) {
+		caps_drop();
+		drop_caps = false;
+	}
+	if (ioctl(devfd, cmd, arg) == 0)
+		return 0;
+	int e = errno;
+	if (expect_errno) {
+		if (e == expect_errno) {
+			printf("%s: %s as expected\n", what, errname(e));
+			exit(0);
+		}
+		fprintf(stderr, "%s: %s: failed with %s, expected %s\n", prog,
+			what, errname(e), errname(expect_errno));
+		exit(1);
+	}
+	fprintf(stderr, "%s: %s: %s (%s)\n", prog, what, strerror(e), errname(e));
+	exit(1);
+}
+
+static uint32_t link_parse(const char *s)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s && !*end)
+		return (uint32_t)v;
+	unsigned int ifindex = if_nametoindex(s);
+	if (!ifindex) {
+		fprintf(stderr, "%s: no interface %s\n", prog, s);
+		exit(1);
+	}
+	if (devfd < 0)
+		devfd = dev_open();
+	/* Link ids are allocated lowest first: a short scan finds it. */
+	for (uint32_t id = 1; id < 65536; id++) {
+		struct overlay_ioc_status st = { .oisc_linkid = id };
+
+		if (ioctl(devfd, OVERLAY_IOC_STATUS, &st) == 0 &&
+		    st.oisc_ifindex == ifindex)
+			return id;
+	}
+	fprintf(stderr, "%s: %s is not an overlay device\n", prog, s);
+	exit(1);
+}
+
+static void ip_parse(const char *s, uint8_t ip[16])
+{
+	struct in_addr v4;
+
+	memset(ip, 0, 16);
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		ip[10] = ip[11] = 0xff;
+		memcpy(ip + 12, &v4, 4);
+		return;
+	}
+	if (inet_pton(AF_INET6, s, ip) != 1) {
+		fprintf(stderr, "%s: %s is not an IP address\n", prog, s);
+		exit(2);
+	}
+}
+
+static void ip_format(const uint8_t ip[16], char *buf, size_t len)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (memcmp(ip, mapped, 12) == 0)
+		inet_ntop(AF_INET, ip + 12, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, ip, buf, (socklen_t)len);
+}
+
+static void propinfo_by_name(uint32_t link, const char *name,
+			     struct overlay_ioc_propinfo *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	pi->oipi_linkid = link;
+	pi->oipi_id = OVERLAY_PROP_BYNAME;
+	snprintf(pi->oipi_name, sizeof(pi->oipi_name), "%s", name);
+	xioctl(OVERLAY_IOC_PROPINFO, pi, "PROPINFO");
+}
+
+static void value_format(uint32_t type, const uint8_t *v, uint32_t size,
+			 char *buf, size_t len)
+{
+	uint64_t u;
+
+	if (size == 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	switch (type) {
+	case OVERLAY_PROP_T_UINT:
+		memcpy(&u, v, sizeof(u));
+		snprintf(buf, len, "%" PRIu64, u);
+		return;
+	case OVERLAY_PROP_T_IP:
+		ip_format(v, buf, len);
+		return;
+	default:
+		snprintf(buf, len, "%.*s", (int)size, (const char *)v);
+	}
+}
+
+static void prop_set(uint32_t link, const char *name, const char *value)
+{
+	struct overlay_ioc_propinfo pi;
+	struct overlay_ioc_prop p = { .oip_linkid = link };
+	char what[96];
+	uint64_t u;
+	char *end;
+
+	propinfo_by_name(link, name, &pi);
+	snprintf(p.oip_name, sizeof(p.oip_name), "%s", name);
+	switch (pi.oipi_type) {
+	case OVERLAY_PROP_T_UINT:
+		errno = 0;
+		u = strtoull(value, &end, 0);
+		if (errno || !*value || *end) {
+			fprintf(stderr, "%s: %s: %s is not a number\n", prog, name, value);
+			exit(2);
+		}
+		memcpy(p.oip_value, &u, sizeof(u));
+		p.oip_size = sizeof(u);
+		break;
+	case OVERLAY_PROP_T_IP:
+		ip_parse(value, p.oip_value);
+		p.oip_size = 16;
+		break;
+	default:
+		if (strlen(value) >= sizeof(p.oip_value)) {
+			fprintf(stderr, "%s: %s: value too long\n", prog, name);
+			exit(2);
+		}
+		strcpy((char *)p.oip_value, value);
+		p.oip_size = (uint32_t)strlen(value) + 1;
+	}
+	snprintf(what, sizeof(what), "SETPROP %s", name);
+	xioctl(OVERLAY_IOC_SETPROP, &p, what);
+}
+
+static void cmd_get(uint32_t link, const char *name)
+{
+	struct overlay_ioc_propinfo pi;
+	struct overlay_ioc_prop p = { .oip_linkid = link };
+	char buf[160];
+
+	propinfo_by_name(link, name, &pi);
+	snprintf(p.oip_name, sizeof(p.oip_name), "%s", name);
+	xioctl(OVERLAY_IOC_GETPROP, &p, "GETPROP");
+	value_format(pi.oipi_type, p.oip_value, p.oip_size, buf, sizeof(buf));
+	printf("%s\n", buf);
+}
+
+static void cmd_props(uint32_t link)
+{
+	static const char *types[] = { "?", "uint", "ip", "string" };
+	struct overlay_ioc_nprops n = { .oin_linkid = link };
+	char val[160], def[160];
+
+	xioctl(OVERLAY_IOC_NPROPS, &n, "NPROPS");
+	printf("%-18s %-6s %-5s %-16s %-8s %s\n", "PROPERTY", "TYPE", "PERM",
+	       "VALUE", "DEFAULT", "POSSIBLE");
+	for (uint32_t i = 0; i < n.oin_nprops; i++) {
+		struct overlay_ioc_propinfo pi = { .oipi_linkid = link, .oipi_id = i };
+		struct overlay_ioc_prop p = { .oip_linkid = link };
+		char perm[8];
+
+		xioctl(OVERLAY_IOC_PROPINFO, &pi, "PROPINFO");
+		memcpy(p.oip_name, pi.oipi_name, sizeof(p.oip_name));
+		xioctl(OVERLAY_IOC_GETPROP, &p, "GETPROP");
+		value_format(pi.oipi_type, p.oip_value, p.oip_size, val, sizeof(val));
+		value_format(pi.oipi_type, pi.oipi_default, pi.oipi_defsize, def,
+			     sizeof(def));
+		snprintf(perm, sizeof(perm), "%s%s%s%s",
+			 pi.oipi_perm & OVERLAY_PROP_PERM_READ ? "r" : "-",
+			 pi.oipi_perm & OVERLAY_PROP_PERM_WRITE ? "w" : "-",
+			 pi.oipi_perm & OVERLAY_PROP_PERM_REQUIRED ? "R" : "-",
+			 pi.oipi_perm & OVERLAY_PROP_PERM_ACTIVE ? "a" : "-");
+		printf("%-18s %-6s %-5s %-16s %-8s ", pi.oipi_name,
+		       types[pi.oipi_type < 4 ? pi.oipi_type : 0], perm, val, def);
+		if (pi.oipi_type == OVERLAY_PROP_T_UINT)
+			printf("%" PRIu64 "-%" PRIu64 "\n", (uint64_t)pi.oipi_min,
+			       (uint64_t)pi.oipi_max);
+		else
+			printf("%s\n", pi.oipi_possible[0] ? pi.oipi_possible : "-");
+	}
+}
+
+static const char *const counter_names[] = {
+	"tx_packets", "tx_bytes", "rx_packets", "rx_bytes", "tx_nodest",
+	"tx_errors", "rx_truncated", "rx_bad_flags", "rx_bad_gre",
+	"rx_oversize", "rx_unknown_vnetid", "rx_inactive",
+};
+
+static void cmd_status(uint32_t link, const char *field)
+{
+	struct overlay_ioc_status s = { .oisc_linkid = link };
+	const struct {
+		const char *prefix;
+		const struct overlay_counters *c;
+	} sets[] = { { "dev", &s.oisc_dev }, { "underlay", &s.oisc_underlay } };
+	char line[64];
+
+	xioctl(OVERLAY_IOC_STATUS, &s, "STATUS");
+	if (!field) {
+		printf("linkid %u\nifindex %u\nstate %s%s%s\nmode %s\nmessage %s\n",
+		       s.oisc_linkid, s.oisc_ifindex,
+		       s.oisc_state & OVERLAY_STATE_ACTIVE ? "active" : "inactive",
+		       s.oisc_state & OVERLAY_STATE_ASSOCIATED ? ",associated" : "",
+		       s.oisc_state & OVERLAY_STATE_DEGRADED ? ",degraded" : "",
+		       s.oisc_dest_mode == OVERLAY_DEST_POINT ? "point" : "-",
+		       s.oisc_message[0] ? s.oisc_message : "-");
+	} else if (strcmp(field, "state") == 0) {
+		printf("%s\n", s.oisc_state & OVERLAY_STATE_ACTIVE ? "active" : "inactive");
+		return;
+	} else if (strcmp(field, "message") == 0) {
+		printf("%s\n", s.oisc_message);
+		return;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		const __u64 *v = &sets[k].c->oc_tx_packets;
+
+		for (size_t i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++) {
+			snprintf(line, sizeof(line), "%s.%s", sets[k].prefix,
+				 counter_names[i]);
+			if (!field)
+				printf("%s %" PRIu64 "\n", line, (uint64_t)v[i]);
+			else if (strcmp(field, line) == 0) {
+				printf("%" PRIu64 "\n", (uint64_t)v[i]);
+				return;
+			}
+		}
+	}
+	if (field) {
+		fprintf(stderr, "%s: no status field %s\n", prog, field);
+		exit(2);
+	}
+}
+
+static uint32_t cmd_create(const char *name)
+{
+	struct overlay_ioc_create c = { 0 };
+
+	if (name && strlen(name) >= sizeof(c.oic_name)) {
+		fprintf(stderr, "%s: name %s is too long\n", prog, name);
+		exit(2);
+	}
+	if (name)
+		strcpy(c.oic_name, name);
+	xioctl(OVERLAY_IOC_CREATE, &c, "CREATE");
+	return c.oic_linkid;
+}
+
+static void cmd_associate(uint32_t link, const char *ip, const char *port)
+{
+	struct overlay_ioc_associate a = {
+		.oia_linkid = link,
+		.oia_mode = OVERLAY_DEST_POINT,
+	};
+
+	ip_parse(ip, a.oia_ip);
+	a.oia_port = port ? (uint16_t)strtoul(port, NULL, 0) : 0;
+	xioctl(OVERLAY_IOC_ASSOCIATE, &a, "ASSOCIATE");
+}
+
+static void cmd_link(unsigned long cmd, uint32_t link, const char *what)
+{
+	struct overlay_ioc_link l = { .oil_linkid = link };
+
+	xioctl(cmd, &l, what);
+}
+
+static void cmd_badioctl(const char *kind)
+{
+	struct overlay_ioc_create c = { 0 };
+	struct overlay_ioc_prop p = { 0 };
+	unsigned char big[512] = { 0 };
+
+	if (strcmp(kind, "size") == 0) {
+		xioctl(_IOC(_IOC_READ | _IOC_WRITE, OVERLAY_IOC_TYPE,
+			    _IOC_NR(OVERLAY_IOC_CREATE), sizeof(c) + 8), big,
+		       "CREATE (wrong size)");
+	} else if (strcmp(kind, "unknown") == 0) {
+		xioctl(_IOWR(OVERLAY_IOC_TYPE, 0x1f, struct overlay_ioc_link),
+		       big, "ioctl 0x1f");
+	} else if (strcmp(kind, "flags") == 0) {
+		c.oic_flags = 1;
+		xioctl(OVERLAY_IOC_CREATE, &c, "CREATE (flags 1)");
+	} else if (strcmp(kind, "pad") == 0) {
+		p.oip_pad = 1;
+		strcpy(p.oip_name, "mtu");
+		xioctl(OVERLAY_IOC_SETPROP, &p, "SETPROP (pad 1)");
+	} else if (strcmp(kind, "fault") == 0) {
+		xioctl(OVERLAY_IOC_STATUS, (void *)8, "STATUS (bad pointer)");
+	} else {
+		usage();
+	}
+	printf("badioctl %s: succeeded\n", kind);
+}
+
+/* Fill an inner Ethernet frame: broadcast, our made-up source, IPv4. */
+static size_t inner_frame(uint8_t *p, size_t len)
+{
+	static const uint8_t hdr[14] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+	};
+
+	memset(p, 0, len);
+	memcpy(p, hdr, len < sizeof(hdr) ? len : sizeof(hdr));
+	return len;
+}
+
+static void send_packet(const char *addr, int proto, uint16_t port,
+			const uint8_t *buf, size_t len)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	socklen_t sl;
+	int fd, family;
+
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		family = AF_INET;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		sl = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		family = AF_INET6;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		sl = sizeof(*s6);
+	} else {
+		fprintf(stderr, "%s: %s is not an IP address\n", prog, addr);
+		exit(2);
+	}
+	fd = proto == IPPROTO_UDP ? socket(family, SOCK_DGRAM, 0)
+				  : socket(family, SOCK_RAW, proto);
+	if (fd < 0)
+		die("socket");
+	if (sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) != (ssize_t)len)
+		die("sendto");
+	close(fd);
+}
+
+static unsigned long num(const char *s)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 0);
+
+	if (!*s || *end)
+		usage();
+	return v;
+}
+
+static void cmd_send_vxlan(int argc, char **argv)
+{
+	static uint8_t buf[65536];
+	size_t len, inner;
+	uint32_t vni;
+
+	if (argc < 5)
+		usage();
+	vni = (uint32_t)num(argv[3]);
+	inner = num(argv[4]);
+	if (inner > sizeof(buf) - 8)
+		usage();
+	memset(buf, 0, 8);
+	buf[0] = (uint8_t)num(argv[2]);
+	buf[4] = (uint8_t)(vni >> 16);
+	buf[5] = (uint8_t)(vni >> 8);
+	buf[6] = (uint8_t)vni;
+	len = 8 + inner_frame(buf + 8, inner);
+	if (argc > 5 && num(argv[5]) < len)
+		len = num(argv[5]);
+	send_packet(argv[0], IPPROTO_UDP, (uint16_t)num(argv[1]), buf, len);
+}
+
+static void cmd_send_gre(int argc, char **argv)
+{
+	static uint8_t buf[65536];
+	size_t len = 4, inner;
+	uint32_t vsid;
+	uint8_t b0;
+
+	if (argc < 4)
+		usage();
+	b0 = (uint8_t)num(argv[1]);
+	vsid = (uint32_t)num(argv[2]);
+	inner = num(argv[3]);
+	if (inner > sizeof(buf) - 16)
+		usage();
+	memset(buf, 0, 16);
+	buf[0] = b0;
+	buf[2] = 0x65;
+	buf[3] = 0x58;
+	if (b0 & 0xc0)
+		len += 4;	/* checksum + offset (left zero) */
+	if (b0 & 0x20) {
+		buf[len] = (uint8_t)(vsid >> 16);
+		buf[len + 1] = (uint8_t)(vsid >> 8);
+		buf[len + 2] = (uint8_t)vsid;
+		len += 4;
+	}
+	if (b0 & 0x10)
+		len += 4;	/* sequence number */
+	len += inner_frame(buf + len, inner);
+	if (argc > 4 && num(argv[4]) < len)
+		len = num(argv[4]);
+	send_packet(argv[0], IPPROTO_GRE, 0, buf, len);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "+e:U")) != -1) {
+		switch (opt) {
+		case 'e':
+			for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+				if (strcmp(errnames[i].name, optarg) == 0)
+					expect_errno = errnames[i].value;
+			if (!expect_errno)
+				usage();
+			break;
+		case 'U':
+			drop_caps = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	cmd = argv[0];
+	argc--;
+	argv++;
+
+#define NEED(n) do { if (argc < (n)) usage(); } while (0)
+	if (strcmp(cmd, "create") == 0) {
+		uint32_t id = cmd_create(argc > 0 ? argv[0] : NULL);
+		struct overlay_ioc_status s = { .oisc_linkid = id };
+		char name[IF_NAMESIZE] = "?";
+
+		xioctl(OVERLAY_IOC_STATUS, &s, "STATUS");
+		if_indextoname(s.oisc_ifindex, name);
+		printf("%u %u %s\n", id, s.oisc_ifindex, name);
+	} else if (strcmp(cmd, "delete") == 0) {
+		NEED(1);
+		cmd_link(OVERLAY_IOC_DELETE, link_parse(argv[0]), "DELETE");
+	} else if (strcmp(cmd, "activate") == 0) {
+		NEED(1);
+		cmd_link(OVERLAY_IOC_ACTIVATE, link_parse(argv[0]), "ACTIVATE");
+	} else if (strcmp(cmd, "disassociate") == 0) {
+		NEED(1);
+		cmd_link(OVERLAY_IOC_DISASSOCIATE, link_parse(argv[0]),
+			 "DISASSOCIATE");
+	} else if (strcmp(cmd, "associate") == 0) {
+		NEED(2);
+		cmd_associate(link_parse(argv[0]), argv[1], argc > 2 ? argv[2] : NULL);
+	} else if (strcmp(cmd, "set") == 0) {
+		NEED(3);
+		prop_set(link_parse(argv[0]), argv[1], argv[2]);
+	} else if (strcmp(cmd, "get") == 0) {
+		NEED(2);
+		cmd_get(link_parse(argv[0]), argv[1]);
+	} else if (strcmp(cmd, "props") == 0) {
+		NEED(1);
+		cmd_props(link_parse(argv[0]));
+	} else if (strcmp(cmd, "status") == 0) {
+		NEED(1);
+		cmd_status(link_parse(argv[0]), argc > 1 ? argv[1] : NULL);
+	} else if (strcmp(cmd, "up") == 0) {
+		char prop[64];
+		uint32_t id;
+
+		NEED(5);
+		id = cmd_create(argv[0]);
+		prop_set(id, "encap", argv[1]);
+		prop_set(id, "vnetid", argv[2]);
+		snprintf(prop, sizeof(prop), "%s/listen_ip", argv[1]);
+		prop_set(id, prop, argv[3]);
+		cmd_associate(id, argv[4], argc > 5 ? argv[5] : NULL);
+		cmd_link(OVERLAY_IOC_ACTIVATE, id, "ACTIVATE");
+		printf("%u\n", id);
+	} else if (strcmp(cmd, "badioctl") == 0) {
+		NEED(1);
+		cmd_badioctl(argv[0]);
+	} else if (strcmp(cmd, "send-vxlan") == 0) {
+		cmd_send_vxlan(argc, argv);
+	} else if (strcmp(cmd, "send-gre") == 0) {
+		cmd_send_gre(argc, argv);
+	} else {
+		usage();
+	}
+	if (expect_errno) {
+		fprintf(stderr, "%s: %s succeeded, expected %s\n", prog, cmd,
+			errname(expect_errno));
+		return 1;
+	}
+	return 0;
+}
