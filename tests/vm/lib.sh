@@ -13,7 +13,8 @@
 #   OVERLAY_BIN         our programs (build/bin), also first on PATH
 #   OVERLAY_PLUGIN_DIR  varpd plugins (build/lib/varpd/*.so)
 #   OVERLAY_TESTS       the test scripts and this file
-#   OVERLAY_SRC         /overlay/src: tests/expect and man pages, if packed
+#   OVERLAY_SRC         /overlay/src: tests/expect and man/ of the source tree
+#   OVERLAY_BUILD       /overlay, laid out as a build tree (bin/, lib/varpd/)
 #   OVERLAY_RESULTS     files left here are copied out of the VM after the run
 #                       (run-vm.sh puts them in BUILD/vm/results/)
 #   OVERLAY_KVER        uname -r of the VM kernel

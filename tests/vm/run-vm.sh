@@ -170,6 +170,15 @@ for k in modprobe insmod rmmod lsmod depmod modinfo; do
 	ln -sf kmod "$root/bin/$k"
 done
 
+# expect and Tcl's library, for tests/expect/*.vm.exp (run by 03-expect.sh).
+if exp=$(command -v expect); then
+	copy_bin "$exp" "$root/bin"
+	tcllib=$(echo 'puts [info library]' | tclsh 2>/dev/null) || tcllib=""
+	if [ -n "$tcllib" ] && [ -d "$tcllib" ]; then
+		mkdir -p "$root$tcllib" && cp -r "$tcllib/." "$root$tcllib/"
+	fi
+fi
+
 # Our programs and plugins.
 if [ -d "$build/bin" ]; then
 	for f in "$build"/bin/*; do
@@ -201,6 +210,11 @@ for e in "${elfs[@]}"; do
 			[ -e "$dest" ] && continue
 			mkdir -p "$(dirname "$dest")" && cp -L "$lib" "$dest"
 		done
+done
+# glibc dlopens libgcc_s for pthread_cancel/exit (Tcl's notifier thread needs
+# it at exit); ldd does not list it.
+for lib in /lib/x86_64-linux-gnu/libgcc_s.so.1; do
+	[ -f "$lib" ] && cp -L "$lib" "$root/usr$lib"
 done
 # ld.so is looked up as /lib64/ld-linux-x86-64.so.2.
 [ -e "$root/usr/lib64/ld-linux-x86-64.so.2" ] &&
@@ -347,7 +361,7 @@ for name in "${packed[@]}"; do
 	"") reasons+=("test $name did not report") ;;
 	esac
 done
-kernel_bad='WARNING:|BUG:|Oops|general protection|Call Trace|KASAN|kmemleak'
+kernel_bad='WARNING:|BUG:|kernel BUG at|Oops|general protection|Call Trace|KASAN|UBSAN|kmemleak|Kernel panic'
 bad=$( { cat "$console"; [ -f "$work/results/dmesg" ] && cat "$work/results/dmesg"; } |
 	grep -E "$kernel_bad" | grep -v '^VMTEST ' | head -n 5)
 if [ -n "$bad" ]; then
