@@ -1,7 +1,9 @@
 /*
- * The libtools C ABI used from plain C11, as a plugin author would: every
- * public header compiles as C, and each library is called once through it
- * with its error reporting checked. Exit status 0 only if all checks pass.
+ * The libtools C ABI used from plain C11, as a plugin author would: this
+ * file is built into a shared object (a stand-in for a varpd plugin) with
+ * the static, PIC libtools libraries linked in, and c_abi_loader.c dlopens
+ * it and calls libtools_c_abi_checks(). Every public header compiles as C,
+ * and each library is called through it with its error reporting checked.
  */
 #include <libtools/error.h>
 #include <libtools/ethers.h>
@@ -31,7 +33,9 @@ static int count_entry(void *arg, const ov_ethers_entry_t *e) {
     return 0;
 }
 
-int main(void) {
+int libtools_c_abi_checks(void);
+
+int libtools_c_abi_checks(void) {
     ov_error_t err;
     ov_error_clear(&err);
 
@@ -79,5 +83,5 @@ int main(void) {
 
     if (failures == 0)
         printf("c_abi: all checks passed\n");
-    return failures == 0 ? 0 : 1;
+    return failures;
 }
