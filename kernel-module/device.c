@@ -112,6 +112,12 @@ static unsigned int ov_prop_encap_index(const struct ov_encap_ops *e, int p)
 	return n + p;
 }
 
+/* The value (set or default) of encapsulation e's UINT property p. */
+u64 ov_dev_encap_uint(struct ov_dev *od, const struct ov_encap_ops *e, int p)
+{
+	return ov_prop_uint(&e->props[p], &od->props[ov_prop_encap_index(e, p)]);
+}
+
 int ov_dev_getprop(struct ov_dev *od, const char *name, u8 *buf, u32 *size)
 {
 	const struct ov_prop_desc *d;
@@ -222,11 +228,8 @@ int ov_dev_activate(struct ov_dev *od)
 	key.net = od->net;
 	ip_idx = ov_prop_encap_index(e, e->prop_listen_ip);
 	memcpy(key.ip, od->props[ip_idx].data, sizeof(key.ip));
-	if (e->prop_listen_port >= 0) {
-		ov_prop_nth(ov_prop_encap_index(e, e->prop_listen_port), &d);
-		key.port = ov_prop_uint(d, &od->props[ov_prop_encap_index(e,
-						e->prop_listen_port)]);
-	}
+	if (e->prop_listen_port >= 0)
+		key.port = ov_dev_encap_uint(od, e, e->prop_listen_port);
 	dst = rtnl_dereference(od->dest);
 	if (dst && ov_ip_is_v4(dst->ip) != ov_key_is_v4(&key)) {
 		ov_dev_msg(od, "destination and %s differ in address family",
@@ -240,6 +243,9 @@ int ov_dev_activate(struct ov_dev *od)
 	}
 
 	od->encap = e;
+	od->encap_opts = 0;
+	if (e->configure)
+		e->configure(od);
 	od->vnetid = ov_prop_uint(&ov_common_props[OV_PROP_VNETID],
 				  &od->props[OV_PROP_VNETID]);
 	err = ov_sock_attach(od, &key);

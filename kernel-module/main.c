@@ -77,8 +77,9 @@
  * address and lets everything else through, whether ip_gre is loaded or
  * not. Taking GRE version 0 only when gre_demux has it free was rejected:
  * loading ip_gre later would silently fail, or we would block it. The
- * costs, documented in nvgre.c: IPv6 extension headers and fragments are
- * not received, and a hook on a wildcard address shadows specific ones.
+ * costs, documented in nvgre.c: fragmented NVGRE over IPv6 is not
+ * received (the hook runs before IPv6 reassembly), and a hook on a
+ * wildcard address shadows specific ones in the same namespace.
  *
  * Namespaces
  * ----------

@@ -18,10 +18,10 @@
  * and counted); everything else is accepted untouched for ip_gre, ip6_gre
  * or whoever else. This works whether ip_gre is loaded or not.
  *
- * Not supported: NVGRE carried in IPv6 behind extension headers (the hook
- * sees the outer packet before IPv6 reassembly, so fragmented IPv6 NVGRE
- * is not received either: keep the underlay MTU above the overlay MTU plus
- * 62 bytes); two endpoints in one namespace where one listens on the
+ * IPv6 extension headers before GRE are skipped (Linux's ip6gretap sends a
+ * tunnel encapsulation limit option by default). Not supported: fragmented
+ * NVGRE over IPv6 (the hook sees the outer packet before IPv6 reassembly:
+ * keep the underlay MTU above the overlay MTU plus 62 bytes); two endpoints in one namespace where one listens on the
  * wildcard address (the first hook would claim every VSID).
  */
 #include <linux/ip.h>
@@ -40,7 +40,10 @@
 
 #include "ov.h"
 
-enum { OV_NVGRE_PROP_LISTEN_IP };
+enum { OV_NVGRE_PROP_LISTEN_IP, OV_NVGRE_PROP_FLOWID };
+
+/* encap_opts bits */
+#define OV_NVGRE_OPT_FLOWID	0x1
 
 static const struct ov_prop_desc ov_nvgre_props[] = {
 	[OV_NVGRE_PROP_LISTEN_IP] = {
@@ -49,7 +52,27 @@ static const struct ov_prop_desc ov_nvgre_props[] = {
 		.perm = OVERLAY_PROP_PERM_READ | OVERLAY_PROP_PERM_WRITE |
 			OVERLAY_PROP_PERM_REQUIRED,
 	},
+	/*
+	 * 1: FlowID from the inner flow hash (RFC 7637 section 3.2). 0: FlowID
+	 * zero, for peers that match the whole 32-bit key, as Linux's gretap
+	 * with "key VSID<<8" does.
+	 */
+	[OV_NVGRE_PROP_FLOWID] = {
+		.name = "nvgre/flowid",
+		.type = OVERLAY_PROP_T_UINT,
+		.perm = OVERLAY_PROP_PERM_READ | OVERLAY_PROP_PERM_WRITE,
+		.min = 0,
+		.max = 1,
+		.has_default = true,
+		.def_uint = 1,
+	},
 };
+
+static void ov_nvgre_configure(struct ov_dev *od)
+{
+	if (ov_dev_encap_uint(od, &ov_nvgre_ops, OV_NVGRE_PROP_FLOWID))
+		od->encap_opts |= OV_NVGRE_OPT_FLOWID;
+}
 
 /* The hook registration, freed after a grace period like the endpoint. */
 struct ov_nvgre_hook {
@@ -71,13 +94,23 @@ static bool ov_nvgre_for_us(const struct ov_sock *os, struct sk_buff *skb,
 		*nhlen = ip_hdrlen(skb);
 	} else {
 		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+		u8 nexthdr = ip6h->nexthdr;
+		__be16 frag_off = 0;
+		int off;
 
-		if (ip6h->nexthdr != IPPROTO_GRE)
-			return false;
 		if (!ov_ip_is_unspec(os->key.ip) &&
 		    memcmp(&ip6h->daddr, os->key.ip, 16) != 0)
 			return false;
-		*nhlen = sizeof(*ip6h);
+		off = sizeof(*ip6h);
+		/*
+		 * Linux's ip6gretap puts a tunnel encapsulation limit option
+		 * (a destination options header) before GRE by default.
+		 */
+		if (nexthdr != IPPROTO_GRE && ipv6_ext_hdr(nexthdr))
+			off = ipv6_skip_exthdr(skb, off, &nexthdr, &frag_off);
+		if (off < 0 || nexthdr != IPPROTO_GRE || frag_off)
+			return false;
+		*nhlen = off;
 	}
 	return true;
 }
@@ -153,7 +186,8 @@ static int ov_nvgre_prepare(struct ov_dev *od, struct sk_buff *skb,
 		return err;
 	__skb_push(skb, OV_NVGRE_HLEN);
 	ov_nvgre_build(skb->data, od->vnetid,
-		       ov_flow_nvgre_id(skb_get_hash(skb)));
+		       (od->encap_opts & OV_NVGRE_OPT_FLOWID) ?
+		       ov_flow_nvgre_id(skb_get_hash(skb)) : 0);
 	skb_set_inner_protocol(skb, htons(ETH_P_TEB));
 	skb_reset_transport_header(skb);
 	return 0;
@@ -262,5 +296,6 @@ const struct ov_encap_ops ov_nvgre_ops = {
 	.prop_listen_port = -1,
 	.sock_open = ov_nvgre_sock_open,
 	.sock_close = ov_nvgre_sock_close,
+	.configure = ov_nvgre_configure,
 	.xmit = ov_nvgre_xmit,
 };

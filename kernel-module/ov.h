@@ -56,6 +56,8 @@ struct ov_encap_ops {
 	/* Open and close the underlay endpoint described by os->key. RTNL. */
 	int (*sock_open)(struct ov_sock *os);
 	void (*sock_close)(struct ov_sock *os);
+	/* Read the encapsulation's own properties at ACTIVATE (optional). */
+	void (*configure)(struct ov_dev *od);
 	/* Encapsulate and send; always consumes skb; 0 or -errno. RCU. */
 	int (*xmit)(struct ov_dev *od, struct ov_sock *os, struct sk_buff *skb,
 		    const struct ov_dest *dst);
@@ -96,6 +98,7 @@ struct ov_dev {
 	bool active;			/* RTNL */
 	const struct ov_encap_ops *encap;	/* set while active */
 	u32 vnetid;			/* set while active */
+	u32 encap_opts;			/* the encapsulation's, from configure */
 	struct ov_sock __rcu *sock;	/* set while active */
 	struct hlist_node vnet_node;	/* in sock->vnets */
 	struct ov_dest __rcu *dest;
@@ -127,6 +130,7 @@ int ov_dev_getprop(struct ov_dev *od, const char *name, u8 *buf, u32 *size);
 int ov_dev_setprop(struct ov_dev *od, const char *name, const u8 *buf,
 		   u32 size);
 void ov_dev_count(struct ov_dev *od, enum ov_cnt c);
+u64 ov_dev_encap_uint(struct ov_dev *od, const struct ov_encap_ops *e, int p);
 int ov_dev_init(void);
 void ov_dev_exit(void);
 

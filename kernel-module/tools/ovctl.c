@@ -17,7 +17,7 @@
  *   props LINK                      every property: name type perm value
  *                                   default range possible
  *   status LINK [FIELD]             all fields, or one (e.g. dev.rx_bad_gre)
- *   up NAME ENCAP VNETID LISTEN_IP DEST_IP [PORT]
+ *   up NAME ENCAP VNETID LISTEN_IP DEST_IP [PORT] [PROP=VALUE...]
  *                                   create + set + associate + activate, and
  *                                   `ip link set up` is left to the caller;
  *                                   prints the LINKID
@@ -623,6 +623,7 @@ int main(int argc, char **argv)
 		NEED(1);
 		cmd_status(link_parse(argv[0]), argc > 1 ? argv[1] : NULL);
 	} else if (strcmp(cmd, "up") == 0) {
+		const char *port = NULL;
 		char prop[64];
 		uint32_t id;
 
@@ -632,7 +633,17 @@ int main(int argc, char **argv)
 		prop_set(id, "vnetid", argv[2]);
 		snprintf(prop, sizeof(prop), "%s/listen_ip", argv[1]);
 		prop_set(id, prop, argv[3]);
-		cmd_associate(id, argv[4], argc > 5 ? argv[5] : NULL);
+		for (int i = 5; i < argc; i++) {
+			char *eq = strchr(argv[i], '=');
+
+			if (!eq) {
+				port = argv[i];
+				continue;
+			}
+			*eq = '\0';
+			prop_set(id, argv[i], eq + 1);
+		}
+		cmd_associate(id, argv[4], port);
 		cmd_link(OVERLAY_IOC_ACTIVATE, id, "ACTIVATE");
 		printf("%u\n", id);
 	} else if (strcmp(cmd, "badioctl") == 0) {
