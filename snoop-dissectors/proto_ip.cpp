@@ -129,10 +129,11 @@ Next ipv4(Ctx& c) {
         return c.malformed("total length below header length");
     if (ihl > 20) {
         Reader opts = r.sub(ihl - 20);
-        if (!ipv4_options(c, opts))
-            return c.malformed("bad option length");
-        if (opts.cut())
+        bool good = ipv4_options(c, opts);
+        if (opts.cut()) // the capture ends inside the options
             return c.truncated();
+        if (!good)
+            return c.malformed("bad option length");
     }
     r.limit(total - ihl); // drop link padding; a shorter capture shows later
     if (offset) {
