@@ -22,7 +22,6 @@ const Layer kUdpLayer{"udp", "UDP", "UDP Header"};
 const Field kSport{"sport", "Source port", kBare};
 const Field kDport{"dport", "Destination port", kTo};
 const Field kUdpLen{"length", "Length", 0};
-const Field kUdpLenSum{"length", "Length", kSum};
 const Field kUdpSum{"checksum", "Checksum", 0};
 
 // Source and destination port, common to UDP and TCP; false when short.

@@ -2,6 +2,10 @@
 //
 //   snoop-mkcap golden FILE        the golden capture (tests/golden/snoop/
 //                                  golden.pcap is this program's output)
+//   snoop-mkcap corpus DIR         the fuzz seed corpus: each golden packet
+//                                  as a file, behind a selector byte that
+//                                  cycles link type Ethernet, rendering and
+//                                  the short-capture flag
 //   snoop-mkcap mix N FILE [SEED]  N VXLAN/NVGRE packets with inner TCP, UDP
 //                                  and ICMP, addresses and ids varied by a
 //                                  fixed pseudo-random sequence (benchmark
@@ -69,8 +73,49 @@ private:
 };
 
 int usage() {
-    std::fprintf(stderr, "usage: snoop-mkcap golden FILE | snoop-mkcap mix N FILE [SEED]\n");
+    std::fprintf(stderr, "usage: snoop-mkcap golden FILE | snoop-mkcap corpus DIR |"
+                         " snoop-mkcap mix N FILE [SEED]\n");
     return 2;
+}
+
+// One seed per golden packet; the selector byte is documented in
+// tests/fuzz/snoop/snoop_fuzz.cpp (link type stays Ethernet: bits 0-1 0).
+bool write_seed(const std::string& path, uint8_t sel, const Bytes& b) {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) {
+        std::fprintf(stderr, "snoop-mkcap: cannot write %s: %s\n", path.c_str(),
+                     std::strerror(errno));
+        return false;
+    }
+    bool ok = std::fwrite(&sel, 1, 1, f) == 1 && std::fwrite(b.data(), 1, b.size(), f) == b.size();
+    if (std::fclose(f) != 0 || !ok) {
+        std::fprintf(stderr, "snoop-mkcap: cannot write %s\n", path.c_str());
+        return false;
+    }
+    return true;
+}
+
+int write_corpus(const std::string& dir) {
+    std::vector<Rec> pkts = golden();
+    for (size_t i = 0; i < pkts.size(); i++) {
+        char name[32];
+        std::snprintf(name, sizeof name, "/golden-%02zu", i + 1);
+        uint8_t sel = uint8_t((i % 4) << 2 | (pkts[i].orig > pkts[i].b.size() ? 0x10 : 0));
+        if (!write_seed(dir + name, sel, pkts[i].b))
+            return 1;
+    }
+    // The other link types: raw IP (selector 1) and Linux cooked (2), each
+    // carrying VXLAN so the seeds reach the inner frame.
+    Bytes frame = over_vxlan(42, eth(mac(2), mac(1), 0x0800,
+                                     ipv4({t4(1), t4(2), 1}, icmp_echo(8, 1, 1))));
+    Bytes ip(frame.begin() + 14, frame.end());
+    Buf sll;
+    sll.u16(0).u16(1).u16(6).put(Bytes(frame.begin() + 6, frame.begin() + 12)).u16(0).u16(0x0800);
+    sll.put(ip);
+    if (!write_seed(dir + "/raw-ipv4-vxlan", 0x09, ip) ||
+        !write_seed(dir + "/sll-ipv4-vxlan", 0x0a, sll.b))
+        return 1;
+    return 0;
 }
 
 } // namespace
@@ -79,6 +124,8 @@ int main(int argc, char** argv) {
     if (argc < 3)
         return usage();
     std::string mode = argv[1];
+    if (mode == "corpus" && argc == 3)
+        return write_corpus(argv[2]);
     const char* path = nullptr;
     if (mode == "golden" && argc == 3) {
         path = argv[2];
