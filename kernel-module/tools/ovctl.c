@@ -27,6 +27,9 @@
  *                                   (CREATE with flags=1), pad (SETPROP
  *                                   with non-zero padding), fault (a bad
  *                                   pointer)
+ *   churn N LISTEN_IP               create, configure (vxlan and nvgre in
+ *                                   turn), associate, activate and delete N
+ *                                   devices, checking each is gone after
  *   send-vxlan ADDR PORT FLAGS VNI INNERLEN [TRUNC]
  *   send-gre ADDR GREBYTE0 VSID INNERLEN [TRUNC]
  *                                   send one hand-made VXLAN datagram / GRE
@@ -447,6 +450,33 @@ static void cmd_badioctl(const char *kind)
 	printf("badioctl %s: succeeded\n", kind);
 }
 
+static void cmd_churn(unsigned long n, const char *listen)
+{
+	for (unsigned long i = 0; i < n; i++) {
+		const char *encap = i % 2 ? "nvgre" : "vxlan";
+		struct overlay_ioc_status st;
+		char vnetid[16], prop[32];
+		uint32_t id = cmd_create(NULL);
+
+		snprintf(vnetid, sizeof(vnetid), "%lu", i);
+		snprintf(prop, sizeof(prop), "%s/listen_ip", encap);
+		prop_set(id, "encap", encap);
+		prop_set(id, "vnetid", vnetid);
+		prop_set(id, prop, listen);
+		cmd_associate(id, strchr(listen, ':') ? "2001:db8::99" : "192.0.2.99",
+			      NULL);
+		cmd_link(OVERLAY_IOC_ACTIVATE, id, "ACTIVATE");
+		cmd_link(OVERLAY_IOC_DELETE, id, "DELETE");
+		memset(&st, 0, sizeof(st));
+		st.oisc_linkid = id;
+		if (ioctl(devfd, OVERLAY_IOC_STATUS, &st) == 0 || errno != ENOENT) {
+			fprintf(stderr, "%s: link %u still there after DELETE\n", prog, id);
+			exit(1);
+		}
+	}
+	printf("churn: %lu devices created, activated and deleted\n", n);
+}
+
 /* Fill an inner Ethernet frame: broadcast, our made-up source, IPv4. */
 static size_t inner_frame(uint8_t *p, size_t len)
 {
@@ -649,6 +679,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "badioctl") == 0) {
 		NEED(1);
 		cmd_badioctl(argv[0]);
+	} else if (strcmp(cmd, "churn") == 0) {
+		NEED(2);
+		cmd_churn(num(argv[0]), argv[1]);
 	} else if (strcmp(cmd, "send-vxlan") == 0) {
 		cmd_send_vxlan(argc, argv);
 	} else if (strcmp(cmd, "send-gre") == 0) {
