@@ -9,9 +9,9 @@
 # for each datapath (TCP, and UDP with 64-byte datagrams) as result files,
 # which come out over the VM's second serial port into WORK/results/. This
 # script turns them into figures (TCP bits/s received, UDP datagrams/s
-# received) and ratios, prints them and writes OUT_JSON with at least
-# tcp_ratio_vs_linux_vxlan and pps_ratio_vs_linux_vxlan (our vxlan over Linux
-# vxlan). A datapath that could not be measured is null, with the reason in
+# received; the median of the interleaved rounds) and ratios, prints them
+# and writes OUT_JSON with at least tcp_ratio_vs_linux_vxlan and
+# pps_ratio_vs_linux_vxlan (our vxlan over Linux vxlan). A datapath that could not be measured is null, with the reason in
 # "not_measured". The VM runs under TCG, so absolute figures are meaningless;
 # ratios within one run are what to read. Exit non-zero when the VM run or a
 # Linux peer fails; our device missing is reported, not an error.
@@ -33,15 +33,24 @@ fi
 res=$work/results
 configs=(veth linux_vxlan linux_gretap overlay_vxlan overlay_nvgre)
 
-# figure CONFIG KIND: the received rate from iperf3's JSON, or null.
+# figure CONFIG KIND: the median over the rounds of the received rate in
+# iperf3's JSON, or null when the datapath was not measured (or broke in a
+# later round: then it has a reason file and no figure at all).
 figure() {
-	local f=$res/$1-$2.json
-	[ -s "$f" ] || { echo null; return; }
+	local files=("$res/$1-$2"-*.json)
+	if [ -f "$res/$1.reason" ] || [ ! -s "${files[0]}" ]; then
+		echo null
+		return
+	fi
+	local expr
 	case $2 in
-	tcp) jq '.end.sum_received.bits_per_second' "$f" ;;
-	udp) jq '.end.sum_received | (.packets - .lost_packets) / .seconds' "$f" ;;
+	tcp) expr='.end.sum_received.bits_per_second' ;;
+	udp) expr='.end.sum_received | (.packets - .lost_packets) / .seconds' ;;
 	esac
+	jq -s "map($expr) | sort | if length % 2 == 1 then .[length / 2 | floor]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end" "${files[@]}"
 }
+rounds() { local f=("$res/veth-tcp"-*.json); echo ${#f[@]}; }
 
 args=()
 for c in "${configs[@]}"; do
@@ -53,7 +62,7 @@ done
 kver=$(sed -n 's/^VMBOOT [0-9.]*s //p' "$work/console.log" | head -n 1)
 
 mkdir -p "$(dirname "$out")"
-jq -n "${args[@]}" --arg kernel "$kver" '
+jq -n "${args[@]}" --arg kernel "$kver" --argjson rounds "$(rounds)" '
 	def ratio(a; b): if a == null or b == null or b == 0 then null
 		else (a / b * 1000 | round) / 1000 end;
 	{
@@ -61,6 +70,8 @@ jq -n "${args[@]}" --arg kernel "$kver" '
 	  environment: "qemu-system-x86_64 -accel tcg, 2 vCPU, 1 GiB; kernel \($kernel)",
 	  note: "TCG emulation: absolute figures are not meaningful, ratios within this run are",
 	  seconds_per_run: 5,
+	  rounds: $rounds,
+	  figures_are: "median over the rounds of the rate the receiver saw",
 	  inner_mtu: {tunnels: 1400, veth: 1500},
 	  tcp_bits_per_second: {veth: $tcp_veth, linux_vxlan: $tcp_linux_vxlan,
 	    linux_gretap: $tcp_linux_gretap, overlay_vxlan: $tcp_overlay_vxlan,
@@ -95,7 +106,7 @@ jq -r '
 	def n(x; d): if x == null then "-" else (x / d * 10 | round / 10 | tostring) end;
 	def r(x): if x == null then "-" else (x | tostring) + "x" end;
 	def pad(w): (. + "                ")[0:w];
-	"datapath (\(.environment); \(.seconds_per_run) s per run; relative figures only)",
+	"datapath (\(.environment); median of \(.rounds) rounds of \(.seconds_per_run) s; relative figures only)",
 	"  config          TCP Mbit/s  UDP-64 kpps  TCP/veth  pps/veth",
 	( ["veth", "linux_vxlan", "linux_gretap", "overlay_vxlan", "overlay_nvgre"][] as $c
 	  | (if $c == "veth" then 1 else null end) as $one
