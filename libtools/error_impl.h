@@ -8,7 +8,6 @@
 #define LIBTOOLS_ERROR_IMPL_H
 
 #include <libtools/error.h>
-
 #include <string>
 
 namespace ov {

@@ -9,14 +9,13 @@
 // Lines are split on '\n' only; every byte of a line is checked, so NUL
 // bytes and non-ASCII bytes are bad lines, never undefined behaviour.
 // Nothing is static; every function is re-entrant.
-#include <libtools/ethers.h>
-
 #include "error_impl.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <libtools/ethers.h>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
@@ -45,29 +44,29 @@ bool parse_mac(std::string_view s, ov_ether_addr_t* out, std::string* why) {
     unsigned octets = 0, digits = 0, val = 0;
     for (size_t i = 0; i < s.size(); i++) {
         auto c = static_cast<unsigned char>(s[i]);
-        std::string pos = std::to_string(i + 1);
+        auto pos = [i] { return std::to_string(i + 1); }; // only built for a reason
         if (int h = hexval(c); h >= 0) {
             if (digits == 2) {
                 *why = "octet " + std::to_string(octets + 1) +
-                       " is too long (more than 2 hex digits) at position " + pos;
+                       " is too long (more than 2 hex digits) at position " + pos();
                 return false;
             }
             val = val * 16 + static_cast<unsigned>(h);
             digits++;
         } else if (c == ':') {
             if (digits == 0) {
-                *why = "octet " + std::to_string(octets + 1) + " is empty at position " + pos;
+                *why = "octet " + std::to_string(octets + 1) + " is empty at position " + pos();
                 return false;
             }
             if (octets == OV_ETHER_ADDR_LEN - 1) {
-                *why = "too many octets (a seventh starts at position " +
-                       std::to_string(i + 2) + ")";
+                *why =
+                    "too many octets (a seventh starts at position " + std::to_string(i + 2) + ")";
                 return false;
             }
             a.octet[octets++] = static_cast<uint8_t>(val);
             digits = val = 0;
         } else {
-            *why = "bad character " + ov::quote_char(c) + " at position " + pos;
+            *why = "bad character " + ov::quote_char(c) + " at position " + pos();
             return false;
         }
     }
@@ -99,11 +98,12 @@ std::string excerpt(std::string_view s) {
     return r;
 }
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
 
 // Check one line; on success fill mac and host. Columns in reasons are 1-based.
-bool parse_line(std::string_view line, ov_ether_addr_t* mac, std::string* host,
-                std::string* why) {
+bool parse_line(std::string_view line, ov_ether_addr_t* mac, std::string* host, std::string* why) {
     if (!line.empty() && line.back() == '\r')
         line.remove_suffix(1);
     if (auto hash = line.find('#'); hash != std::string_view::npos)
@@ -171,8 +171,8 @@ int read_buffer(std::string_view data, ov_ethers_entry_fn on_entry, ov_ethers_ba
         std::string host, why;
         if (!parse_line(line, &e.addr, &host, &why)) {
             if (on_bad == nullptr)
-                return ov::fail(err, EINVAL, "%s%sline %u: %s", origin, *origin ? ":" : "",
-                                lineno, why.c_str());
+                return ov::fail(err, EINVAL, "%s%sline %u: %s", origin, *origin ? ":" : "", lineno,
+                                why.c_str());
             if (int r = on_bad(arg, lineno, why.c_str()); r != 0)
                 return ov::fail(err, r < 0 ? -r : ECANCELED,
                                 "%s%sline %u: stopped by the bad-line callback", origin,
@@ -271,8 +271,8 @@ int ov_ethers_format(const ov_ether_addr_t* addr, char* buf, size_t buflen, ov_e
 int ov_ethers_read_buffer(const char* data, size_t len, ov_ethers_entry_fn on_entry,
                           ov_ethers_bad_fn on_bad, void* arg, ov_error_t* err) {
     try {
-        return read_buffer(std::string_view(data == nullptr ? "" : data, data ? len : 0),
-                           on_entry, on_bad, arg, "", err);
+        return read_buffer(std::string_view(data == nullptr ? "" : data, data ? len : 0), on_entry,
+                           on_bad, arg, "", err);
     } catch (...) {
         return ov::fail(err, ENOMEM, "ethers: out of memory");
     }

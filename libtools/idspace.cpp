@@ -16,8 +16,6 @@
 //
 // Exceptions (bad_alloc from the containers) stop at the C boundary and turn
 // into ENOMEM. Locking: none, see the header.
-#include <libtools/idspace.h>
-
 #include "error_impl.h"
 
 #include <algorithm>
@@ -25,6 +23,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <deque>
+#include <libtools/idspace.h>
 #include <memory>
 #include <new>
 #include <unordered_map>
@@ -49,11 +48,11 @@ struct Range {
 } // namespace
 
 struct ov_idspace {
-    std::vector<Range> by_order;  // add order: what the cursor walks
-    std::vector<Range> by_first;  // sorted by first: lookups
-    size_t cur_range = 0;         // cursor: index in by_order
-    uint64_t cur_off = 0;         //         offset inside that range
-    std::deque<uint64_t> freeq;   // freed ids the cursor has passed, oldest first
+    std::vector<Range> by_order; // add order: what the cursor walks
+    std::vector<Range> by_first; // sorted by first: lookups
+    size_t cur_range = 0;        // cursor: index in by_order
+    uint64_t cur_off = 0;        //         offset inside that range
+    std::deque<uint64_t> freeq;  // freed ids the cursor has passed, oldest first
     std::unordered_map<uint64_t, std::unique_ptr<Chunk>> chunks;
     uint64_t in_use = 0;
     uint64_t capacity = 0;
@@ -160,15 +159,16 @@ int ov_idspace_create(ov_idspace_t** spacep, ov_error_t* err) {
     });
 }
 
-void ov_idspace_destroy(ov_idspace_t* space) { delete space; }
+void ov_idspace_destroy(ov_idspace_t* space) {
+    delete space;
+}
 
 int ov_idspace_add_range(ov_idspace_t* s, uint64_t first, uint64_t count, ov_error_t* err) {
     if (count == 0)
         return ov::fail(err, EINVAL, "idspace: range at %" PRIu64 " has no ids", first);
     if (first + count < first || first + count == 0)
-        return ov::fail(err, EINVAL,
-                        "idspace: range %" PRIu64 "+%" PRIu64 " goes past UINT64_MAX", first,
-                        count);
+        return ov::fail(err, EINVAL, "idspace: range %" PRIu64 "+%" PRIu64 " goes past UINT64_MAX",
+                        first, count);
     uint64_t last = first + count - 1;
     for (const Range& r : s->by_first) {
         if (first <= r.first + r.count - 1 && r.first <= last)
@@ -213,8 +213,7 @@ int ov_idspace_free(ov_idspace_t* s, uint64_t id, ov_error_t* err) {
     if (r == nullptr)
         return ov::fail(err, ERANGE, "idspace: id %" PRIu64 " is outside every range", id);
     if (!s->allocated(id))
-        return ov::fail(err, ENOENT,
-                        "idspace: id %" PRIu64 " is not allocated (double free?)", id);
+        return ov::fail(err, ENOENT, "idspace: id %" PRIu64 " is not allocated (double free?)", id);
     return guarded(err, [&] {
         Chunk& c = s->chunk_for_write(id);
         if (s->behind_cursor(*r, id) && !c.queued.test(ov_idspace::bit(id))) {
@@ -231,8 +230,12 @@ bool ov_idspace_is_allocated(const ov_idspace_t* s, uint64_t id) {
     return s->find(id) != nullptr && s->allocated(id);
 }
 
-uint64_t ov_idspace_in_use(const ov_idspace_t* s) { return s->in_use; }
+uint64_t ov_idspace_in_use(const ov_idspace_t* s) {
+    return s->in_use;
+}
 
-uint64_t ov_idspace_capacity(const ov_idspace_t* s) { return s->capacity; }
+uint64_t ov_idspace_capacity(const ov_idspace_t* s) {
+    return s->capacity;
+}
 
 } // extern "C"

@@ -27,12 +27,11 @@
 //   IPv4 (RFC 791) at 14: 0 version/IHL 2 total length 6 flags/fragment
 //     offset 9 protocol 10 checksum; UDP at 14+IHL*4: 0 sport 2 dport
 //     4 length; BOOTP (RFC 2131) after UDP: 0 op ... 236 magic cookie.
-#include <libtools/packet.h>
-
 #include "error_impl.h"
 
 #include <cerrno>
 #include <cstring>
+#include <libtools/packet.h>
 #include <string>
 
 namespace {
@@ -49,7 +48,9 @@ constexpr uint8_t kIcmp6 = 58;
 constexpr uint8_t kNS = 135, kNA = 136;
 constexpr uint8_t kOptSrcLL = 1, kOptTgtLL = 2;
 
-uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint16_t get16(const uint8_t* p) {
+    return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
 void put16(uint8_t* p, uint16_t v) {
     p[0] = static_cast<uint8_t>(v >> 8);
     p[1] = static_cast<uint8_t>(v);
@@ -65,8 +66,8 @@ struct Reader {
     // Returns a pointer to n bytes at off, or null with the reason set.
     const uint8_t* at(size_t off, size_t n, const char* field) const {
         if (off > len || n > len - off) {
-            ov::fail(err, EINVAL, "%s: truncated %s (needs %zu bytes, frame has %zu)", what,
-                     field, off + n, len);
+            ov::fail(err, EINVAL, "%s: truncated %s (needs %zu bytes, frame has %zu)", what, field,
+                     off + n, len);
             return nullptr;
         }
         return p + off;
@@ -91,13 +92,12 @@ int check_ethertype(const Reader& r, uint16_t want, const char* want_name) {
 
 int check_room(size_t need, size_t outcap, ov_error_t* err, const char* what) {
     if (outcap < need)
-        return ov::fail(err, ENOSPC, "%s: output buffer of %zu bytes is too small (need %zu)",
-                        what, outcap, need);
+        return ov::fail(err, ENOSPC, "%s: output buffer of %zu bytes is too small (need %zu)", what,
+                        outcap, need);
     return 0;
 }
 
-void put_eth(uint8_t* out, const ov_ether_addr_t& dst, const ov_ether_addr_t& src,
-             uint16_t type) {
+void put_eth(uint8_t* out, const ov_ether_addr_t& dst, const ov_ether_addr_t& src, uint16_t type) {
     std::memcpy(out, dst.octet, 6);
     std::memcpy(out + 6, src.octet, 6);
     put16(out + 12, type);
@@ -125,8 +125,13 @@ uint16_t fold(uint32_t s) {
 // upper-layer length and next header, then the message with its checksum
 // field counted as whatever it holds (zero when computing).
 uint16_t icmp6_sum(const uint8_t* src, const uint8_t* dst, const uint8_t* msg, size_t len) {
-    uint8_t tail[8] = {static_cast<uint8_t>(len >> 24), static_cast<uint8_t>(len >> 16),
-                       static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len), 0, 0, 0,
+    uint8_t tail[8] = {static_cast<uint8_t>(len >> 24),
+                       static_cast<uint8_t>(len >> 16),
+                       static_cast<uint8_t>(len >> 8),
+                       static_cast<uint8_t>(len),
+                       0,
+                       0,
+                       0,
                        kIcmp6};
     uint32_t s = sum_bytes(src, 16, 0);
     s = sum_bytes(dst, 16, s);
@@ -155,11 +160,11 @@ int ov_packet_arp_reply_build(const ov_packet_arp_fields_t* f, uint8_t* out, siz
     std::memset(out, 0, OV_PACKET_ARP_REPLY_LEN);
     put_eth(out, f->target_mac, f->sender_mac, kTypeARP);
     uint8_t* a = out + kEthLen;
-    put16(a, 1);          // hardware: Ethernet
+    put16(a, 1); // hardware: Ethernet
     put16(a + 2, kTypeIPv4);
     a[4] = 6;
     a[5] = 4;
-    put16(a + 6, 2);      // reply
+    put16(a + 6, 2); // reply
     std::memcpy(a + 8, f->sender_mac.octet, 6);
     std::memcpy(a + 14, f->sender_ip, 4);
     std::memcpy(a + 18, f->target_mac.octet, 6);
@@ -177,28 +182,25 @@ int ov_packet_arp_reply(const uint8_t* req, size_t reqlen, const ov_ether_addr_t
     if (a == nullptr)
         return -EINVAL;
     if (get16(a) != 1)
-        return ov::fail(err, EINVAL, "ARP request: hardware type %u is not Ethernet (1)",
-                        get16(a));
+        return ov::fail(err, EINVAL, "ARP request: hardware type %u is not Ethernet (1)", get16(a));
     if (get16(a + 2) != kTypeIPv4)
-        return ov::fail(err, EINVAL, "ARP request: protocol type 0x%04x is not IPv4",
-                        get16(a + 2));
+        return ov::fail(err, EINVAL, "ARP request: protocol type 0x%04x is not IPv4", get16(a + 2));
     if (a[4] != 6 || a[5] != 4)
         return ov::fail(err, EINVAL,
                         "ARP request: address lengths %u/%u are not 6/4 (Ethernet/IPv4)", a[4],
                         a[5]);
     if (get16(a + 6) != 1)
-        return ov::fail(err, EINVAL, "ARP request: opcode %u is not a request (1)",
-                        get16(a + 6));
+        return ov::fail(err, EINVAL, "ARP request: opcode %u is not a request (1)", get16(a + 6));
     ov_packet_arp_fields_t f{};
     f.sender_mac = *answer;
-    std::memcpy(f.sender_ip, a + 24, 4);          // the address asked about
-    std::memcpy(f.target_mac.octet, a + 8, 6);    // the requester
+    std::memcpy(f.sender_ip, a + 24, 4);       // the address asked about
+    std::memcpy(f.target_mac.octet, a + 8, 6); // the requester
     std::memcpy(f.target_ip, a + 14, 4);
     return ov_packet_arp_reply_build(&f, out, outcap, outlen, err);
 }
 
-int ov_packet_na_build(const ov_packet_na_fields_t* f, uint8_t* out, size_t outcap,
-                       size_t* outlen, ov_error_t* err) {
+int ov_packet_na_build(const ov_packet_na_fields_t* f, uint8_t* out, size_t outcap, size_t* outlen,
+                       ov_error_t* err) {
     constexpr uint32_t known = OV_PACKET_NA_ROUTER | OV_PACKET_NA_SOLICITED | OV_PACKET_NA_OVERRIDE;
     if (f->flags & ~known)
         return ov::fail(err, EINVAL, "neighbour advertisement: unknown flag bits 0x%x",
@@ -247,8 +249,7 @@ int ov_packet_na_reply(const uint8_t* ns, size_t nslen, const ov_ether_addr_t* a
     if (ip == nullptr)
         return -EINVAL;
     if ((ip[0] >> 4) != 6)
-        return ov::fail(err, EINVAL, "neighbour solicitation: IP version %u is not 6",
-                        ip[0] >> 4);
+        return ov::fail(err, EINVAL, "neighbour solicitation: IP version %u is not 6", ip[0] >> 4);
     if (ip[6] != kIcmp6)
         return ov::fail(err, EINVAL,
                         "neighbour solicitation: next header %u is not ICMPv6 (58); extension "
@@ -355,8 +356,7 @@ int ov_packet_dhcp_redirect(const uint8_t* frame, size_t len, const ov_ether_add
                         ulen - 8);
     const uint8_t* bootp = udp + 8;
     if (bootp[0] != 1)
-        return ov::fail(err, EINVAL, "DHCPv4 frame: BOOTP op %u is not BOOTREQUEST (1)",
-                        bootp[0]);
+        return ov::fail(err, EINVAL, "DHCPv4 frame: BOOTP op %u is not BOOTREQUEST (1)", bootp[0]);
     static constexpr uint8_t cookie[4] = {99, 130, 83, 99};
     if (std::memcmp(bootp + 236, cookie, 4) != 0)
         return r.bad("no DHCP magic cookie (BOOTP without DHCP)");

@@ -8,8 +8,6 @@
 // early return removes it; file descriptors are closed by another guard.
 // The directory fsync comes last and makes the new directory entry durable.
 // Nothing here is static; the functions are re-entrant.
-#include <libtools/rename.h>
-
 #include "error_impl.h"
 
 #include <cerrno>
@@ -17,6 +15,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <libtools/rename.h>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
@@ -134,8 +133,8 @@ int write_impl(const char* path, const void* data, size_t len, mode_t mode, ov_e
         return ov::fail(err, errno, "rename: close of '%s' failed: %s", tmp.path.c_str(),
                         std::strerror(errno));
     if (::rename(tmp.path.c_str(), path) != 0)
-        return ov::fail(err, errno, "rename: rename of '%s' to '%s' failed: %s",
-                        tmp.path.c_str(), path, std::strerror(errno));
+        return ov::fail(err, errno, "rename: rename of '%s' to '%s' failed: %s", tmp.path.c_str(),
+                        path, std::strerror(errno));
     tmp.armed = false;
     return sync_dir(s.dir, err);
 }
@@ -145,8 +144,7 @@ bool is_temp_of(const char* entry, const std::string& name) {
     size_t n = std::strlen(entry);
     if (n != name.size() + 2 + 6 || entry[0] != '.')
         return false;
-    return std::memcmp(entry + 1, name.data(), name.size()) == 0 &&
-           entry[1 + name.size()] == '.';
+    return std::memcmp(entry + 1, name.data(), name.size()) == 0 && entry[1 + name.size()] == '.';
 }
 
 int cleanup_impl(const char* path, ov_error_t* err) {
@@ -193,8 +191,7 @@ int cleanup_impl(const char* path, ov_error_t* err) {
 
 extern "C" {
 
-int ov_rename_write(const char* path, const void* data, size_t len, mode_t mode,
-                    ov_error_t* err) {
+int ov_rename_write(const char* path, const void* data, size_t len, mode_t mode, ov_error_t* err) {
     try {
         return write_impl(path, data, len, mode, err);
     } catch (...) { // std::string allocation; nothing else throws

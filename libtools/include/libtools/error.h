@@ -22,12 +22,12 @@ extern "C" {
 #define OV_ERROR_REASON_MAX 256
 
 typedef struct ov_error {
-    int code;                          /* positive errno, 0 when none */
-    char reason[OV_ERROR_REASON_MAX];  /* "" when none */
+    int code;                         /* positive errno, 0 when none */
+    char reason[OV_ERROR_REASON_MAX]; /* "" when none */
 } ov_error_t;
 
 /* Reset an ov_error to "no error" (code 0, empty reason). */
-void ov_error_clear(ov_error_t *err);
+void ov_error_clear(ov_error_t* err);
 
 #ifdef __cplusplus
 }

@@ -29,7 +29,6 @@
 #define LIBTOOLS_ETHERS_H
 
 #include <libtools/error.h>
-
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,31 +46,31 @@ typedef struct ov_ether_addr {
 } ov_ether_addr_t;
 
 /* Parse a NUL-terminated string / len bytes (no NUL needed). 0 or -EINVAL. */
-int ov_ethers_parse(const char *str, ov_ether_addr_t *addr, ov_error_t *err);
-int ov_ethers_parse_n(const char *str, size_t len, ov_ether_addr_t *addr, ov_error_t *err);
+int ov_ethers_parse(const char* str, ov_ether_addr_t* addr, ov_error_t* err);
+int ov_ethers_parse_n(const char* str, size_t len, ov_ether_addr_t* addr, ov_error_t* err);
 
 /* Format into buf (buflen >= OV_ETHER_ADDRSTRLEN). 0 or -ENOSPC. */
-int ov_ethers_format(const ov_ether_addr_t *addr, char *buf, size_t buflen, ov_error_t *err);
+int ov_ethers_format(const ov_ether_addr_t* addr, char* buf, size_t buflen, ov_error_t* err);
 
 typedef struct ov_ethers_entry {
     ov_ether_addr_t addr;
-    const char *host; /* NUL-terminated; valid only during the callback */
+    const char* host; /* NUL-terminated; valid only during the callback */
     unsigned line;    /* 1-based line number */
 } ov_ethers_entry_t;
 
 /*
  * Callbacks return 0 to go on, or a negative errno to stop the read, which
- * then returns that value. on_bad may be NULL: the first bad line then stops
- * the read with -EINVAL and "line N: <reason>" in *err.
+ * then returns that value (a positive value stops it with -ECANCELED). on_bad may be NULL: the
+ * first bad line then stops the read with -EINVAL and "line N: <reason>" in *err.
  */
-typedef int (*ov_ethers_entry_fn)(void *arg, const ov_ethers_entry_t *entry);
-typedef int (*ov_ethers_bad_fn)(void *arg, unsigned line, const char *reason);
+typedef int (*ov_ethers_entry_fn)(void* arg, const ov_ethers_entry_t* entry);
+typedef int (*ov_ethers_bad_fn)(void* arg, unsigned line, const char* reason);
 
 /* Both return the number of good entries passed to on_entry, or -errno. */
-int ov_ethers_read_file(const char *path, ov_ethers_entry_fn on_entry, ov_ethers_bad_fn on_bad,
-                        void *arg, ov_error_t *err);
-int ov_ethers_read_buffer(const char *data, size_t len, ov_ethers_entry_fn on_entry,
-                          ov_ethers_bad_fn on_bad, void *arg, ov_error_t *err);
+int ov_ethers_read_file(const char* path, ov_ethers_entry_fn on_entry, ov_ethers_bad_fn on_bad,
+                        void* arg, ov_error_t* err);
+int ov_ethers_read_buffer(const char* data, size_t len, ov_ethers_entry_fn on_entry,
+                          ov_ethers_bad_fn on_bad, void* arg, ov_error_t* err);
 
 #ifdef __cplusplus
 }
@@ -82,11 +81,11 @@ int ov_ethers_read_buffer(const char *data, size_t len, ov_ethers_entry_fn on_en
 
 namespace ov {
 
-inline int ethers_parse(std::string_view s, ov_ether_addr_t *addr, ov_error_t *err) {
+inline int ethers_parse(std::string_view s, ov_ether_addr_t* addr, ov_error_t* err) {
     return ov_ethers_parse_n(s.data(), s.size(), addr, err);
 }
 
-inline std::string ethers_format(const ov_ether_addr_t &addr) {
+inline std::string ethers_format(const ov_ether_addr_t& addr) {
     char buf[OV_ETHER_ADDRSTRLEN];
     ov_ethers_format(&addr, buf, sizeof(buf), nullptr); /* cannot fail: buffer fits */
     return buf;
@@ -94,7 +93,7 @@ inline std::string ethers_format(const ov_ether_addr_t &addr) {
 
 } /* namespace ov */
 
-inline bool operator==(const ov_ether_addr_t &a, const ov_ether_addr_t &b) {
+inline bool operator==(const ov_ether_addr_t& a, const ov_ether_addr_t& b) {
     return std::memcmp(a.octet, b.octet, OV_ETHER_ADDR_LEN) == 0;
 }
 #endif

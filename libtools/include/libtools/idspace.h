@@ -39,7 +39,6 @@
 #define LIBTOOLS_IDSPACE_H
 
 #include <libtools/error.h>
-
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -49,18 +48,18 @@ extern "C" {
 
 typedef struct ov_idspace ov_idspace_t;
 
-int ov_idspace_create(ov_idspace_t **spacep, ov_error_t *err);
-void ov_idspace_destroy(ov_idspace_t *space);
+int ov_idspace_create(ov_idspace_t** spacep, ov_error_t* err);
+void ov_idspace_destroy(ov_idspace_t* space);
 
-int ov_idspace_add_range(ov_idspace_t *space, uint64_t first, uint64_t count, ov_error_t *err);
+int ov_idspace_add_range(ov_idspace_t* space, uint64_t first, uint64_t count, ov_error_t* err);
 
-int ov_idspace_alloc(ov_idspace_t *space, uint64_t *idp, ov_error_t *err);
-int ov_idspace_reserve(ov_idspace_t *space, uint64_t id, ov_error_t *err);
-int ov_idspace_free(ov_idspace_t *space, uint64_t id, ov_error_t *err);
+int ov_idspace_alloc(ov_idspace_t* space, uint64_t* idp, ov_error_t* err);
+int ov_idspace_reserve(ov_idspace_t* space, uint64_t id, ov_error_t* err);
+int ov_idspace_free(ov_idspace_t* space, uint64_t id, ov_error_t* err);
 
-bool ov_idspace_is_allocated(const ov_idspace_t *space, uint64_t id);
-uint64_t ov_idspace_in_use(const ov_idspace_t *space);
-uint64_t ov_idspace_capacity(const ov_idspace_t *space);
+bool ov_idspace_is_allocated(const ov_idspace_t* space, uint64_t id);
+uint64_t ov_idspace_in_use(const ov_idspace_t* space);
+uint64_t ov_idspace_capacity(const ov_idspace_t* space);
 
 #ifdef __cplusplus
 }
@@ -70,7 +69,7 @@ uint64_t ov_idspace_capacity(const ov_idspace_t *space);
 namespace ov {
 /* RAII owner for C++ callers: ov::IdSpacePtr s(raw); destroyed on scope exit. */
 struct IdSpaceDeleter {
-    void operator()(ov_idspace_t *s) const noexcept { ov_idspace_destroy(s); }
+    void operator()(ov_idspace_t* s) const noexcept { ov_idspace_destroy(s); }
 };
 using IdSpacePtr = std::unique_ptr<ov_idspace_t, IdSpaceDeleter>;
 } /* namespace ov */

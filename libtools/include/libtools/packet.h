@@ -46,7 +46,6 @@
 
 #include <libtools/error.h>
 #include <libtools/ethers.h>
-
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,23 +77,23 @@ typedef struct ov_packet_na_fields {
     uint32_t flags; /* OV_PACKET_NA_* */
 } ov_packet_na_fields_t;
 
-int ov_packet_arp_reply_build(const ov_packet_arp_fields_t *f, uint8_t *out, size_t outcap,
-                              size_t *outlen, ov_error_t *err);
-int ov_packet_arp_reply(const uint8_t *req, size_t reqlen, const ov_ether_addr_t *answer,
-                        uint8_t *out, size_t outcap, size_t *outlen, ov_error_t *err);
+int ov_packet_arp_reply_build(const ov_packet_arp_fields_t* f, uint8_t* out, size_t outcap,
+                              size_t* outlen, ov_error_t* err);
+int ov_packet_arp_reply(const uint8_t* req, size_t reqlen, const ov_ether_addr_t* answer,
+                        uint8_t* out, size_t outcap, size_t* outlen, ov_error_t* err);
 
-int ov_packet_na_build(const ov_packet_na_fields_t *f, uint8_t *out, size_t outcap,
-                       size_t *outlen, ov_error_t *err);
+int ov_packet_na_build(const ov_packet_na_fields_t* f, uint8_t* out, size_t outcap, size_t* outlen,
+                       ov_error_t* err);
 /* flags: OV_PACKET_NA_ROUTER and/or OV_PACKET_NA_OVERRIDE; S is decided by the NS. */
-int ov_packet_na_reply(const uint8_t *ns, size_t nslen, const ov_ether_addr_t *answer,
-                       uint32_t flags, uint8_t *out, size_t outcap, size_t *outlen,
-                       ov_error_t *err);
+int ov_packet_na_reply(const uint8_t* ns, size_t nslen, const ov_ether_addr_t* answer,
+                       uint32_t flags, uint8_t* out, size_t outcap, size_t* outlen,
+                       ov_error_t* err);
 
-int ov_packet_dhcp_redirect(const uint8_t *frame, size_t len, const ov_ether_addr_t *proxy,
-                            uint8_t *out, size_t outcap, size_t *outlen, ov_error_t *err);
+int ov_packet_dhcp_redirect(const uint8_t* frame, size_t len, const ov_ether_addr_t* proxy,
+                            uint8_t* out, size_t outcap, size_t* outlen, ov_error_t* err);
 
 /* The Internet checksum (RFC 1071) of len bytes, folded, not complemented. */
-uint16_t ov_packet_cksum_fold(const uint8_t *data, size_t len, uint32_t initial);
+uint16_t ov_packet_cksum_fold(const uint8_t* data, size_t len, uint32_t initial);
 
 #ifdef __cplusplus
 }
@@ -109,25 +108,25 @@ struct PacketResult {
     size_t len; /* bytes written to out when rc == 0 */
 };
 
-inline PacketResult packet_arp_reply(std::span<const uint8_t> req, const ov_ether_addr_t &answer,
-                                     std::span<uint8_t> out, ov_error_t *err) {
+inline PacketResult packet_arp_reply(std::span<const uint8_t> req, const ov_ether_addr_t& answer,
+                                     std::span<uint8_t> out, ov_error_t* err) {
     PacketResult r{0, 0};
-    r.rc = ov_packet_arp_reply(req.data(), req.size(), &answer, out.data(), out.size(), &r.len,
-                               err);
+    r.rc =
+        ov_packet_arp_reply(req.data(), req.size(), &answer, out.data(), out.size(), &r.len, err);
     return r;
 }
 
-inline PacketResult packet_na_reply(std::span<const uint8_t> ns, const ov_ether_addr_t &answer,
-                                    uint32_t flags, std::span<uint8_t> out, ov_error_t *err) {
+inline PacketResult packet_na_reply(std::span<const uint8_t> ns, const ov_ether_addr_t& answer,
+                                    uint32_t flags, std::span<uint8_t> out, ov_error_t* err) {
     PacketResult r{0, 0};
-    r.rc = ov_packet_na_reply(ns.data(), ns.size(), &answer, flags, out.data(), out.size(),
-                              &r.len, err);
+    r.rc = ov_packet_na_reply(ns.data(), ns.size(), &answer, flags, out.data(), out.size(), &r.len,
+                              err);
     return r;
 }
 
 inline PacketResult packet_dhcp_redirect(std::span<const uint8_t> frame,
-                                         const ov_ether_addr_t &proxy, std::span<uint8_t> out,
-                                         ov_error_t *err) {
+                                         const ov_ether_addr_t& proxy, std::span<uint8_t> out,
+                                         ov_error_t* err) {
     PacketResult r{0, 0};
     r.rc = ov_packet_dhcp_redirect(frame.data(), frame.size(), &proxy, out.data(), out.size(),
                                    &r.len, err);

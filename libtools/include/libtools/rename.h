@@ -40,7 +40,6 @@
 #define LIBTOOLS_RENAME_H
 
 #include <libtools/error.h>
-
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -48,9 +47,8 @@
 extern "C" {
 #endif
 
-int ov_rename_write(const char *path, const void *data, size_t len, mode_t mode,
-                    ov_error_t *err);
-int ov_rename_cleanup(const char *path, ov_error_t *err);
+int ov_rename_write(const char* path, const void* data, size_t len, mode_t mode, ov_error_t* err);
+int ov_rename_cleanup(const char* path, ov_error_t* err);
 
 #ifdef __cplusplus
 }

@@ -6,12 +6,11 @@
 // 1..OV_ETHERS_HOST_MAX printable characters and an address that formats and
 // parses back to itself; every bad line has a reason and a line number in
 // range; the count returned equals the entries seen.
-#include <libtools/ethers.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <libtools/ethers.h>
 
 namespace {
 

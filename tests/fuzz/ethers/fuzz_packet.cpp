@@ -7,13 +7,12 @@
 // opcode 2, an NA whose ICMPv6 checksum verifies, a DHCP copy that differs
 // from the request only in its Ethernet destination. A refusal must be
 // -EINVAL with a reason.
-#include <libtools/packet.h>
-
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <libtools/packet.h>
 #include <vector>
 
 namespace {

@@ -5,13 +5,12 @@
  * it and calls libtools_c_abi_checks(). Every public header compiles as C,
  * and each library is called through it with its error reporting checked.
  */
+#include <errno.h>
 #include <libtools/error.h>
 #include <libtools/ethers.h>
 #include <libtools/idspace.h>
 #include <libtools/packet.h>
 #include <libtools/rename.h>
-
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +18,17 @@
 
 static int failures;
 
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "c_abi: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                               \
-        }                                                                             \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "c_abi: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);        \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
-static int count_entry(void *arg, const ov_ethers_entry_t *e) {
+static int count_entry(void* arg, const ov_ethers_entry_t* e) {
     (void)e;
-    ++*(int *)arg;
+    ++*(int*)arg;
     return 0;
 }
 
@@ -47,12 +46,12 @@ int libtools_c_abi_checks(void) {
     CHECK(strcmp(buf, "de:ad:be:ef:00:01") == 0);
     CHECK(ov_ethers_parse("de:ad:be:ef:0", &a, &err) == -EINVAL);
     CHECK(err.code == EINVAL && strstr(err.reason, "too few octets") != NULL);
-    const char *file = "# c\n1:2:3:4:5:6 one\n";
+    const char* file = "# c\n1:2:3:4:5:6 one\n";
     int n = 0;
     CHECK(ov_ethers_read_buffer(file, strlen(file), count_entry, NULL, &n, &err) == 1 && n == 1);
 
     /* idspace */
-    ov_idspace_t *s = NULL;
+    ov_idspace_t* s = NULL;
     uint64_t id = 0;
     CHECK(ov_idspace_create(&s, &err) == 0);
     CHECK(ov_idspace_add_range(s, 7, 1, &err) == 0);

@@ -1,14 +1,12 @@
 // Tests for ov_ethers: the accepted MAC forms, every refusal and its
 // reason, formatting (and that it keeps no static storage: two threads
 // format at once), and the ethers(5) reader on real temporary files.
-#include <libtools/ethers.h>
-
 #include "tempdir.h"
-
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstring>
+#include <gtest/gtest.h>
+#include <libtools/ethers.h>
 #include <string>
 #include <thread>
 #include <utility>
@@ -73,8 +71,8 @@ TEST(EthersFormat, LowercaseZeroPaddedAndRoundTrips) {
     EXPECT_EQ(ov_ethers_format(&a, buf, OV_ETHER_ADDRSTRLEN - 1, &err), -ENOSPC);
     EXPECT_NE(std::strstr(err.reason, "17 bytes"), nullptr) << err.reason;
     for (unsigned v = 0; v < 256; v++) {
-        ov_ether_addr_t in = mac(static_cast<uint8_t>(v), static_cast<uint8_t>(255 - v), 0x0a,
-                                 0xa0, static_cast<uint8_t>(v * 7), 1);
+        ov_ether_addr_t in = mac(static_cast<uint8_t>(v), static_cast<uint8_t>(255 - v), 0x0a, 0xa0,
+                                 static_cast<uint8_t>(v * 7), 1);
         std::string s = ov::ethers_format(in);
         ASSERT_EQ(s.size(), 17u);
         ov_ether_addr_t back{};
@@ -87,8 +85,8 @@ TEST(EthersFormat, IsReentrantAcrossThreads) {
     // ether_ntoa would share one static buffer; ours must not.
     auto worker = [](uint8_t seed, bool* ok) {
         for (int i = 0; i < 20000; i++) {
-            ov_ether_addr_t a = mac(seed, seed, seed, seed, static_cast<uint8_t>(i),
-                                    static_cast<uint8_t>(i >> 8));
+            ov_ether_addr_t a =
+                mac(seed, seed, seed, seed, static_cast<uint8_t>(i), static_cast<uint8_t>(i >> 8));
             std::string s = ov::ethers_format(a);
             ov_ether_addr_t back{};
             if (ov::ethers_parse(s, &back, nullptr) != 0 || !(back == a))

@@ -2,14 +2,12 @@
 // outside the ranges, wrap-around reuse (oldest freed first), reserve, and
 // huge ranges without memory proportional to their size. A randomised run
 // checks every result against a simple model (a std::set of live ids).
-#include <libtools/idspace.h>
-
-#include <gtest/gtest.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <gtest/gtest.h>
+#include <libtools/idspace.h>
 #include <random>
 #include <set>
 #include <string>
@@ -91,8 +89,8 @@ TEST(IdSpace, DoubleFreeIsENOENT) {
 TEST(IdSpace, IdsOutsideEveryRangeAreERANGE) {
     auto s = make_space({{10, 5}, {100, 5}});
     ov_error_t err{};
-    for (uint64_t id : {uint64_t{0}, uint64_t{9}, uint64_t{15}, uint64_t{99}, uint64_t{105},
-                        ~uint64_t{0}}) {
+    for (uint64_t id :
+         {uint64_t{0}, uint64_t{9}, uint64_t{15}, uint64_t{99}, uint64_t{105}, ~uint64_t{0}}) {
         EXPECT_EQ(ov_idspace_free(s.get(), id, &err), -ERANGE) << id;
         EXPECT_NE(std::strstr(err.reason, "outside every range"), nullptr) << err.reason;
         EXPECT_EQ(ov_idspace_reserve(s.get(), id, &err), -ERANGE) << id;
@@ -107,11 +105,11 @@ TEST(IdSpace, BadRangesAreRefused) {
     EXPECT_NE(std::strstr(err.reason, "no ids"), nullptr) << err.reason;
     EXPECT_EQ(ov_idspace_add_range(s.get(), ~uint64_t{0} - 1, 5, &err), -EINVAL);
     EXPECT_NE(std::strstr(err.reason, "UINT64_MAX"), nullptr) << err.reason;
-    EXPECT_EQ(ov_idspace_add_range(s.get(), 19, 5, &err), -EEXIST);  // overlaps the end
+    EXPECT_EQ(ov_idspace_add_range(s.get(), 19, 5, &err), -EEXIST); // overlaps the end
     EXPECT_NE(std::strstr(err.reason, "overlaps [10, 19]"), nullptr) << err.reason;
-    EXPECT_EQ(ov_idspace_add_range(s.get(), 0, 11, &err), -EEXIST);  // overlaps the start
-    EXPECT_EQ(ov_idspace_add_range(s.get(), 12, 2, &err), -EEXIST);  // inside
-    EXPECT_EQ(ov_idspace_add_range(s.get(), 0, 100, &err), -EEXIST); // around
+    EXPECT_EQ(ov_idspace_add_range(s.get(), 0, 11, &err), -EEXIST);          // overlaps the start
+    EXPECT_EQ(ov_idspace_add_range(s.get(), 12, 2, &err), -EEXIST);          // inside
+    EXPECT_EQ(ov_idspace_add_range(s.get(), 0, 100, &err), -EEXIST);         // around
     EXPECT_EQ(ov_idspace_add_range(s.get(), 0, 10, &err), 0) << err.reason;  // adjacent
     EXPECT_EQ(ov_idspace_add_range(s.get(), 20, 10, &err), 0) << err.reason; // adjacent
     EXPECT_EQ(ov_idspace_capacity(s.get()), 30u);
@@ -196,8 +194,9 @@ TEST(IdSpace, MillionsOfOperationsStayFast) {
         ASSERT_EQ(ov_idspace_alloc(s2.get(), &id, &err), 0);
         ASSERT_EQ(id, i + 1) << "recycled in FIFO order";
     }
-    double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0)
-                    .count() / (5.0 * n);
+    double ns =
+        std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+        (5.0 * n);
     std::printf("idspace: %.0f ns per operation over 5M alloc/free\n", ns);
     EXPECT_LT(ns, 2000.0);
 }

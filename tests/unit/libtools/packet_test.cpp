@@ -6,18 +6,15 @@
 // frame cannot make a wrong builder pass. Refusals are checked field by
 // field with their reasons, and every truncation and many corruptions of
 // valid requests must be refused or answered, never crash.
-#include <libtools/packet.h>
-
 #include "tempdir.h"
-
-#include <gtest/gtest.h>
-
-#include <pcap/pcap.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <gtest/gtest.h>
+#include <libtools/packet.h>
+#include <pcap/pcap.h>
 #include <random>
 #include <sstream>
 #include <string>
@@ -208,10 +205,10 @@ std::vector<std::vector<std::string>> tshark_fields(const std::vector<Frame>& fr
     return rows;
 }
 
-#define REQUIRE_TSHARK()                                                                      \
-    do {                                                                                      \
-        if (tshark_path().empty())                                                            \
-            GTEST_SKIP() << "tshark is not installed";                                        \
+#define REQUIRE_TSHARK()                                                                           \
+    do {                                                                                           \
+        if (tshark_path().empty())                                                                 \
+            GTEST_SKIP() << "tshark is not installed";                                             \
     } while (0)
 
 // Compare one tshark row with the expected field values, naming mismatches.
@@ -232,9 +229,11 @@ TEST(PacketTshark, ArpReplyDecodesAsAskedFor) {
     ASSERT_EQ(r.len, size_t{OV_PACKET_ARP_REPLY_LEN});
     out.resize(r.len);
 
-    const std::vector<std::string> f = {"frame.len",         "eth.dst",         "eth.src",
-                                        "arp.opcode",        "arp.src.hw_mac",  "arp.src.proto_ipv4",
-                                        "arp.dst.hw_mac",    "arp.dst.proto_ipv4", "_ws.expert"};
+    const std::vector<std::string> f = {"frame.len",      "eth.dst",
+                                        "eth.src",        "arp.opcode",
+                                        "arp.src.hw_mac", "arp.src.proto_ipv4",
+                                        "arp.dst.hw_mac", "arp.dst.proto_ipv4",
+                                        "_ws.expert"};
     auto rows = tshark_fields({req, out}, f);
     ASSERT_EQ(rows.size(), 2u);
     expect_row(rows[0], f,
@@ -258,8 +257,7 @@ TEST(PacketTshark, ArpReplyFromFields) {
     Frame out(OV_PACKET_ARP_REPLY_LEN);
     size_t len = 0;
     ov_error_t err{};
-    ASSERT_EQ(ov_packet_arp_reply_build(&fl, out.data(), out.size(), &len, &err), 0)
-        << err.reason;
+    ASSERT_EQ(ov_packet_arp_reply_build(&fl, out.data(), out.size(), &len, &err), 0) << err.reason;
     const std::vector<std::string> f = {"eth.dst", "arp.opcode", "arp.src.hw_mac",
                                         "arp.src.proto_ipv4", "arp.dst.proto_ipv4"};
     auto rows = tshark_fields({out}, f);
@@ -269,12 +267,23 @@ TEST(PacketTshark, ArpReplyFromFields) {
                "reply from fields");
 }
 
-const std::vector<std::string> kNaFields = {
-    "eth.dst",          "eth.src",           "ipv6.plen",           "ipv6.nxt",
-    "ipv6.hlim",        "ipv6.src",          "ipv6.dst",            "icmpv6.type",
-    "icmpv6.code",      "icmpv6.checksum.status", "icmpv6.nd.na.flag.r", "icmpv6.nd.na.flag.s",
-    "icmpv6.nd.na.flag.o", "icmpv6.nd.na.target_address", "icmpv6.opt.type", "icmpv6.opt.linkaddr",
-    "_ws.expert"};
+const std::vector<std::string> kNaFields = {"eth.dst",
+                                            "eth.src",
+                                            "ipv6.plen",
+                                            "ipv6.nxt",
+                                            "ipv6.hlim",
+                                            "ipv6.src",
+                                            "ipv6.dst",
+                                            "icmpv6.type",
+                                            "icmpv6.code",
+                                            "icmpv6.checksum.status",
+                                            "icmpv6.nd.na.flag.r",
+                                            "icmpv6.nd.na.flag.s",
+                                            "icmpv6.nd.na.flag.o",
+                                            "icmpv6.nd.na.target_address",
+                                            "icmpv6.opt.type",
+                                            "icmpv6.opt.linkaddr",
+                                            "_ws.expert"};
 
 TEST(PacketTshark, NeighbourAdvertisementAnswersASolicitation) {
     REQUIRE_TSHARK();
@@ -301,19 +310,16 @@ TEST(PacketTshark, NeighbourAdvertisementAnswersASolicitation) {
     EXPECT_EQ(rows[0][9], "1") << "test NS checksum";
     // tshark prints checksum status 1 for "Good" and flags as 1/0.
     expect_row(rows[1], kNaFields,
-               {"02:00:00:00:00:0a", "02:00:00:00:00:14", "32", "58", "255", "fd00::14",
-                "fd00::a", "136", "0", "1", "0", "1", "1", "fd00::14", "2",
-                "02:00:00:00:00:14", ""},
+               {"02:00:00:00:00:0a", "02:00:00:00:00:14", "32", "58", "255", "fd00::14", "fd00::a",
+                "136", "0", "1", "0", "1", "1", "fd00::14", "2", "02:00:00:00:00:14", ""},
                "NA to a unicast NS with source link-layer option");
     expect_row(rows[2], kNaFields,
-               {"02:00:00:00:00:0b", "02:00:00:00:00:14", "32", "58", "255", "fd00::14",
-                "fd00::a", "136", "0", "1", "1", "1", "0", "fd00::14", "2",
-                "02:00:00:00:00:14", ""},
+               {"02:00:00:00:00:0b", "02:00:00:00:00:14", "32", "58", "255", "fd00::14", "fd00::a",
+                "136", "0", "1", "1", "1", "0", "fd00::14", "2", "02:00:00:00:00:14", ""},
                "NA to an NS without option: Ethernet source, R set, O clear");
     expect_row(rows[3], kNaFields,
-               {"33:33:00:00:00:01", "02:00:00:00:00:14", "32", "58", "255", "fd00::14",
-                "ff02::1", "136", "0", "1", "0", "0", "1", "fd00::14", "2",
-                "02:00:00:00:00:14", ""},
+               {"33:33:00:00:00:01", "02:00:00:00:00:14", "32", "58", "255", "fd00::14", "ff02::1",
+                "136", "0", "1", "0", "0", "1", "fd00::14", "2", "02:00:00:00:00:14", ""},
                "NA to a DAD probe: all-nodes, S clear");
 }
 
@@ -351,10 +357,18 @@ TEST(PacketTshark, DhcpRedirectChangesOnlyTheEthernetDestination) {
     out.resize(r.len);
     EXPECT_EQ(std::memcmp(out.data() + 6, in.data() + 6, in.size() - 6), 0);
 
-    const std::vector<std::string> f = {"eth.dst",        "eth.src",        "ip.src",
-                                        "ip.dst",         "ip.checksum.status", "udp.srcport",
-                                        "udp.dstport",    "udp.checksum.status", "dhcp.type",
-                                        "dhcp.hw.mac_addr", "dhcp.option.dhcp", "_ws.expert"};
+    const std::vector<std::string> f = {"eth.dst",
+                                        "eth.src",
+                                        "ip.src",
+                                        "ip.dst",
+                                        "ip.checksum.status",
+                                        "udp.srcport",
+                                        "udp.dstport",
+                                        "udp.checksum.status",
+                                        "dhcp.type",
+                                        "dhcp.hw.mac_addr",
+                                        "dhcp.option.dhcp",
+                                        "_ws.expert"};
     auto rows = tshark_fields({in, out}, f);
     ASSERT_EQ(rows.size(), 2u);
     expect_row(rows[0], f,
@@ -414,10 +428,12 @@ TEST(PacketRefuse, ArpRequests) {
     expect_refusals(
         arp_request(), kArp,
         {
-            {"short", [](Frame& f) { f.resize(30); }, "truncated ARP header (needs 42 bytes, frame has 30)"},
+            {"short", [](Frame& f) { f.resize(30); },
+             "truncated ARP header (needs 42 bytes, frame has 30)"},
             {"no Ethernet", [](Frame& f) { f.resize(10); }, "truncated Ethernet header"},
             {"IPv4", [](Frame& f) { put16(f, 12, 0x0800); }, "EtherType is 0x0800, not ARP"},
-            {"VLAN", [](Frame& f) { put16(f, 12, 0x8100); }, "802.1Q-tagged frames are not supported"},
+            {"VLAN", [](Frame& f) { put16(f, 12, 0x8100); },
+             "802.1Q-tagged frames are not supported"},
             {"htype", [](Frame& f) { put16(f, 14, 6); }, "hardware type 6 is not Ethernet"},
             {"ptype", [](Frame& f) { put16(f, 16, 0x86dd); }, "protocol type 0x86dd is not IPv4"},
             {"hlen", [](Frame& f) { f[18] = 8; }, "address lengths 8/4"},
@@ -443,10 +459,12 @@ TEST(PacketRefuse, NeighbourSolicitations) {
             {"checksum", [](Frame& f) { f[70] ^= 1; }, "bad ICMPv6 checksum"},
             {"echo", resum([](Frame& f) { f[54] = 128; }), "type 128 code 0 is not a solicitation"},
             {"code", resum([](Frame& f) { f[55] = 1; }), "type 135 code 1"},
-            {"multicast target", resum([](Frame& f) { f[62] = 0xff; }), "target is a multicast address"},
+            {"multicast target", resum([](Frame& f) { f[62] = 0xff; }),
+             "target is a multicast address"},
             {"option len 0", resum([](Frame& f) { f[79] = 0; }), "option with length 0"},
             {"option too long", resum([](Frame& f) { f[79] = 2; }), "option runs past the end"},
-            {"short ICMPv6", resum([](Frame& f) { put16(f, 18, 16); }), "ICMPv6 length 16 is shorter than 24"},
+            {"short ICMPv6", resum([](Frame& f) { put16(f, 18, 16); }),
+             "ICMPv6 length 16 is shorter than 24"},
             {"DAD with option", resum([](Frame& f) { std::memset(&f[22], 0, 16); }),
              "source link-layer option with unspecified source"},
         });
@@ -476,7 +494,11 @@ TEST(PacketRefuse, DhcpFrames) {
             {"ip checksum", [](Frame& f) { f[22] = 1; }, "bad IPv4 header checksum"},
             {"fragment", resum([](Frame& f) { f[20] = 0x20; }), "IPv4 fragments are not supported"},
             {"tcp", resum([](Frame& f) { f[23] = 6; }), "IP protocol 6 is not UDP"},
-            {"server reply", [](Frame& f) { put16(f, 34, 67); put16(f, 36, 68); },
+            {"server reply",
+             [](Frame& f) {
+                 put16(f, 34, 67);
+                 put16(f, 36, 68);
+             },
              "UDP ports 67 -> 68 are not a client's"},
             {"udp length", [](Frame& f) { put16(f, 38, 400); }, "UDP length 400 does not fit"},
             {"short bootp", [](Frame& f) { put16(f, 38, 100); }, "too short for BOOTP"},
@@ -493,9 +515,8 @@ TEST(PacketRefuse, DhcpRedirectInPlace) {
     Frame f = dhcp_discover();
     Frame orig = f;
     size_t len = 0;
-    ASSERT_EQ(ov_packet_dhcp_redirect(f.data(), f.size(), &kProxy, f.data(), f.size(), &len,
-                                      nullptr),
-              0);
+    ASSERT_EQ(
+        ov_packet_dhcp_redirect(f.data(), f.size(), &kProxy, f.data(), f.size(), &len, nullptr), 0);
     EXPECT_EQ(std::memcmp(f.data(), kProxy.octet, 6), 0);
     EXPECT_EQ(std::memcmp(f.data() + 6, orig.data() + 6, f.size() - 6), 0);
 }
@@ -506,10 +527,9 @@ TEST(PacketRefuse, TruncationsAndCorruptionsNeverCrash) {
     // what it reported (the tail of the output buffer keeps its canary).
     std::mt19937 rng(7);
     int answered = 0, refused = 0;
-    for (auto [req, build] : {std::pair{arp_request(), kArp},
-                              std::pair{ns_request(kFd00a, kClient), kNa},
-                              std::pair{ns_request(kUnspec, kClient), kNa},
-                              std::pair{dhcp_discover(), kDhcp}}) {
+    for (auto [req, build] :
+         {std::pair{arp_request(), kArp}, std::pair{ns_request(kFd00a, kClient), kNa},
+          std::pair{ns_request(kUnspec, kClient), kNa}, std::pair{dhcp_discover(), kDhcp}}) {
         auto run = [&, b = build](const Frame& f) {
             Frame out(f.size() + 200, 0xa5);
             ov_error_t err{};

@@ -2,11 +2,7 @@
 // leaving no temporary and the old target intact, stale-temporary cleanup,
 // and the crash test: a writer SIGKILLed at random points, hundreds of
 // times, must always leave either the old or the new content whole.
-#include <libtools/rename.h>
-
 #include "tempdir.h"
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <cerrno>
@@ -14,6 +10,8 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <libtools/rename.h>
 #include <random>
 #include <set>
 #include <signal.h>
@@ -124,7 +122,8 @@ TEST(Rename, FailedWriteRemovesTheTemporaryAndKeepsTheOldContent) {
         std::string big(100000, 'x');
         ov_error_t err{};
         int r = write_str(t, big, 0600, &err);
-        bool ok = r == -EFBIG && err.code == EFBIG && std::strstr(err.reason, "write to") != nullptr;
+        bool ok =
+            r == -EFBIG && err.code == EFBIG && std::strstr(err.reason, "write to") != nullptr;
         ::_exit(ok ? 0 : 1);
     }
     int status = 0;
@@ -142,9 +141,9 @@ TEST(Rename, CleanupRemovesOnlyThisTargetsTemporaries) {
         spit(d.file(n), "x");
     ov_error_t err{};
     EXPECT_EQ(ov_rename_cleanup(d.file("t").c_str(), &err), 2) << err.reason;
-    EXPECT_EQ(entries(d.path()), (std::set<std::string>{"t", ".t.abc", ".tx.abcdef",
-                                                         ".other.abcdef", "t.abcdef",
-                                                         ".t.abcdefg"}));
+    EXPECT_EQ(entries(d.path()),
+              (std::set<std::string>{"t", ".t.abc", ".tx.abcdef", ".other.abcdef", "t.abcdef",
+                                     ".t.abcdefg"}));
     EXPECT_EQ(ov_rename_cleanup(d.file("t").c_str(), &err), 0);
     EXPECT_EQ(ov_rename_cleanup(d.file("nodir/t").c_str(), &err), -ENOENT);
     EXPECT_NE(std::strstr(err.reason, "cannot open directory"), nullptr) << err.reason;
@@ -169,9 +168,9 @@ TEST(Rename, SurvivesSigkillAtRandomPoints) {
 
     // Renames the child finished, counted in shared memory (a figure, and
     // proof that the child did real work between kills).
-    auto* done = static_cast<std::atomic<uint64_t>*>(::mmap(
-        nullptr, sizeof(std::atomic<uint64_t>), PROT_READ | PROT_WRITE,
-        MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    auto* done = static_cast<std::atomic<uint64_t>*>(::mmap(nullptr, sizeof(std::atomic<uint64_t>),
+                                                            PROT_READ | PROT_WRITE,
+                                                            MAP_SHARED | MAP_ANONYMOUS, -1, 0));
     ASSERT_NE(done, MAP_FAILED);
     new (done) std::atomic<uint64_t>(0);
 
@@ -216,8 +215,7 @@ TEST(Rename, SurvivesSigkillAtRandomPoints) {
     ::munmap(done, sizeof(*done));
     std::printf("rename crash test: %d kills in %.1f s, %llu renames completed, old/new seen "
                 "%d/%d, %d killed mid-write (temporary left)\n",
-                rounds, secs, static_cast<unsigned long long>(renames), saw_a, saw_b,
-                temps_left);
+                rounds, secs, static_cast<unsigned long long>(renames), saw_a, saw_b, temps_left);
     // Not vacuous: the file really changed between kills, and kills really
     // landed between mkstemp and rename.
     EXPECT_GT(saw_a, 0);
