@@ -75,9 +75,11 @@ int ov_ethers_read_buffer(const char* data, size_t len, ov_ethers_entry_fn on_en
 #ifdef __cplusplus
 }
 
+#include <cerrno>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ov {
 
@@ -89,6 +91,44 @@ inline std::string ethers_format(const ov_ether_addr_t& addr) {
     char buf[OV_ETHER_ADDRSTRLEN];
     ov_ethers_format(&addr, buf, sizeof(buf), nullptr); /* cannot fail: buffer fits */
     return buf;
+}
+
+/* The whole of an ethers file as vectors (the "vector result" form). */
+struct EthersEntry {
+    ov_ether_addr_t addr;
+    std::string host;
+    unsigned line;
+};
+struct EthersBadLine {
+    unsigned line;
+    std::string reason;
+};
+struct EthersFile {
+    int rc; /* what ov_ethers_read_file returned: the count, or -errno */
+    std::vector<EthersEntry> entries;
+    std::vector<EthersBadLine> bad;
+};
+
+inline EthersFile ethers_read_file(const char* path, ov_error_t* err) {
+    EthersFile f{0, {}, {}};
+    auto entry = [](void* arg, const ov_ethers_entry_t* e) -> int {
+        try {
+            static_cast<EthersFile*>(arg)->entries.push_back({e->addr, e->host, e->line});
+            return 0;
+        } catch (...) { /* nothing may unwind through the C callback */
+            return -ENOMEM;
+        }
+    };
+    auto bad = [](void* arg, unsigned line, const char* reason) -> int {
+        try {
+            static_cast<EthersFile*>(arg)->bad.push_back({line, reason});
+            return 0;
+        } catch (...) {
+            return -ENOMEM;
+        }
+    };
+    f.rc = ov_ethers_read_file(path, entry, bad, &f, err);
+    return f;
 }
 
 } /* namespace ov */

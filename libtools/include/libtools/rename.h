@@ -52,6 +52,16 @@ int ov_rename_cleanup(const char* path, ov_error_t* err);
 
 #ifdef __cplusplus
 }
+
+#include <string>
+#include <string_view>
+
+namespace ov {
+inline int rename_write(const std::string& path, std::string_view data, mode_t mode,
+                        ov_error_t* err) {
+    return ov_rename_write(path.c_str(), data.data(), data.size(), mode, err);
+}
+} /* namespace ov */
 #endif
 
 #endif /* LIBTOOLS_RENAME_H */

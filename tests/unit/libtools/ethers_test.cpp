@@ -152,6 +152,25 @@ TEST(EthersFile, ReadsEntriesSkipsCommentsAndReportsBadLines) {
         << c.bad[3].second;
 }
 
+TEST(EthersFile, CxxVectorForm) {
+    TempDir d;
+    std::string f = d.file("ethers");
+    spit(f, "1:2:3:4:5:6 a\nnot-a-mac b\n\n0:0:0:0:0:ff c # x\n");
+    ov_error_t err{};
+    ov::EthersFile got = ov::ethers_read_file(f.c_str(), &err);
+    ASSERT_EQ(got.rc, 2) << err.reason;
+    ASSERT_EQ(got.entries.size(), 2u);
+    EXPECT_EQ(got.entries[0].addr, mac(1, 2, 3, 4, 5, 6));
+    EXPECT_EQ(got.entries[0].host, "a");
+    EXPECT_EQ(got.entries[1].line, 4u);
+    EXPECT_EQ(got.entries[1].host, "c");
+    ASSERT_EQ(got.bad.size(), 1u);
+    EXPECT_EQ(got.bad[0].line, 2u);
+    EXPECT_NE(got.bad[0].reason.find("bad character 'n' at position 1"), std::string::npos)
+        << got.bad[0].reason;
+    EXPECT_EQ(ov::ethers_read_file(d.file("none").c_str(), &err).rc, -ENOENT);
+}
+
 TEST(EthersFile, WithoutBadLineCallbackTheFirstBadLineStopsTheRead) {
     TempDir d;
     std::string f = d.file("ethers");

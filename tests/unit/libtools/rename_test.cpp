@@ -34,7 +34,7 @@ std::set<std::string> entries(const std::string& dir) {
 }
 
 int write_str(const std::string& path, const std::string& s, mode_t mode, ov_error_t* err) {
-    return ov_rename_write(path.c_str(), s.data(), s.size(), mode, err);
+    return ov::rename_write(path, s, mode, err);
 }
 
 TEST(Rename, WritesContentWithTheGivenModeDespiteUmask) {
