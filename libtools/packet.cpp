@@ -191,6 +191,10 @@ int ov_packet_arp_reply(const uint8_t* req, size_t reqlen, const ov_ether_addr_t
                         a[5]);
     if (get16(a + 6) != 1)
         return ov::fail(err, EINVAL, "ARP request: opcode %u is not a request (1)", get16(a + 6));
+    if (std::memcmp(a + 14, a + 24, 4) == 0)
+        return ov::fail(err, EINVAL,
+                        "ARP request: gratuitous (sender and target address are the same), "
+                        "an announcement is not answered");
     ov_packet_arp_fields_t f{};
     f.sender_mac = *answer;
     std::memcpy(f.sender_ip, a + 24, 4);       // the address asked about

@@ -14,11 +14,11 @@
  * never past the length given.
  *
  *   ARP reply (RFC 826): request must be Ethernet/IPv4, hlen 6, plen 4,
- *     opcode 1. The reply goes to the requester's hardware address, says
- *     "target IP is at <answer>", and is padded to 60 bytes.
- *   Neighbour Advertisement (RFC 4861 4.4, 7.1.1, 7.2.4): the Neighbour
- *     Solicitation must be IPv6 with next header 58 (no extension headers),
- *     hop limit 255, ICMPv6 type 135 code 0, a valid ICMPv6 checksum, a
+ *     opcode 1, and not gratuitous (sender address == target address: an
+ *     announcement, which must not be contradicted). The reply goes to the requester's hardware
+ * address, says "target IP is at <answer>", and is padded to 60 bytes. Neighbour Advertisement (RFC
+ * 4861 4.4, 7.1.1, 7.2.4): the Neighbour Solicitation must be IPv6 with next header 58 (no
+ * extension headers), hop limit 255, ICMPv6 type 135 code 0, a valid ICMPv6 checksum, a
  *     non-multicast target, well-formed options, and no source link-layer
  *     option when its source is "::". The NA comes from the target address
  *     and <answer>, carries a target link-layer address option, hop limit

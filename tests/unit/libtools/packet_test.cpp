@@ -438,6 +438,7 @@ TEST(PacketRefuse, ArpRequests) {
             {"ptype", [](Frame& f) { put16(f, 16, 0x86dd); }, "protocol type 0x86dd is not IPv4"},
             {"hlen", [](Frame& f) { f[18] = 8; }, "address lengths 8/4"},
             {"reply", [](Frame& f) { put16(f, 20, 2); }, "opcode 2 is not a request"},
+            {"gratuitous", [](Frame& f) { f[41] = 10; }, "gratuitous (sender and target address"},
         });
     Frame req = arp_request(), small(59);
     ov_error_t err{};
