@@ -4,6 +4,7 @@
 // times, must always leave either the old or the new content whole.
 #include "tempdir.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -174,12 +175,28 @@ TEST(Rename, SurvivesSigkillAtRandomPoints) {
     ASSERT_NE(done, MAP_FAILED);
     new (done) std::atomic<uint64_t>(0);
 
+    // Kill at a random point inside roughly two or three replacements, so
+    // kills land in every step however slow fsync is on this disk today.
+    // At least 200 rounds; more (up to 600) while within 12 seconds.
+    auto t_cal = std::chrono::steady_clock::now();
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(write_str(t, (i & 1) ? a : b, 0600, &err), 0) << err.reason;
+    ASSERT_EQ(write_str(t, a, 0600, &err), 0) << err.reason;
+    long per_write_us = static_cast<long>(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t_cal)
+            .count() /
+        5);
+    long max_delay_us = std::clamp(per_write_us * 5 / 2, 1000L, 100000L);
     std::mt19937 rng(20261122);
-    std::uniform_int_distribution<long> delay_us(0, 6000);
-    const int rounds = 600;
+    std::uniform_int_distribution<long> delay_us(0, max_delay_us);
+    const int min_rounds = 200, max_rounds = 600;
+    int rounds = 0;
     int saw_a = 0, saw_b = 0, temps_left = 0;
     auto start = std::chrono::steady_clock::now();
-    for (int round = 0; round < rounds; round++) {
+    for (int round = 0; round < max_rounds; round++, rounds++) {
+        if (round >= min_rounds &&
+            std::chrono::steady_clock::now() - start > std::chrono::seconds(12))
+            break;
         pid_t pid = ::fork();
         ASSERT_GE(pid, 0);
         if (pid == 0) {
@@ -190,7 +207,8 @@ TEST(Rename, SurvivesSigkillAtRandomPoints) {
                 done->fetch_add(1);
             }
         }
-        struct timespec ts = {0, delay_us(rng) * 1000};
+        long us = delay_us(rng);
+        struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
         ::nanosleep(&ts, nullptr);
         ASSERT_EQ(::kill(pid, SIGKILL), 0);
         int status = 0;
@@ -213,9 +231,11 @@ TEST(Rename, SurvivesSigkillAtRandomPoints) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     uint64_t renames = done->load();
     ::munmap(done, sizeof(*done));
-    std::printf("rename crash test: %d kills in %.1f s, %llu renames completed, old/new seen "
-                "%d/%d, %d killed mid-write (temporary left)\n",
-                rounds, secs, static_cast<unsigned long long>(renames), saw_a, saw_b, temps_left);
+    std::printf("rename crash test: %d kills in %.1f s (one replacement ~%ld us, kill delay "
+                "0..%ld us), %llu renames completed, old/new seen %d/%d, %d killed mid-write "
+                "(temporary left)\n",
+                rounds, secs, per_write_us, max_delay_us, static_cast<unsigned long long>(renames),
+                saw_a, saw_b, temps_left);
     // Not vacuous: the file really changed between kills, and kills really
     // landed between mkstemp and rename.
     EXPECT_GT(saw_a, 0);
