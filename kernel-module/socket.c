@@ -108,6 +108,11 @@ void ov_sock_detach(struct ov_dev *od)
 	if (--os->refs)
 		return;
 	list_del(&os->node);
+	/*
+	 * A transmit that read od->sock before it was cleared may still use
+	 * os->sock: wait for it before the socket goes (expedited: RTNL).
+	 */
+	synchronize_net();
 	os->key.ops->sock_close(os);
 	kfree_rcu(os, rcu);
 }

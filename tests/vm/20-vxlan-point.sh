@@ -55,6 +55,10 @@ ov_ping a 10.1.0.2
 [ "$(ov_in b ovctl status "$id44" dev.rx_packets)" = 0 ] ||
 	ov_fail "VNI 44 device received VNI 42 frames"
 
+# ov4 and ov44 share one IPv4 socket on port 4789 (and ov6 has the IPv6 one).
+n=$(ov_in b cat /proc/net/udp | grep -c ':12B5 ')
+[ "$n" = 1 ] || ov_fail "$n IPv4 UDP sockets on port 4789 in b, want 1 shared"
+
 # The outer packets are UDP to port 4789 on the underlay.
 ov_in b cat /proc/net/udp | grep -q ':12B5 ' || ov_fail "no UDP socket on port 4789 in b"
 ov_in b cat /proc/net/udp6 | grep -q ':12B5 ' || ov_fail "no UDP6 socket on port 4789 in b"
