@@ -173,116 +173,47 @@ static void ov_nvgre_sock_close(struct ov_sock *os)
 	kfree_rcu(h, rcu);
 }
 
-static int ov_nvgre_prepare(struct ov_dev *od, struct sk_buff *skb,
-			    unsigned int headroom)
+static int ov_nvgre_xmit(struct ov_dev *od, struct ov_sock *os,
+			 struct sk_buff *skb, const struct ov_dest *dst)
 {
-	int err;
-
-	err = skb_cow_head(skb, headroom);
-	if (err)
-		return err;
-	err = iptunnel_handle_offloads(skb, SKB_GSO_GRE);
-	if (err)
-		return err;
-	__skb_push(skb, OV_NVGRE_HLEN);
-	ov_nvgre_build(skb->data, od->vnetid,
-		       (od->encap_opts & OV_NVGRE_OPT_FLOWID) ?
-		       ov_flow_nvgre_id(skb_get_hash(skb)) : 0);
-	skb_set_inner_protocol(skb, htons(ETH_P_TEB));
-	skb_reset_transport_header(skb);
-	return 0;
-}
-
-static int ov_nvgre_xmit4(struct ov_dev *od, struct ov_sock *os,
-			  struct sk_buff *skb, const struct ov_dest *dst,
-			  bool xnet)
-{
-	struct flowi4 fl4 = { .flowi4_proto = IPPROTO_GRE };
-	struct rtable *rt;
-	int err;
-
-	memcpy(&fl4.daddr, dst->ip + 12, 4);
-	memcpy(&fl4.saddr, os->key.ip + 12, 4);
-	rt = ip_route_output_key(os->key.net, &fl4);
-	if (IS_ERR(rt)) {
-		err = PTR_ERR(rt);
-		goto err_free_skb;
-	}
-	if (rt->dst.dev == od->dev) {
-		err = -ELOOP;
-		goto err_put_route;
-	}
-	err = ov_nvgre_prepare(od, skb, LL_RESERVED_SPACE(rt->dst.dev) +
-			       rt->dst.header_len + sizeof(struct iphdr) +
-			       OV_NVGRE_HLEN);
-	if (err)
-		goto err_put_route;
-	iptunnel_xmit(NULL, rt, skb, fl4.saddr, fl4.daddr, IPPROTO_GRE, 0,
-		      ip4_dst_hoplimit(&rt->dst), 0, xnet);
-	return 0;
-
-err_put_route:
-	ip_rt_put(rt);
-err_free_skb:
-	kfree_skb(skb);
-	return err;
-}
-
-static int ov_nvgre_xmit6(struct ov_dev *od, struct ov_sock *os,
-			  struct sk_buff *skb, const struct ov_dest *dst,
-			  bool xnet)
-{
-	struct flowi6 fl6 = { .flowi6_proto = IPPROTO_GRE };
-	struct dst_entry *ndst;
+	static const struct ov_route_req req = {
+		.proto = IPPROTO_GRE,
+		.gso_type = SKB_GSO_GRE,
+		.push = OV_NVGRE_HLEN,
+	};
+	bool xnet = !net_eq(os->key.net, dev_net(od->dev));
 	struct ipv6hdr *ip6h;
+	struct ov_route r;
+	u8 flowid = 0;
 	int err;
 
-	memcpy(&fl6.daddr, dst->ip, 16);
-	memcpy(&fl6.saddr, os->key.ip, 16);
-	ndst = ipv6_stub->ipv6_dst_lookup_flow(os->key.net, NULL, &fl6, NULL);
-	if (IS_ERR(ndst)) {
-		err = PTR_ERR(ndst);
-		goto err_free_skb;
-	}
-	if (ndst->dev == od->dev) {
-		err = -ELOOP;
-		goto err_put_route;
-	}
-	err = ov_nvgre_prepare(od, skb, LL_RESERVED_SPACE(ndst->dev) +
-			       ndst->header_len + sizeof(struct ipv6hdr) +
-			       OV_NVGRE_HLEN);
+	if (od->encap_opts & OV_NVGRE_OPT_FLOWID)
+		flowid = ov_flow_nvgre_id(skb_get_hash(skb));
+	err = ov_sock_route(od, os, dst, skb, &req, &r);
 	if (err)
-		goto err_put_route;
-	skb_scrub_packet(skb, xnet);
-	skb_dst_set(skb, ndst);
+		return err;
+	ov_nvgre_build(skb->data, od->vnetid, flowid);
+	skb_reset_transport_header(skb);	/* GRE GSO finds GRE here */
+	if (ov_key_is_v4(&os->key)) {
+		iptunnel_xmit(NULL, container_of(r.dst, struct rtable, dst), skb,
+			      r.fl4.saddr, r.fl4.daddr, IPPROTO_GRE, 0,
+			      ip4_dst_hoplimit(r.dst), 0, xnet);
+		return 0;
+	}
+	/* No ip6 helper builds a bare IPv6 header: do it here. */
+	skb_dst_set(skb, r.dst);
 	skb_push(skb, sizeof(*ip6h));
 	skb_reset_network_header(skb);
 	ip6h = ipv6_hdr(skb);
 	ip6_flow_hdr(ip6h, 0, 0);
 	ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
 	ip6h->nexthdr = IPPROTO_GRE;
-	ip6h->hop_limit = ip6_dst_hoplimit(ndst);
-	ip6h->saddr = fl6.saddr;
-	ip6h->daddr = fl6.daddr;
+	ip6h->hop_limit = ip6_dst_hoplimit(r.dst);
+	ip6h->saddr = r.fl6.saddr;
+	ip6h->daddr = r.fl6.daddr;
 	skb->protocol = htons(ETH_P_IPV6);
 	ip6tunnel_xmit(NULL, skb, od->dev);
 	return 0;
-
-err_put_route:
-	dst_release(ndst);
-err_free_skb:
-	kfree_skb(skb);
-	return err;
-}
-
-static int ov_nvgre_xmit(struct ov_dev *od, struct ov_sock *os,
-			 struct sk_buff *skb, const struct ov_dest *dst)
-{
-	bool xnet = !net_eq(os->key.net, dev_net(od->dev));
-
-	if (ov_key_is_v4(&os->key))
-		return ov_nvgre_xmit4(od, os, skb, dst, xnet);
-	return ov_nvgre_xmit6(od, os, skb, dst, xnet);
 }
 
 const struct ov_encap_ops ov_nvgre_ops = {

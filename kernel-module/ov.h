@@ -11,6 +11,7 @@
 #include <linux/netdevice.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
+#include <net/flow.h>
 #include <net/gro_cells.h>
 #include <net/net_namespace.h>
 
@@ -139,6 +140,27 @@ int ov_sock_attach(struct ov_dev *od, const struct ov_sock_key *key);
 void ov_sock_detach(struct ov_dev *od);
 void ov_sock_deliver(struct ov_sock *os, struct sk_buff *skb,
 		     const struct ov_decap_result *r);
+
+/* What an encapsulation asks of ov_sock_route. */
+struct ov_route_req {
+	u8 proto;		/* IPPROTO_UDP, IPPROTO_GRE */
+	__be16 sport, dport;	/* UDP only */
+	int gso_type;		/* SKB_GSO_* */
+	unsigned int push;	/* encapsulation header bytes to push */
+};
+
+/* Its answer: the route and the flow with the addresses chosen. */
+struct ov_route {
+	struct dst_entry *dst;
+	union {
+		struct flowi4 fl4;
+		struct flowi6 fl6;
+	};
+};
+
+int ov_sock_route(struct ov_dev *od, struct ov_sock *os,
+		  const struct ov_dest *dst, struct sk_buff *skb,
+		  const struct ov_route_req *req, struct ov_route *r);
 static inline void ov_sock_count(struct ov_sock *os, enum ov_cnt c)
 {
 	atomic64_inc(&os->cnt[c]);

@@ -10,12 +10,21 @@
  * and the reference counts are protected by RTNL; each endpoint's vnetid
  * hash is written under RTNL and read under RCU by the datapath, and the
  * endpoint itself is freed after a grace period.
+ *
+ * Transmit shares one step between the encapsulations, ov_sock_route: the
+ * route from the endpoint to the destination, room for the outer headers,
+ * the GSO type, and the encapsulation header's space pushed.
  */
 #include <linux/hash.h>
 #include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
+#include <net/ip6_route.h>
 #include <net/ip_tunnels.h>
+#include <net/ipv6_stubs.h>
+#include <net/route.h>
 
 #include "ov.h"
 
@@ -184,4 +193,75 @@ drop:
 	else
 		ov_sock_count(os, why);
 	kfree_skb(skb);
+}
+
+/*
+ * Route skb from os toward dst and ready it for an encapsulation header of
+ * push bytes: headroom for it and for what the sender will add (hlen is
+ * everything between the outer IP header and the inner frame), GSO marked
+ * gso_type, push bytes pushed at skb->data for the caller to fill. On
+ * success r holds the route (the send consumes it) and the addresses; on
+ * failure skb is freed.
+ */
+int ov_sock_route(struct ov_dev *od, struct ov_sock *os,
+		  const struct ov_dest *dst, struct sk_buff *skb,
+		  const struct ov_route_req *req, struct ov_route *r)
+{
+	unsigned int room;
+	int err;
+
+	if (ov_key_is_v4(&os->key)) {
+		struct rtable *rt;
+
+		memset(&r->fl4, 0, sizeof(r->fl4));
+		r->fl4.flowi4_proto = req->proto;
+		r->fl4.fl4_sport = req->sport;
+		r->fl4.fl4_dport = req->dport;
+		memcpy(&r->fl4.daddr, dst->ip + 12, 4);
+		memcpy(&r->fl4.saddr, os->key.ip + 12, 4);
+		rt = ip_route_output_key(os->key.net, &r->fl4);
+		if (IS_ERR(rt)) {
+			err = PTR_ERR(rt);
+			goto err_free_skb;
+		}
+		r->dst = &rt->dst;
+		room = sizeof(struct iphdr);
+	} else {
+		memset(&r->fl6, 0, sizeof(r->fl6));
+		r->fl6.flowi6_proto = req->proto;
+		r->fl6.fl6_sport = req->sport;
+		r->fl6.fl6_dport = req->dport;
+		memcpy(&r->fl6.daddr, dst->ip, 16);
+		memcpy(&r->fl6.saddr, os->key.ip, 16);
+		r->dst = ipv6_stub->ipv6_dst_lookup_flow(os->key.net,
+				os->sock ? os->sock->sk : NULL, &r->fl6, NULL);
+		if (IS_ERR(r->dst)) {
+			err = PTR_ERR(r->dst);
+			goto err_free_skb;
+		}
+		room = sizeof(struct ipv6hdr);
+		/* IPv4 senders scrub in iptunnel_xmit; IPv6 ones do not. */
+		skb_scrub_packet(skb, !net_eq(os->key.net, dev_net(od->dev)));
+	}
+	if (r->dst->dev == od->dev) {
+		err = -ELOOP;		/* the underlay route is the overlay */
+		goto err_put_route;
+	}
+	room += LL_RESERVED_SPACE(r->dst->dev) + r->dst->header_len +
+		od->encap->hlen;
+	err = skb_cow_head(skb, room);
+	if (err)
+		goto err_put_route;
+	err = iptunnel_handle_offloads(skb, req->gso_type);
+	if (err)
+		goto err_put_route;
+	__skb_push(skb, req->push);
+	skb_set_inner_protocol(skb, htons(ETH_P_TEB));
+	return 0;
+
+err_put_route:
+	dst_release(r->dst);
+err_free_skb:
+	kfree_skb(skb);
+	return err;
 }

@@ -101,118 +101,36 @@ static void ov_vxlan_sock_close(struct ov_sock *os)
 	os->sock = NULL;
 }
 
-static int ov_vxlan_prepare(struct ov_dev *od, struct sk_buff *skb,
-			    unsigned int headroom)
-{
-	int err;
-
-	err = skb_cow_head(skb, headroom);
-	if (err)
-		return err;
-	err = iptunnel_handle_offloads(skb, SKB_GSO_UDP_TUNNEL_CSUM);
-	if (err)
-		return err;
-	__skb_push(skb, OV_VXLAN_HLEN);
-	ov_vxlan_build(skb->data, od->vnetid);
-	skb_set_inner_protocol(skb, htons(ETH_P_TEB));
-	return 0;
-}
-
-static int ov_vxlan_xmit4(struct ov_dev *od, struct ov_sock *os,
-			  struct sk_buff *skb, const struct ov_dest *dst,
-			  __be16 sport, __be16 dport, bool xnet)
-{
-	struct flowi4 fl4 = {
-		.flowi4_proto = IPPROTO_UDP,
-		.fl4_sport = sport,
-		.fl4_dport = dport,
-	};
-	struct rtable *rt;
-	int err;
-
-	memcpy(&fl4.daddr, dst->ip + 12, 4);
-	memcpy(&fl4.saddr, os->key.ip + 12, 4);
-	rt = ip_route_output_key(os->key.net, &fl4);
-	if (IS_ERR(rt)) {
-		err = PTR_ERR(rt);
-		goto err_free_skb;
-	}
-	if (rt->dst.dev == od->dev) {
-		err = -ELOOP;
-		goto err_put_route;
-	}
-	err = ov_vxlan_prepare(od, skb, LL_RESERVED_SPACE(rt->dst.dev) +
-			       rt->dst.header_len + sizeof(struct iphdr) +
-			       sizeof(struct udphdr) + OV_VXLAN_HLEN);
-	if (err)
-		goto err_put_route;
-	udp_tunnel_xmit_skb(rt, os->sock->sk, skb, fl4.saddr, fl4.daddr, 0,
-			    ip4_dst_hoplimit(&rt->dst), 0, sport, dport, xnet,
-			    false);
-	return 0;
-
-err_put_route:
-	ip_rt_put(rt);
-err_free_skb:
-	kfree_skb(skb);
-	return err;
-}
-
-static int ov_vxlan_xmit6(struct ov_dev *od, struct ov_sock *os,
-			  struct sk_buff *skb, const struct ov_dest *dst,
-			  __be16 sport, __be16 dport)
-{
-	struct flowi6 fl6 = {
-		.flowi6_proto = IPPROTO_UDP,
-		.fl6_sport = sport,
-		.fl6_dport = dport,
-	};
-	struct dst_entry *ndst;
-	int err;
-
-	memcpy(&fl6.daddr, dst->ip, 16);
-	memcpy(&fl6.saddr, os->key.ip, 16);
-	ndst = ipv6_stub->ipv6_dst_lookup_flow(os->key.net, os->sock->sk, &fl6,
-					       NULL);
-	if (IS_ERR(ndst)) {
-		err = PTR_ERR(ndst);
-		goto err_free_skb;
-	}
-	if (ndst->dev == od->dev) {
-		err = -ELOOP;
-		goto err_put_route;
-	}
-	err = ov_vxlan_prepare(od, skb, LL_RESERVED_SPACE(ndst->dev) +
-			       ndst->header_len + sizeof(struct ipv6hdr) +
-			       sizeof(struct udphdr) + OV_VXLAN_HLEN);
-	if (err)
-		goto err_put_route;
-	return udp_tunnel6_xmit_skb(ndst, os->sock->sk, skb, od->dev,
-				    &fl6.saddr, &fl6.daddr, 0,
-				    ip6_dst_hoplimit(ndst), 0, sport, dport,
-				    false);
-
-err_put_route:
-	dst_release(ndst);
-err_free_skb:
-	kfree_skb(skb);
-	return err;
-}
-
 static int ov_vxlan_xmit(struct ov_dev *od, struct ov_sock *os,
 			 struct sk_buff *skb, const struct ov_dest *dst)
 {
-	__be16 dport = htons(dst->port ? dst->port : OV_VXLAN_PORT);
+	struct ov_route_req req = {
+		.proto = IPPROTO_UDP,
+		.dport = htons(dst->port ? dst->port : OV_VXLAN_PORT),
+		.gso_type = SKB_GSO_UDP_TUNNEL_CSUM,
+		.push = OV_VXLAN_HLEN,
+	};
 	bool xnet = !net_eq(os->key.net, dev_net(od->dev));
-	int lo, hi;
-	__be16 sport;
+	struct ov_route r;
+	int lo, hi, err;
 
 	inet_get_local_port_range(os->key.net, &lo, &hi);
-	sport = htons(ov_flow_src_port(skb_get_hash(skb), lo, hi));
-	if (ov_key_is_v4(&os->key))
-		return ov_vxlan_xmit4(od, os, skb, dst, sport, dport, xnet);
-	skb_scrub_packet(skb, xnet);
-	return ov_vxlan_xmit6(od, os, skb, dst, sport, dport);
+	req.sport = htons(ov_flow_src_port(skb_get_hash(skb), lo, hi));
+	err = ov_sock_route(od, os, dst, skb, &req, &r);
+	if (err)
+		return err;
+	ov_vxlan_build(skb->data, od->vnetid);
+	if (ov_key_is_v4(&os->key)) {
+		udp_tunnel_xmit_skb(container_of(r.dst, struct rtable, dst),
+				    os->sock->sk, skb, r.fl4.saddr,
+				    r.fl4.daddr, 0, ip4_dst_hoplimit(r.dst), 0,
+				    req.sport, req.dport, xnet, false);
+		return 0;
+	}
+	return udp_tunnel6_xmit_skb(r.dst, os->sock->sk, skb, od->dev,
+				    &r.fl6.saddr, &r.fl6.daddr, 0,
+				    ip6_dst_hoplimit(r.dst), 0, req.sport,
+				    req.dport, false);
 }
 
 const struct ov_encap_ops ov_vxlan_ops = {

@@ -5,6 +5,7 @@
 # ENOENT) and is refused on an active device except for mtu (EBUSY);
 # ACTIVATE names the missing required property; `ip link add type overlay`
 # is refused; `ip link del` and DELETE remove devices; the module unloads.
+# (Bringing up a point-mode device for traffic: see 20-point.sh or overlay(7).)
 . "$OVERLAY_TESTS/lib.sh"
 ov_need_overlay
 ov_modprobe overlay
