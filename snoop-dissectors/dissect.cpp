@@ -3,6 +3,8 @@
 
 #include <pcap/dlt.h>
 
+#include <iterator>
+
 #include "proto.h"
 
 namespace ov::snoop {
@@ -44,27 +46,33 @@ const Binding kBindings[] = {
 } // namespace
 
 Table::Table(std::span<const uint16_t> vxlan_ports) {
+    by_ns_[size_t(Ns::Link)].resize(1024);
+    by_ns_[size_t(Ns::Ethertype)].resize(65536);
+    by_ns_[size_t(Ns::IpProto)].resize(256);
+    by_ns_[size_t(Ns::Ip6Ext)].resize(256);
+    by_ns_[size_t(Ns::UdpPort)].resize(65536);
+    for (size_t i = 0; i < std::size(by_ns_); i++)
+        bound_[i].resize((by_ns_[i].size() + 63) / 64);
     for (const Binding& b : kBindings)
         bind(b.ns, b.key, *b.d);
     for (uint16_t p : vxlan_ports)
         bind(Ns::UdpPort, p, kVxlan);
 }
 
-void Table::bind(Ns ns, uint32_t key, const Dissector& d) {
-    for (Entry& e : entries_) {
-        if (e.ns == ns && e.key == key) {
-            e.d = &d;
-            return;
-        }
-    }
-    entries_.push_back({ns, key, &d});
+bool Table::bind(Ns ns, uint32_t key, const Dissector& d) {
+    std::vector<const Dissector*>& v = by_ns_[size_t(ns)];
+    if (key >= v.size())
+        return false;
+    v[key] = &d;
+    bound_[size_t(ns)][key / 64] |= uint64_t(1) << (key % 64);
+    return true;
 }
 
 const Dissector* Table::find(Ns ns, uint32_t key) const {
-    for (const Entry& e : entries_)
-        if (e.ns == ns && e.key == key)
-            return e.d;
-    return nullptr;
+    const std::vector<uint64_t>& bits = bound_[size_t(ns)];
+    if (key / 64 >= bits.size() || !(bits[key / 64] & (uint64_t(1) << (key % 64))))
+        return nullptr;
+    return by_ns_[size_t(ns)][key];
 }
 
 const Dissector* Table::resolve(const Next& n) const {

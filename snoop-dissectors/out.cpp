@@ -3,23 +3,59 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 namespace ov::snoop {
 
 namespace {
 constexpr char kHexDigits[] = "0123456789abcdef";
+constexpr uint32_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+                               1000000000};
 constexpr size_t kTagWidth = 8;    // "IPv4:   "
 constexpr size_t kLabelWidth = 24; // verbose label column
 } // namespace
 
-void Out::put_u(uint64_t v) {
-    char tmp[24];
-    char* e = tmp + sizeof tmp;
-    char* p = e;
-    do {
-        *--p = char('0' + v % 10);
+void Out::grow(size_t need) {
+    size_t cap = cap_ ? cap_ : 4096;
+    while (cap - len_ < need)
+        cap *= 2;
+    std::unique_ptr<char[]> b(new char[cap]);
+    if (len_)
+        std::memcpy(b.get(), buf_.get(), len_);
+    buf_ = std::move(b);
+    cap_ = cap;
+}
+
+// Decimal digits of v, right-aligned in at least `width` columns, written
+// straight into the buffer; 32-bit values (the usual case) take cheaper
+// arithmetic.
+template <class T> void Out::put_digits(T v, int digits, int width) {
+    size_t n = size_t(std::max(digits, width));
+    if (cap_ - len_ < n)
+        grow(n);
+    char* d = buf_.get() + len_ + n;
+    for (int i = 0; i < digits; i++) {
+        *--d = char('0' + v % 10);
         v /= 10;
-    } while (v);
-    buf_.append(p, size_t(e - p));
+    }
+    for (size_t i = size_t(digits); i < n; i++)
+        *--d = ' ';
+    len_ += n;
+}
+
+void Out::put_u(uint64_t v, int width) {
+    if (v <= UINT32_MAX) {
+        uint32_t w = uint32_t(v);
+        int digits = 1;
+        while (digits < 10 && w >= kPow10[digits])
+            digits++;
+        put_digits(w, digits, width);
+        return;
+    }
+    int digits = 1;
+    for (uint64_t t = v; t >= 10; t /= 10)
+        digits++;
+    put_digits(v, digits, width);
 }
 
 void Out::put_hex(uint64_t v, int digits) {
@@ -35,22 +71,33 @@ void Out::put_hex(uint64_t v, int digits) {
 }
 
 void Out::put_mac(const uint8_t* p) {
-    char t[17];
+    if (cap_ - len_ < 17)
+        grow(17);
+    char* t = buf_.get() + len_;
     for (int i = 0; i < 6; i++) {
         t[i * 3] = kHexDigits[p[i] >> 4];
         t[i * 3 + 1] = kHexDigits[p[i] & 15];
         if (i < 5)
             t[i * 3 + 2] = ':';
     }
-    buf_.append(t, 17);
+    len_ += 17;
 }
 
 void Out::put_ip4(const uint8_t* p) {
+    if (cap_ - len_ < 15)
+        grow(15);
+    char* t = buf_.get() + len_;
     for (int i = 0; i < 4; i++) {
         if (i)
-            putc('.');
-        put_u(p[i]);
+            *t++ = '.';
+        unsigned b = p[i];
+        if (b >= 100)
+            *t++ = char('0' + b / 100);
+        if (b >= 10)
+            *t++ = char('0' + b / 10 % 10);
+        *t++ = char('0' + b % 10);
     }
+    len_ = size_t(t - buf_.get());
 }
 
 void Out::put_ip6(const uint8_t* p) {
@@ -91,12 +138,25 @@ void Out::begin_packet(const PacketInfo& p) {
     case Mode::Null:
         return;
     case Mode::Summary: {
-        // Time relative to the first packet, as snoop shows it.
+        // Time relative to the first packet, as snoop shows it:
+        // "%6llu %11.6f" without printf's floating point.
         int64_t us = (p.sec - first_sec_) * 1000000 + (int64_t(p.usec) - first_usec_);
-        char t[64];
-        int n = std::snprintf(t, sizeof t, "%6llu %11.6f", (unsigned long long)p.number,
-                              double(us) / 1e6);
-        buf_.append(t, size_t(n));
+        bool neg = us < 0;
+        uint64_t mag = uint64_t(neg ? -us : us);
+        put_u(p.number, 6);
+        char frac[8] = {'.', 0, 0, 0, 0, 0, 0, 0};
+        uint64_t f = mag % 1000000;
+        for (int i = 6; i >= 1; i--, f /= 10)
+            frac[i] = char('0' + f % 10);
+        uint64_t whole = mag / 1000000;
+        int digits = 1;
+        for (uint64_t w = whole; w >= 10; w /= 10)
+            digits++;
+        pad(size_t(std::max(0, 11 - 7 - digits - int(neg))) + 1, ' ');
+        if (neg)
+            putc('-');
+        put_u(whole);
+        put(std::string_view(frac, 7));
         return;
     }
     case Mode::Verbose: {
@@ -108,7 +168,7 @@ void Out::begin_packet(const PacketInfo& p) {
                               (unsigned long long)p.number, int(kLabelWidth), "Arrival time",
                               (long long)p.sec, p.usec, int(kLabelWidth), "Captured", p.caplen,
                               p.len);
-        buf_.append(t, size_t(n));
+        put(std::string_view(t, size_t(n)));
         return;
     }
     case Mode::Json: {
@@ -117,7 +177,7 @@ void Out::begin_packet(const PacketInfo& p) {
         put(",\"time\":");
         char t[48];
         int n = std::snprintf(t, sizeof t, "%lld.%06u", (long long)p.sec, p.usec);
-        buf_.append(t, size_t(n));
+        put(std::string_view(t, size_t(n)));
         put(",\"caplen\":");
         put_u(p.caplen);
         put(",\"len\":");
@@ -141,12 +201,12 @@ void Out::layer(const Layer& l, int depth) {
         put(l.tag);
         break;
     case Mode::Verbose: {
-        buf_.append(size_t(depth) * 2, ' ');
-        size_t at = buf_.size();
+        pad(size_t(depth) * 2, ' ');
+        size_t at = len_;
         put(l.tag);
         putc(':');
-        while (buf_.size() - at < kTagWidth)
-            putc(' ');
+        if (len_ - at < kTagWidth)
+            pad(kTagWidth - (len_ - at), ' ');
         put("----- ");
         put(l.title);
         put(" -----\n");
@@ -219,60 +279,50 @@ void Out::end_packet(const PacketStatus& s) {
     }
 }
 
-bool Out::start(const Field& f) {
-    switch (mode_) {
-    case Mode::Null:
-        return false;
-    case Mode::Summary:
-        if (!(f.flags & (kSum | kBare | kTo)))
-            return false;
-        if (f.flags & kBare) {
-            putc(' ');
-        } else if (f.flags & kTo) {
-            put(" > ");
-        } else {
-            putc(' ');
-            put(f.key);
-            putc('=');
-        }
-        return true;
-    case Mode::Verbose: {
-        buf_.append(size_t(depth_) * 2, ' ');
-        size_t at = buf_.size();
-        put(layer_ ? layer_->tag : "FRAME");
-        putc(':');
-        while (buf_.size() - at < kTagWidth)
-            putc(' ');
-        at = buf_.size();
-        put(f.label);
-        while (buf_.size() - at < kLabelWidth)
-            putc(' ');
-        put(" = ");
-        return true;
+void Out::start_summary(const Field& f) {
+    if (f.flags & kBare) {
+        putc(' ');
+    } else if (f.flags & kTo) {
+        put(" > ");
+    } else {
+        putc(' ');
+        put(f.key);
+        putc('=');
     }
-    case Mode::Json:
+}
+
+void Out::start_full(const Field& f) {
+    if (mode_ == Mode::Json) {
         put(",\"");
         put(f.key);
         put("\":");
-        return true;
+        return;
     }
-    return false;
+    pad(size_t(depth_) * 2, ' ');
+    size_t at = len_;
+    put(layer_ ? layer_->tag : "FRAME");
+    putc(':');
+    if (len_ - at < kTagWidth)
+        pad(kTagWidth - (len_ - at), ' ');
+    at = len_;
+    put(f.label);
+    if (len_ - at < kLabelWidth)
+        pad(kLabelWidth - (len_ - at), ' ');
+    put(" = ");
 }
 
-void Out::u(const Field& f, uint64_t v) {
-    if (!start(f))
-        return;
+void Out::show_u(const Field& f, uint64_t v) {
+    start(f);
     put_u(v);
     end_field();
 }
 
-void Out::hex(const Field& f, uint64_t v, int digits) {
+void Out::show_hex(const Field& f, uint64_t v, int digits) {
     quoted(f, [&] { put_hex(v, digits); });
 }
 
-void Out::en(const Field& f, uint64_t v, const char* name, int digits) {
-    if (!start(f))
-        return;
+void Out::show_en(const Field& f, uint64_t v, const char* name, int digits) {
+    start(f);
     switch (mode_) {
     case Mode::Summary:
         if (name)
@@ -314,21 +364,20 @@ void Out::en(const Field& f, uint64_t v, const char* name, int digits) {
     }
 }
 
-void Out::mac(const Field& f, const uint8_t* p) {
+void Out::show_mac(const Field& f, const uint8_t* p) {
     quoted(f, [&] { put_mac(p); });
 }
 
-void Out::ip4(const Field& f, const uint8_t* p) {
+void Out::show_ip4(const Field& f, const uint8_t* p) {
     quoted(f, [&] { put_ip4(p); });
 }
 
-void Out::ip6(const Field& f, const uint8_t* p) {
+void Out::show_ip6(const Field& f, const uint8_t* p) {
     quoted(f, [&] { put_ip6(p); });
 }
 
-void Out::str(const Field& f, std::string_view s) {
-    if (!start(f))
-        return;
+void Out::show_str(const Field& f, std::string_view s) {
+    start(f);
     if (mode_ == Mode::Json) {
         put_json_str(s);
     } else {
@@ -338,16 +387,13 @@ void Out::str(const Field& f, std::string_view s) {
     end_field();
 }
 
-void Out::boolean(const Field& f, bool v) {
-    if (!start(f))
-        return;
+void Out::show_bool(const Field& f, bool v) {
+    start(f);
     put(v ? "true" : "false");
     end_field();
 }
 
-void Out::bytes(const Field& f, const uint8_t* p, size_t n) {
-    if (mode_ == Mode::Summary)
-        return;
+void Out::show_bytes(const Field& f, const uint8_t* p, size_t n) {
     quoted(f, [&] {
         for (size_t i = 0; i < n; i++) {
             putc(kHexDigits[p[i] >> 4]);
@@ -357,10 +403,10 @@ void Out::bytes(const Field& f, const uint8_t* p, size_t n) {
 }
 
 bool Out::flush(FILE* f, size_t threshold) {
-    if (buf_.size() < threshold || buf_.empty())
+    if (len_ < threshold || len_ == 0)
         return true;
-    bool ok = std::fwrite(buf_.data(), 1, buf_.size(), f) == buf_.size();
-    buf_.clear();
+    bool ok = std::fwrite(buf_.get(), 1, len_, f) == len_;
+    len_ = 0;
     return ok;
 }
 

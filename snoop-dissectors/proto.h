@@ -9,18 +9,6 @@
 
 namespace ov::snoop {
 
-// A value and its symbolic name, for the small name tables of each file.
-struct Name {
-    uint32_t v;
-    const char* name;
-};
-template <size_t N> const char* name_of(const Name (&t)[N], uint32_t v) {
-    for (const Name& n : t)
-        if (n.v == v)
-            return n.name;
-    return nullptr;
-}
-
 // Bounded scratch text for composed values (option lists, flag sets). Never
 // allocates; silently stops at capacity with a trailing "...".
 class Scratch {
@@ -83,7 +71,7 @@ extern const Dissector kDhcp;
 extern const Dissector kVxlan, kGre;
 
 // Names shared across files.
-const char* ethertype_name(uint32_t v);
-const char* ipproto_name(uint32_t v);
+extern const Names kEthertypeNames;
+extern const Names kIpProtoNames;
 
 } // namespace ov::snoop

@@ -78,7 +78,7 @@ Next dhcp(Ctx& c) {
     uint16_t flags = r.u16();
     if (!r.ok())
         return c.truncated();
-    c.out.en(kOp, op, name_of(kDhcpOps, op));
+    c.out.en(kOp, op, kDhcpOps);
     c.out.u(kHtype, htype);
     c.out.u(kHlen, hlen);
     c.out.u(kHops, hops);
@@ -132,7 +132,7 @@ Next dhcp(Ctx& c) {
             continue;
         if (code == 53 && len == 1 && !have_type) {
             uint8_t t = v.u8();
-            c.out.en(kMsgType, t, name_of(kDhcpTypes, t));
+            c.out.en(kMsgType, t, kDhcpTypes);
             have_type = true;
         } else if (code == 51 && len == 4 && !have_lease) {
             c.out.u(kLease, v.u32());

@@ -90,7 +90,7 @@ Next gre(Ctx& c) {
     }
     c.out.str(kGreFlags, s.empty() ? "none" : s.view());
     c.out.u(kGreVer, fv & 7);
-    c.out.en(kGreProto, proto, ethertype_name(proto), 4);
+    c.out.en(kGreProto, proto, kEthertypeNames, 4);
     if (fv & 0x8000) {
         uint16_t sum = r.u16();
         r.u16();

@@ -40,7 +40,7 @@ const Field kIcmpMtu{"mtu", "Next-hop MTU", kSum};
 const Field kIcmpGw{"gateway", "Gateway", kSum};
 
 // Type, code and checksum, common to ICMP and ICMPv6; false when short.
-bool icmp_common(Ctx& c, const Layer& l, const char* (*type_name)(uint32_t), uint8_t& type,
+bool icmp_common(Ctx& c, const Layer& l, Names type_names, uint8_t& type,
                  uint8_t& code) {
     c.layer(l);
     type = c.r.u8();
@@ -48,7 +48,7 @@ bool icmp_common(Ctx& c, const Layer& l, const char* (*type_name)(uint32_t), uin
     uint16_t sum = c.r.u16();
     if (!c.r.ok())
         return false;
-    c.out.en(kIcmpType, type, type_name(type));
+    c.out.en(kIcmpType, type, type_names);
     // Error codes matter at a glance for ICMP unreachable / time exceeded.
     bool v4err = &l == &kIcmpLayer && (type == 3 || type == 11);
     const char* cname = v4err && type == 3 ? name_of(kUnreachCodes, code) : nullptr;
@@ -68,12 +68,10 @@ Next echo(Ctx& c) {
     return {};
 }
 
-const char* icmp_type_name(uint32_t t) { return name_of(kIcmpTypes, t); }
-
 Next icmp(Ctx& c) {
     Reader& r = c.r;
     uint8_t type, code;
-    if (!icmp_common(c, kIcmpLayer, icmp_type_name, type, code))
+    if (!icmp_common(c, kIcmpLayer, kIcmpTypes, type, code))
         return c.truncated();
     if (type == 0 || type == 8 || type == 13 || type == 14) {
         return echo(c);
@@ -194,12 +192,10 @@ Next nd_options(Ctx& c) {
     return {};
 }
 
-const char* icmp6_type_name(uint32_t t) { return name_of(kIcmp6Types, t); }
-
 Next icmp6(Ctx& c) {
     Reader& r = c.r;
     uint8_t type, code;
-    if (!icmp_common(c, kIcmp6Layer, icmp6_type_name, type, code))
+    if (!icmp_common(c, kIcmp6Layer, kIcmp6Types, type, code))
         return c.truncated();
     switch (type) {
     case 128:

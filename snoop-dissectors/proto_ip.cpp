@@ -119,7 +119,7 @@ Next ipv4(Ctx& c) {
     c.out.str(fragment ? kIpFlagsSum : kIpFlags, flags);
     c.out.u(fragment ? kIpFragSum : kIpFrag, offset);
     c.out.u(kIpTtl, ttl);
-    c.out.en(kIpProto, proto, ipproto_name(proto));
+    c.out.en(kIpProto, proto, kIpProtos);
     c.out.hex(kIpSum, sum, 4);
     if ((vihl >> 4) != 4)
         return c.malformed("IP version is not 4");
@@ -178,7 +178,7 @@ Next ipv6(Ctx& c) {
     c.out.u(kIp6Tc, (vtf >> 20) & 0xff);
     c.out.hex(kIp6Flow, vtf & 0xfffff, 5);
     c.out.u(kIp6Plen, plen);
-    c.out.en(kIp6Next, nh, ipproto_name(nh));
+    c.out.en(kIp6Next, nh, kIpProtos);
     c.out.u(kIp6Hlim, hlim);
     if ((vtf >> 28) != 6)
         return c.malformed("IP version is not 6");
@@ -213,7 +213,7 @@ bool ext_start(Ctx& c, uint8_t& nh, size_t& len) {
     if (!c.r.ok())
         return false;
     len = (size_t(l) + 1) * 8;
-    c.out.en(kExtNext, nh, ipproto_name(nh));
+    c.out.en(kExtNext, nh, kIpProtos);
     c.out.u(kExtLen, len);
     return true;
 }
@@ -305,7 +305,7 @@ Next ip6_fragment(Ctx& c) {
     uint32_t id = r.u32();
     if (!r.ok())
         return c.truncated();
-    c.out.en(kFragNext, nh, ipproto_name(nh));
+    c.out.en(kFragNext, nh, kIpProtos);
     c.out.u(kFragOff, (off >> 3) * 8u);
     c.out.u(kFragMore, off & 1);
     c.out.u(kFragId, id);
@@ -318,7 +318,7 @@ Next ip6_fragment(Ctx& c) {
 
 } // namespace
 
-const char* ipproto_name(uint32_t v) { return name_of(kIpProtos, v); }
+const Names kIpProtoNames{kIpProtos};
 
 const Dissector kIpv4{"ipv4", ipv4};
 const Dissector kIpv6{"ipv6", ipv6};

@@ -46,7 +46,7 @@ Next ethertype_next(Ctx& c, const Field& f) {
         c.out.u(kEthLen, type);
         return {};
     }
-    c.out.en(f, type, ethertype_name(type), 4);
+    c.out.en(f, type, kEthertypes, 4);
     return {Ns::Ethertype, type};
 }
 
@@ -138,10 +138,10 @@ Next arp(Ctx& c) {
     if (!r.ok())
         return c.truncated();
     c.out.u(kArpHtype, htype);
-    c.out.en(kArpPtype, ptype, ethertype_name(ptype), 4);
+    c.out.en(kArpPtype, ptype, kEthertypes, 4);
     c.out.u(kArpHlen, hlen);
     c.out.u(kArpPlen, plen);
-    c.out.en(kArpOp, op, name_of(kArpOps, op));
+    c.out.en(kArpOp, op, kArpOps);
     const uint8_t* sha = r.bytes(hlen);
     const uint8_t* spa = r.bytes(plen);
     const uint8_t* tha = r.bytes(hlen);
@@ -192,13 +192,13 @@ Next linux_sll(Ctx& c) {
     uint16_t proto = r.u16();
     if (!r.ok())
         return c.truncated();
-    c.out.en(kSllPkttype, pkttype, name_of(kSllTypes, pkttype));
+    c.out.en(kSllPkttype, pkttype, kSllTypes);
     c.out.u(kSllHatype, hatype);
     if (alen == 6)
         c.out.mac(kSllAddr, addr);
     else
         c.out.bytes(kSllAddr, addr, alen < 8 ? alen : 8);
-    c.out.en(kSllProto, proto, ethertype_name(proto), 4);
+    c.out.en(kSllProto, proto, kEthertypes, 4);
     return {Ns::Ethertype, proto};
 }
 
@@ -221,7 +221,7 @@ Next teb(Ctx& c) { return enter_inner_ethernet(c); }
 
 } // namespace
 
-const char* ethertype_name(uint32_t v) { return name_of(kEthertypes, v); }
+const Names kEthertypeNames{kEthertypes};
 
 const Dissector kEthernet{"eth", ethernet};
 const Dissector kVlan{"vlan", vlan};

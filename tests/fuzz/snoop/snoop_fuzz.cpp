@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint32_t caplen = uint32_t(size - 1);
     PacketInfo info{1, 1700000000, 0, caplen, caplen + ((sel & 0x10) ? 100u : 0u)};
     dissect_frame(table, out, kLinks[sel & 3], info, data + 1, caplen);
-    const std::string& t = out.text();
+    std::string_view t = out.text();
     if (out.mode() == Mode::Json && !nlohmann::json::accept(t))
         std::abort();
     if (out.mode() == Mode::Summary &&

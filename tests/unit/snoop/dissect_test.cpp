@@ -29,7 +29,7 @@ std::string decode(const cr::Bytes& b, Mode m, size_t orig = 0, const Table& t =
     FrameResult r = dissect_frame(t, o, DLT_EN10MB, info, b.data(), b.size());
     if (res)
         *res = r;
-    return o.text();
+    return std::string(o.text());
 }
 
 json decode_json(const cr::Bytes& b, size_t orig = 0) {

@@ -28,7 +28,7 @@ std::string render(Mode m, const PacketStatus& st = {}) {
     o.en(kC, 8, "echo");
     o.hex(kD, 0x6558, 4);
     o.end_packet(st);
-    return o.text();
+    return std::string(o.text());
 }
 
 } // namespace
@@ -106,7 +106,7 @@ TEST(SnoopOut, RollbackDropsAPacketAndNullWritesNothing) {
     o.begin_packet(kInfo);
     o.end_packet({});
     size_t mark = o.mark();
-    std::string first = o.text();
+    std::string first(o.text());
     o.begin_packet(kInfo);
     o.layer(kL, 0);
     o.u(kC, 5);
