@@ -130,10 +130,7 @@ void Out::begin_packet(const PacketInfo& p) {
     first_layer_ = true;
     last_depth_ = 0;
     layer_ = nullptr;
-    if (first_sec_ < 0) {
-        first_sec_ = p.sec;
-        first_usec_ = p.usec;
-    }
+    time_base(p.sec, p.usec);
     switch (mode_) {
     case Mode::Null:
         return;

@@ -74,6 +74,14 @@ public:
     explicit Out(Mode m) : mode_(m) { grow(1 << 17); }
 
     Mode mode() const { return mode_; }
+    // Summary times are relative to the first packet given here (or, if
+    // none was, to the first packet rendered).
+    void time_base(int64_t sec, uint32_t usec) {
+        if (first_sec_ < 0) {
+            first_sec_ = sec;
+            first_usec_ = usec;
+        }
+    }
     void begin_packet(const PacketInfo& p);
     void layer(const Layer& l, int depth);
     void end_packet(const PacketStatus& s);

@@ -191,32 +191,46 @@ int run(const Options& o, pcap_t* h, Counts& n) {
                      name ? name : "unknown", dlt);
         return 1;
     }
-    if (!o.filter.empty()) {
-        bpf_program prog;
+    // The filter runs in the kernel when live; on a file it is applied here
+    // packet by packet, so frame numbers stay those of the file (as with -V).
+    const bool live = o.device != nullptr;
+    bpf_program prog{};
+    bool filtering = !o.filter.empty();
+    if (filtering) {
         if (pcap_compile(h, &prog, o.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0) {
             std::fprintf(stderr, "%s: bad filter expression '%s': %s\n", kProg,
                          o.filter.c_str(), pcap_geterr(h));
             return 1;
         }
-        int rc = pcap_setfilter(h, &prog);
-        pcap_freecode(&prog);
-        if (rc < 0) {
-            std::fprintf(stderr, "%s: cannot apply filter: %s\n", kProg, pcap_geterr(h));
-            return 1;
+        if (live) {
+            int rc = pcap_setfilter(h, &prog);
+            pcap_freecode(&prog);
+            filtering = false;
+            if (rc < 0) {
+                std::fprintf(stderr, "%s: cannot apply filter: %s\n", kProg, pcap_geterr(h));
+                return 1;
+            }
         }
     }
+    struct FreeCode {
+        bpf_program* p;
+        ~FreeCode() { pcap_freecode(p); }
+    } free_code{&prog};
     pcap_dumper_t* dump = nullptr;
     if (o.output) {
-        dump = pcap_dump_open(h, o.output);
+        FILE* f = std::fopen(o.output, "wb");
+        dump = f ? pcap_dump_fopen(h, f) : nullptr;
         if (!dump) {
-            std::fprintf(stderr, "%s: cannot write %s: %s\n", kProg, o.output, pcap_geterr(h));
+            std::fprintf(stderr, "%s: cannot write %s: %s\n", kProg, o.output,
+                         f ? pcap_geterr(h) : std::strerror(errno));
+            if (f)
+                std::fclose(f);
             return 1;
         }
     }
     Mode mode = o.output ? Mode::Null : o.json ? Mode::Json : o.verbose ? Mode::Verbose
                                                                        : Mode::Summary;
     Out out(mode);
-    const bool live = o.device != nullptr;
     int status = 0;
     for (;;) {
         pcap_pkthdr* hdr;
@@ -232,6 +246,9 @@ int run(const Options& o, pcap_t* h, Counts& n) {
             break;
         }
         n.read++;
+        out.time_base(hdr->ts.tv_sec, uint32_t(hdr->ts.tv_usec));
+        if (filtering && !pcap_offline_filter(&prog, hdr, data))
+            continue;
         PacketInfo info{n.read, hdr->ts.tv_sec, uint32_t(hdr->ts.tv_usec), hdr->caplen, hdr->len};
         size_t mark = out.mark();
         FrameResult res = dissect_frame(table, out, dlt, info, data, hdr->caplen);
@@ -265,6 +282,9 @@ int run(const Options& o, pcap_t* h, Counts& n) {
         }
         pcap_dump_close(dump);
     }
+    std::fprintf(stderr, "%s: %llu packets read, %llu %s, %llu truncated, %llu malformed\n",
+                 kProg, n.read, n.shown, o.output ? "written" : "shown", n.truncated,
+                 n.malformed);
     return status;
 }
 
@@ -287,8 +307,5 @@ int main(int argc, char** argv) {
     rc = run(o, h, n);
     g_live = nullptr;
     pcap_close(h);
-    std::fprintf(stderr, "%s: %llu packets read, %llu %s, %llu truncated, %llu malformed\n",
-                 kProg, n.read, n.shown, o.output ? "written" : "shown", n.truncated,
-                 n.malformed);
     return rc;
 }
