@@ -115,7 +115,9 @@ static unsigned int ov_prop_encap_index(const struct ov_encap_ops *e, int p)
 /* The value (set or default) of encapsulation e's UINT property p. */
 u64 ov_dev_encap_uint(struct ov_dev *od, const struct ov_encap_ops *e, int p)
 {
-	return ov_prop_uint(&e->props[p], &od->props[ov_prop_encap_index(e, p)]);
+	unsigned int i = ov_prop_encap_index(e, p);
+
+	return ov_prop_uint(&e->props[p], &od->props[i]);
 }
 
 int ov_dev_getprop(struct ov_dev *od, const char *name, u8 *buf, u32 *size)

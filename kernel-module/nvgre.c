@@ -21,8 +21,9 @@
  * IPv6 extension headers before GRE are skipped (Linux's ip6gretap sends a
  * tunnel encapsulation limit option by default). Not supported: fragmented
  * NVGRE over IPv6 (the hook sees the outer packet before IPv6 reassembly:
- * keep the underlay MTU above the overlay MTU plus 62 bytes); two endpoints in one namespace where one listens on the
- * wildcard address (the first hook would claim every VSID).
+ * keep the underlay MTU above the overlay MTU plus 62 bytes); two
+ * endpoints in one namespace where one listens on the wildcard address
+ * (the first hook would claim every VSID).
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -195,9 +196,10 @@ static int ov_nvgre_xmit(struct ov_dev *od, struct ov_sock *os,
 	ov_nvgre_build(skb->data, od->vnetid, flowid);
 	skb_reset_transport_header(skb);	/* GRE GSO finds GRE here */
 	if (ov_key_is_v4(&os->key)) {
-		iptunnel_xmit(NULL, container_of(r.dst, struct rtable, dst), skb,
-			      r.fl4.saddr, r.fl4.daddr, IPPROTO_GRE, 0,
-			      ip4_dst_hoplimit(r.dst), 0, xnet);
+		struct rtable *rt = container_of(r.dst, struct rtable, dst);
+
+		iptunnel_xmit(NULL, rt, skb, r.fl4.saddr, r.fl4.daddr,
+			      IPPROTO_GRE, 0, ip4_dst_hoplimit(r.dst), 0, xnet);
 		return 0;
 	}
 	/* No ip6 helper builds a bare IPv6 header: do it here. */

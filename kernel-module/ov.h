@@ -48,7 +48,7 @@ struct ov_encap_ops {
 	const char *name;		/* the value of property "encap" */
 	u32 vnetid_max;
 	u16 default_port;		/* 0: not a UDP encapsulation */
-	unsigned int hlen;		/* bytes between outer IP and inner frame */
+	unsigned int hlen;		/* outer IP header to inner frame */
 	const struct ov_prop_desc *props;	/* "<name>/..." */
 	unsigned int nprops;
 	/* Indexes into props of the listen address and port (-1: none). */
@@ -99,7 +99,7 @@ struct ov_dev {
 	bool active;			/* RTNL */
 	const struct ov_encap_ops *encap;	/* set while active */
 	u32 vnetid;			/* set while active */
-	u32 encap_opts;			/* the encapsulation's, from configure */
+	u32 encap_opts;			/* set by encap->configure */
 	struct ov_sock __rcu *sock;	/* set while active */
 	struct hlist_node vnet_node;	/* in sock->vnets */
 	struct ov_dest __rcu *dest;

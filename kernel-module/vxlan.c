@@ -68,8 +68,8 @@ static int ov_vxlan_sock_open(struct ov_sock *os)
 {
 	struct udp_tunnel_sock_cfg tcfg = {
 		.sk_user_data = os,
-		.encap_type = 1,	/* UDP_ENCAP_ESPINUDP_NON_IKE's value:
-					 * any non-zero type, as vxlan uses */
+		/* Any non-zero type marks an encapsulation socket. */
+		.encap_type = 1,
 		.encap_rcv = ov_vxlan_rcv,
 	};
 	struct udp_port_cfg ucfg = {

@@ -40,7 +40,8 @@
  *	0x20 - 0x3f	destinations: ASSOCIATE/DISASSOCIATE now; the dynamic
  *			mode's LOOKUP/RESPOND/DROP/PKT/INJECT/RESEND/DEGRADE/
  *			RESTORE/LIST reserved here
- *	0x40 - 0x5f	reserved for the target cache (GET/SET/REMOVE/FLUSH/ITER)
+ *	0x40 - 0x5f	reserved for the target cache (GET, SET, REMOVE,
+ *			FLUSH, ITER)
  */
 #ifndef _UAPI_LINUX_OVERLAY_H
 #define _UAPI_LINUX_OVERLAY_H
@@ -94,7 +95,7 @@ struct overlay_ioc_nprops {
 /* Property types. */
 #define OVERLAY_PROP_T_UINT	1	/* __u64, host order, size 8 */
 #define OVERLAY_PROP_T_IP	2	/* 16 bytes, see above */
-#define OVERLAY_PROP_T_STRING	3	/* NUL-terminated, size counts the NUL */
+#define OVERLAY_PROP_T_STRING	3	/* NUL-terminated, NUL counted */
 
 /* Property permission bits (oip_perm). */
 #define OVERLAY_PROP_PERM_READ		0x1
@@ -122,9 +123,8 @@ struct overlay_ioc_propinfo {
 	__u8	oipi_default[OVERLAY_PROP_SIZEMAX];	/* out */
 	__u64	oipi_min;		/* out: UINT only, inclusive */
 	__u64	oipi_max;		/* out: UINT only, inclusive */
-	char	oipi_possible[OVERLAY_PROP_SIZEMAX];	/* out: STRING only,
-							 * comma-separated;
-							 * "" = any */
+	/* out: STRING only, comma-separated; "" = any */
+	char	oipi_possible[OVERLAY_PROP_SIZEMAX];
 };
 
 /*

@@ -40,7 +40,7 @@ extern "C" {
 
 /* ---- NVGRE (RFC 7637) ---- */
 #define OV_NVGRE_HLEN		8
-#define OV_GRE_PROTO_TEB	0x6558		/* Transparent Ethernet Bridging */
+#define OV_GRE_PROTO_TEB	0x6558	/* Transparent Ethernet Bridging */
 #define OV_GRE_FLAG_C		0x80		/* first byte */
 #define OV_GRE_FLAG_R		0x40
 #define OV_GRE_FLAG_K		0x20
@@ -134,7 +134,8 @@ uint32_t ov_prop_default(const struct ov_prop_desc *d, uint8_t *buf);
 uint32_t ov_prop_get(const struct ov_prop_desc *d, const struct ov_prop_val *v,
 		     uint8_t *buf);
 /* Convenience readers for a validated value (set or default). */
-uint64_t ov_prop_uint(const struct ov_prop_desc *d, const struct ov_prop_val *v);
+uint64_t ov_prop_uint(const struct ov_prop_desc *d,
+		      const struct ov_prop_val *v);
 /* Is s (NUL-terminated) one of the comma-separated words of list? */
 bool ov_prop_list_has(const char *list, const char *s);
 

@@ -138,7 +138,8 @@ uint32_t ov_prop_get(const struct ov_prop_desc *d, const struct ov_prop_val *v,
 	return ov_prop_default(d, buf);
 }
 
-uint64_t ov_prop_uint(const struct ov_prop_desc *d, const struct ov_prop_val *v)
+uint64_t ov_prop_uint(const struct ov_prop_desc *d,
+		      const struct ov_prop_val *v)
 {
 	uint8_t buf[OVERLAY_PROP_SIZEMAX];
 	uint64_t u = 0;
