@@ -326,7 +326,7 @@ timeout -k 10 "$timeout_s" "$qemu" \
 	-accel tcg -cpu max -smp 2 -m 1G \
 	-nodefaults -display none -no-reboot -monitor none \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=5 panic=-1 ovtoken=$token ovtesttimeout=$test_timeout" \
+	-append "console=ttyS0 loglevel=5 panic=-1 irqaffinity=0 ovtoken=$token ovtesttimeout=$test_timeout" \
 	-serial "file:$console" -serial "file:$results" \
 	</dev/null >"$work/qemu.log" 2>&1
 qrc=$?
