@@ -6,7 +6,9 @@
 # with another vnetid on the same endpoint share its one socket and see none
 # of the traffic; a plain Linux GRE tunnel between the same addresses still
 # works (the module takes only NVGRE-shaped GRE); NVGRE survives ip_gre's
-# unloading; the shared socket closes with its last device.
+# unloading; the shared socket closes with its last device; a device moved
+# to another namespace keeps its underlay where it was created, and goes
+# away with that namespace.
 #
 # How to bring up a point-mode device (also in overlay(7)):
 #   ovctl up ov0 vxlan 42 192.0.2.1 192.0.2.2    # NAME ENCAP VNETID LISTEN DEST
@@ -89,3 +91,31 @@ ov_in b cat /proc/net/udp | grep -q ':12B5 ' || ov_fail "socket closed while vx4
 ov_in b ip link del vx44
 ov_in b cat /proc/net/udp | grep -q ':12B5 ' && ov_fail "socket left open after the last device went"
 echo "point: VXLAN and NVGRE over IPv4 and IPv6 underlays"
+
+# Moved: created in b (its underlay stays in b), then moved to c.
+ov_host c
+for enc in vxlan:42:1 nvgre:5001:4; do
+	e=${enc%%:*} rest=${enc#*:}
+	vni=${rest%%:*} net=${rest#*:}
+	case $e in
+	vxlan) la=192.0.2.1 lb=192.0.2.2 old=vx4 ;;
+	nvgre) la=2001:db8::1 lb=2001:db8::2 old=nv6 ;;
+	esac
+	ov_in b ip link del "$old" 2>/dev/null
+	ov_in b ovctl up mv$e "$e" "$vni" "$lb" "$la" >/dev/null || ov_fail "mv$e in b"
+	ov_in b ip link set mv$e netns c || ov_fail "move mv$e to c"
+	ov_in c ip link set mv$e up
+	ov_in c ip addr add "10.$net.0.2/24" dev mv$e
+	ov_in c ip addr add "fd00:$net::2/64" dev mv$e nodad
+	# a still has the MAC of the device this one replaces in its caches.
+	ov_in a ip neigh flush all
+	ov_ping a "10.$net.0.2"
+	ov_ping a "fd00:$net::2"
+	ov_in c ovctl status mv$e >/dev/null || ov_fail "c cannot see mv$e by its ioctls"
+	echo "point: $e device moved to another namespace carries traffic, underlay unchanged"
+done
+ip netns del b
+sleep 1
+ov_in c ip link show mvvxlan >/dev/null 2>&1 && ov_fail "mvvxlan outlived its underlay namespace"
+ov_in c ip link show mvnvgre >/dev/null 2>&1 && ov_fail "mvnvgre outlived its underlay namespace"
+echo "point: moved devices go with their underlay namespace"
