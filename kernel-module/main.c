@@ -32,7 +32,8 @@
  *	device.c	the net_device, properties, activation, transmit,
  *			the rtnl link kind, namespace teardown
  *	socket.c	underlay endpoints shared per (encap, netns, address,
- *			port) and the receive demultiplexer by vnetid
+ *			port), the receive demultiplexer by vnetid, and the
+ *			route-and-headroom step every transmit shares
  *	vxlan.c nvgre.c	the encapsulations behind struct ov_encap_ops
  *	core/		kernel-free header build/parse and property
  *			validation, also compiled into userland for unit
@@ -47,14 +48,14 @@
  *	             +--+               SETPROP mtu
  *
  * Inactive: properties may be set (mtu, vnetid, encap, vxlan/listen_ip,
- * vxlan/listen_port, nvgre/listen_ip), and the destination given with
- * ASSOCIATE. ACTIVATE checks that the device's and its encapsulation's
+ * vxlan/listen_port, nvgre/listen_ip, nvgre/flowid), and the destination
+ * given with ASSOCIATE. ACTIVATE checks that the device's and its encapsulation's
  * required properties are set (EINVAL, the missing property's name in
  * STATUS's message), that the destination's family matches the listen
  * address's (EAFNOSUPPORT), then attaches the device to its underlay
  * endpoint (EEXIST if another device there has the vnetid, EADDRINUSE if
- * the port is taken by a non-overlay socket). Active: only mtu may change;
- * the device transmits once it is up and has a destination (frames without
+ * the port is taken by a non-overlay socket). Active: only mtu and the
+ * destination may change; the device transmits once it is up and has a destination (frames without
  * one are dropped and counted as tx_nodest); received frames are delivered
  * only while it is up. There is no way back from active to inactive but
  * deletion: the underlay identity of a device does not change under it.
