@@ -1,0 +1,104 @@
+/*
+ * varpd::Client: a small synchronous client of varpd's control API
+ * (control.capnp), for overlayadm and the tests.
+ *
+ * Each call sends one RPC over the Unix socket and waits for its answer on
+ * the calling thread's KJ event loop (created by the client; one Client per
+ * thread). A failure, local (cannot connect) or remote (varpd refused), is a
+ * ClientError whose what() is varpd's one-sentence reason without Cap'n
+ * Proto's decorations.
+ */
+#ifndef VARPD_CLIENT_H
+#define VARPD_CLIENT_H
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace varpd {
+
+class ClientError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+namespace client {
+
+struct Stats {
+    uint64_t lookups = 0, hits = 0, misses = 0, drops = 0, proxy_arp = 0, proxy_ndp = 0,
+             proxy_dhcp = 0, errors = 0, outstanding = 0;
+    double latency_avg_us = 0, latency_p99_us = 0, latency_max_us = 0;
+};
+struct Instance {
+    uint64_t id;
+    uint32_t linkid;
+    std::string plugin, mode;
+    Stats stats;
+};
+struct Plugin {
+    std::string name, mode;
+    bool blocking;
+    std::string file;
+};
+struct Refused {
+    std::string file, reason;
+};
+struct PropInfo {
+    std::string name, type;
+    bool readable, writable, required;
+    std::string value, def;
+    uint64_t min, max;
+    std::string possible;
+};
+struct CacheEntry {
+    std::string mac;
+    bool drop = false;
+    std::string ip;
+    uint16_t port = 0;
+};
+struct Status {
+    uint32_t pid;
+    uint64_t uptime_sec;
+    std::string state_dir, plugin_dir, channel;
+    uint32_t instances, plugins;
+    std::vector<std::pair<uint32_t, std::string>> degraded;
+    std::vector<Refused> set_aside;
+};
+
+} // namespace client
+
+class Client {
+  public:
+    /* Connects to the control socket; throws ClientError. */
+    explicit Client(const std::string& socket_path);
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    uint64_t create_instance(uint32_t linkid, const std::string& plugin,
+                             const std::vector<std::pair<std::string, std::string>>& props = {});
+    void destroy_instance(uint64_t id);
+    std::vector<client::Instance> list_instances();
+    std::vector<client::Plugin> list_plugins(std::vector<client::Refused>* refused = nullptr);
+    std::string get_prop(uint64_t id, const std::string& name);
+    void set_prop(uint64_t id, const std::string& name, const std::string& value);
+    std::vector<client::PropInfo> prop_info(uint64_t id);
+    client::CacheEntry cache_get(uint32_t linkid, const std::string& mac);
+    void cache_set(uint32_t linkid, const client::CacheEntry& e);
+    void cache_remove(uint32_t linkid, const std::string& mac);
+    void cache_flush(uint32_t linkid);
+    std::vector<client::CacheEntry> cache_iter(uint32_t linkid);
+    client::Status status();
+    client::Stats stats(uint64_t id = 0);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace varpd
+
+#endif

@@ -1,0 +1,94 @@
+# varpd's control API: Cap'n Proto RPC on a Unix socket (mode 0600, peer
+# credentials checked: root or varpd's own uid). The bootstrap capability is
+# a Varpd. Every failure is an exception whose description is one sentence
+# naming the problem. Values cross as text: MACs "xx:xx:xx:xx:xx:xx", IPs in
+# their usual text form, property values as their type reads them (uint in
+# decimal, ip as an address, string as is).
+@0xd6ebe769cbfac191;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("varpd::control");
+
+struct Prop {
+  name @0 :Text;
+  value @1 :Text;
+}
+
+struct PropInfo {
+  name @0 :Text;
+  type @1 :Text;        # "uint", "ip", "string"
+  readable @2 :Bool;
+  writable @3 :Bool;
+  required @4 :Bool;
+  value @5 :Text;       # "" when unset and without default
+  default @6 :Text;     # "" when none
+  min @7 :UInt64;       # uint only
+  max @8 :UInt64;
+  possible @9 :Text;    # string only, comma-separated; "" any
+}
+
+struct Stats {
+  lookups @0 :UInt64;   # requests taken from the kernel
+  hits @1 :UInt64;      # answered with a destination
+  misses @2 :UInt64;    # the backend knew no answer (dropped)
+  drops @3 :UInt64;     # dropped by varpd: broadcast/multicast, malformed, no instance
+  proxyArp @4 :UInt64;
+  proxyNdp @5 :UInt64;
+  proxyDhcp @6 :UInt64;
+  errors @7 :UInt64;    # the kernel refused an answer
+  outstanding @8 :UInt64;
+  latencyAvgUs @9 :Float64;
+  latencyP99Us @10 :Float64;  # from a log-scale histogram (within 10%)
+  latencyMaxUs @11 :Float64;
+}
+
+struct InstanceInfo {
+  id @0 :UInt64;
+  linkid @1 :UInt32;
+  plugin @2 :Text;
+  mode @3 :Text;        # "point" or "dynamic"
+  stats @4 :Stats;
+}
+
+struct PluginInfo {
+  name @0 :Text;
+  mode @1 :Text;
+  blocking @2 :Bool;
+  file @3 :Text;
+}
+
+struct Refused {
+  file @0 :Text;
+  reason @1 :Text;
+}
+
+struct CacheEntry {
+  mac @0 :Text;
+  drop @1 :Bool;
+  ip @2 :Text;
+  port @3 :UInt16;
+}
+
+struct Degraded {
+  linkid @0 :UInt32;
+  message @1 :Text;
+}
+
+interface Varpd {
+  createInstance @0 (linkid :UInt32, plugin :Text, props :List(Prop)) -> (id :UInt64);
+  destroyInstance @1 (id :UInt64);
+  listInstances @2 () -> (instances :List(InstanceInfo));
+  listPlugins @3 () -> (plugins :List(PluginInfo), refused :List(Refused));
+  getProp @4 (id :UInt64, name :Text) -> (value :Text);
+  setProp @5 (id :UInt64, name :Text, value :Text);
+  propInfo @6 (id :UInt64) -> (props :List(PropInfo));
+  cacheGet @7 (linkid :UInt32, mac :Text) -> (entry :CacheEntry);
+  cacheSet @8 (linkid :UInt32, entry :CacheEntry);
+  cacheRemove @9 (linkid :UInt32, mac :Text);
+  cacheFlush @10 (linkid :UInt32);
+  cacheIter @11 (linkid :UInt32) -> (entries :List(CacheEntry));
+  status @12 () -> (pid :UInt32, uptimeSec :UInt64, stateDir :Text, pluginDir :Text,
+                    channel :Text, instances :UInt32, plugins :UInt32,
+                    degraded :List(Degraded), setAside :List(Refused));
+  stats @13 (id :UInt64) -> (stats :Stats);   # id 0: every instance together
+}

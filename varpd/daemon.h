@@ -1,0 +1,157 @@
+/*
+ * Daemon: varpd's event loop, instances, lookups, persistence and control
+ * server. The theory statement is at the top of main.cpp.
+ */
+#ifndef VARPD_DAEMON_H
+#define VARPD_DAEMON_H
+
+#include "channel.h"
+#include "log.h"
+#include "persist.h"
+#include "plugins.h"
+#include "workers.h"
+
+#include <libtools/idspace.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace varpd {
+
+struct Config {
+    std::string state_dir;
+    std::string plugin_dir; /* informational: main loads the plugins */
+    std::string socket_path; /* "" = <state_dir>/varpd.sock */
+    unsigned workers = 4;
+    size_t batch = 64; /* lookups taken per LOOKUP round */
+    int stop_fd = -1;  /* readable = stop (main's signalfd) */
+};
+
+struct StatsSnapshot {
+    uint64_t lookups = 0, hits = 0, misses = 0, drops = 0, proxy_arp = 0, proxy_ndp = 0,
+             proxy_dhcp = 0, errors = 0, outstanding = 0;
+    double lat_avg_us = 0, lat_p99_us = 0, lat_max_us = 0;
+};
+
+/* Counters updated from any thread (relaxed atomics). */
+class Counters {
+  public:
+    static constexpr size_t nbuckets = 256; /* 1.1^k ns, k < 256: up to ~36 s */
+    std::atomic<uint64_t> lookups{0}, hits{0}, misses{0}, drops{0}, proxy_arp{0}, proxy_ndp{0},
+        proxy_dhcp{0}, errors{0}, outstanding{0};
+    void latency(std::chrono::nanoseconds ns);
+    StatsSnapshot snapshot() const;
+
+  private:
+    std::atomic<uint64_t> lat_count_{0}, lat_sum_ns_{0}, lat_max_ns_{0};
+    std::array<std::atomic<uint64_t>, nbuckets> hist_{};
+};
+
+struct PropDesc {
+    std::string name, type;
+    bool readable, writable, required;
+    std::string value, def;
+    uint64_t min, max;
+    std::string possible;
+};
+
+struct InstanceView {
+    uint64_t id;
+    uint32_t linkid;
+    std::string plugin;
+    Mode mode;
+    StatsSnapshot stats;
+};
+
+struct Instance;
+struct Query;
+
+class Daemon {
+  public:
+    Daemon(Config cfg, const Log& log, const PluginSet& plugins, KernelChannel& chan);
+    ~Daemon();
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+
+    /*
+     * Restore instances, listen on the control socket, serve until stop().
+     * ready (optional) runs on the loop once the socket listens. Throws
+     * std::runtime_error when the socket cannot be set up.
+     */
+    void run(std::function<void()> ready = {});
+    void stop();                         /* any thread */
+    void post(std::function<void()> fn); /* run fn on the loop; any thread */
+
+    /* Loop thread only (the control server and run() call these). */
+    Status create_instance(uint32_t linkid, const std::string& plugin,
+                           const std::vector<std::pair<std::string, std::string>>& props,
+                           uint64_t& id);
+    Status destroy_instance(uint64_t id);
+    Status get_prop(uint64_t id, const std::string& name, std::string& value);
+    Status set_prop(uint64_t id, const std::string& name, const std::string& value);
+    Status prop_info(uint64_t id, std::vector<PropDesc>& out);
+    std::vector<InstanceView> instances() const;
+    Status stats(uint64_t id, StatsSnapshot& out) const;
+    const PluginSet& plugins() const { return plugins_; }
+    KernelChannel& channel() { return chan_; }
+    const Config& config() const { return cfg_; }
+    const std::vector<BadFile>& set_aside() const { return set_aside_; }
+    std::map<uint32_t, std::string> degraded() const;
+    std::chrono::steady_clock::time_point started_at() const { return started_at_; }
+
+    /* Reply paths, any thread (the plugin ABI's query and provider ops). */
+    void reply_dest(Query* q, const varpd_dest_t* d);
+    void reply_drop(Query* q);
+    void reply_proxy(Query* q, int kind, const uint8_t mac[6]);
+    const Log& log() const { return log_; }
+
+  private:
+    friend struct Instance;
+    void restore_all();
+    Status start_instance(Instance& in);
+    Status associate(Instance& in);
+    Status persist(Instance& in);
+    void degrade(uint32_t linkid, const std::string& why);
+    Status find_prop(Instance& in, const std::string& name, varpd_prop_info_t& info);
+    void serve_lookups();
+    void dispatch(const LookupRequest& req);
+    void call_plugin(std::shared_ptr<Instance> inst, std::function<void()> fn);
+    void finish(Query* q);
+    void drain_posts();
+    std::shared_ptr<Instance> by_id(uint64_t id) const;
+
+    Config cfg_;
+    const Log& log_;
+    const PluginSet& plugins_;
+    KernelChannel& chan_;
+    PersistStore store_;
+    ov::IdSpacePtr ids_;
+    Counters global_;
+    std::map<uint64_t, std::shared_ptr<Instance>> instances_; /* loop thread */
+    std::map<uint32_t, uint64_t> by_link_;                   /* linkid -> id */
+    mutable std::mutex degraded_mu_;
+    std::map<uint32_t, std::string> degraded_;
+    std::vector<BadFile> set_aside_;
+    std::chrono::steady_clock::time_point started_at_;
+
+    int post_fd_ = -1;
+    std::mutex post_mu_;
+    std::deque<std::function<void()>> posts_;
+    std::atomic<bool> stopping_{false};
+    std::unique_ptr<WorkerPool> pool_;
+
+    struct Loop;
+    Loop* loop_ = nullptr; /* valid while run() runs */
+};
+
+} // namespace varpd
+
+#endif

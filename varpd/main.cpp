@@ -1,0 +1,260 @@
+/*
+ * varpd - the overlay virtual ARP daemon: answers overlay.ko's "where does
+ * this MAC live?" through backend plugins.
+ *
+ * THEORY STATEMENT
+ *
+ * What. Every overlay device needs destinations: a point-mode device has
+ * one, a dynamic-mode device asks per destination MAC when its target cache
+ * misses. varpd is the one process per host that answers, through backends
+ * (plugins/: direct, files, sqlite, etcd) loaded as shared objects behind
+ * the versioned C ABI of include/varpd/plugin.h. It also answers ARP, NDP
+ * and DHCP on the tenant's behalf (proxy), and is driven by the operator's
+ * CLI through a Cap'n Proto RPC control socket.
+ *
+ * Why this shape. Backends are slow or fast (a hash table vs. an etcd
+ * round trip), so lookups are asynchronous: a backend gets a query handle
+ * and answers later from any thread, and a backend that blocks declares it
+ * and runs on a worker pool. The event loop never waits on a backend, so
+ * one slow etcd never stalls the control socket or another overlay. The
+ * kernel keeps its cache and pending requests across a varpd restart, so
+ * varpd persists its instances and restores them at start.
+ *
+ * Parts (one file each): plugins.cpp loads and checks backends; daemon.cpp
+ * holds instances, the loop and the lookup path; persist.cpp the instance
+ * files; control_server.cpp the RPC server; client.cpp the RPC client
+ * library; channel.h the kernel as an interface, with channel_dev.cpp the
+ * real /dev/overlay and channel_fake.cpp an in-memory double; lock.cpp the
+ * one-per-host lock; workers.cpp the pool; this file wires them (no global
+ * registries: main owns the log, plugin set, channel and daemon, in that
+ * order of construction).
+ *
+ * An instance binds (id, link, backend, properties):
+ *
+ *	 create_instance              start + associate ok + persisted
+ *	 ---------------> CREATED ------------------------------------> STARTED
+ *	 (vpo_create,     (setprop)          |  failure: vpo_stop, id freed,   |
+ *	  or vpo_restore                     |  nothing persisted              |
+ *	  from its file)                     v                                 |
+ *	                                 (error to the caller; at restore,     |
+ *	                                  the link is DEGRADED with why)       |
+ *	 destroy_instance / shutdown: vpo_stop, disassociate, file removed <---+
+ *	   -> STOPPED: off every map; vpo_destroy runs on the loop once the
+ *	      last outstanding query of the instance is answered -> DESTROYED.
+ *
+ * Point mode: after start and after every setprop varpd asks vpo_default
+ * and ASSOCIATEs the device with that one destination.
+ *
+ * A lookup (dynamic mode): the kernel queues a request and /dev/overlay
+ * polls readable; the loop takes batches (LOOKUP) of up to 64, then yields
+ * to the RPC server before the next batch.
+ *
+ *	NEW --(no instance for the link / point mode)--> DROP (counted)
+ *	NEW --(broadcast/multicast: PKT copies the frame)--> classify:
+ *	      ARP request (broadcast)   -> vpo_arp  -> ARP reply INJECTed
+ *	      IPv6 Neighbour Solicit.   -> vpo_ndp  -> NA INJECTed
+ *	      DHCPv4 68->67 (broadcast) -> vpo_dhcp -> the frame's destination
+ *	            MAC rewritten to the proxy's, a second lookup of that MAC,
+ *	            RESEND to its destination
+ *	      anything else             -> DROP (counted as a varpd drop)
+ *	NEW --(unicast)--> vpo_lookup
+ *	PENDING (query handed to the backend, on the loop or a worker)
+ *	   --varpd_reply_dest--> RESPOND (hit) | --varpd_reply_drop--> DROP (miss)
+ *	   --varpd_reply_arp/ndp/dhcp--> as above (a malformed request, refused
+ *	     by libtools' builders, is counted as a drop)
+ * The answer frees the query; the latency NEW->answer goes to a histogram.
+ *
+ * Locking. The loop thread owns the instance maps and calls every backend
+ * operation except the lookups of a blocking backend (worker pool). Reply
+ * functions run on any thread: they touch only the query (theirs alone),
+ * the instance's atomic counters and the kernel channel (thread-safe by
+ * contract). Work that must happen on the loop is posted to it through an
+ * eventfd-signalled queue (Daemon::post), e.g. an instance's final
+ * vpo_destroy. An instance is a shared_ptr held by the maps and by each of
+ * its outstanding queries.
+ *
+ * Persistence: one file per instance (persist.h: magic, version, length,
+ * checksum, Cap'n Proto message), written by libtools' atomic rename. A bad
+ * file is set aside as *.bad with the reason logged; an overlay the kernel
+ * lists without an instance is DEGRADED with a message naming the files set
+ * aside, never silently left without answers.
+ *
+ * Not supported, and why:
+ *   - The kernel's dynamic-mode channel (LOOKUP/RESPOND/DROP/PKT/INJECT/
+ *     RESEND/DEGRADE/RESTORE/LIST, target cache ioctls) is not in overlay.ko
+ *     yet: against /dev/overlay, varpd does point mode for real and the
+ *     dynamic methods fail with ENOTSUP saying so (channel_dev.cpp). The
+ *     lookup path runs against the in-memory channel (`-K none`, the tests,
+ *     the benchmark).
+ *   - Unloading or reloading a plugin while varpd runs (restart varpd).
+ *   - 802.1Q-tagged proxy requests, DHCPv6, IPv6 extension headers before
+ *     ICMPv6 (libtools' builders refuse them; counted as drops).
+ *   - A query a backend never answers stays outstanding (counted, reported
+ *     at exit); there is no timeout yet: the kernel's request timeout is to
+ *     be the authority once it exists.
+ */
+#include "channel_dev.h"
+#include "channel_fake.h"
+#include "daemon.h"
+#include "lock.h"
+#include "plugins.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef VARPD_DEFAULT_PLUGIN_DIR
+#define VARPD_DEFAULT_PLUGIN_DIR "/usr/local/lib/varpd"
+#endif
+
+namespace {
+
+const char usage[] =
+    "usage: varpd [-f] [-l stderr|syslog] [-v] [-d STATEDIR] [-p PLUGINDIR]\n"
+    "             [-s SOCKET] [-K DEVICE|none] [-w WORKERS]\n";
+
+int fail(const char* fmt, const std::string& s) {
+    std::fprintf(stderr, fmt, s.c_str());
+    return 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    varpd::Config cfg;
+    cfg.state_dir = "/var/lib/varpd";
+    cfg.plugin_dir = VARPD_DEFAULT_PLUGIN_DIR;
+    std::string kernel = "/dev/overlay", logto = "stderr";
+    bool foreground = false, verbose = false;
+    int c;
+    while ((c = getopt(argc, argv, "fl:vd:p:s:K:w:h")) != -1) {
+        switch (c) {
+        case 'f':
+            foreground = true;
+            break;
+        case 'l':
+            logto = optarg;
+            if (logto != "stderr" && logto != "syslog")
+                return fail("varpd: -l: \"%s\" is neither stderr nor syslog\n", logto);
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        case 'd':
+            cfg.state_dir = optarg;
+            break;
+        case 'p':
+            cfg.plugin_dir = optarg;
+            break;
+        case 's':
+            cfg.socket_path = optarg;
+            break;
+        case 'K':
+            kernel = optarg;
+            break;
+        case 'w': {
+            char* end;
+            long n = std::strtol(optarg, &end, 10);
+            if (*end != '\0' || n < 1 || n > 256)
+                return fail("varpd: -w: \"%s\" is not a number of workers from 1 to 256\n",
+                            optarg);
+            cfg.workers = static_cast<unsigned>(n);
+            break;
+        }
+        case 'h':
+            std::fputs(usage, stdout);
+            return 0;
+        default:
+            std::fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        std::fprintf(stderr, "varpd: unexpected argument \"%s\"\n%s", argv[optind], usage);
+        return 2;
+    }
+    if (mkdir(cfg.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return fail("varpd: cannot create state directory %s\n",
+                    cfg.state_dir + ": " + std::strerror(errno));
+
+    /* Not a foreground run: fork, and let the parent report start-up errors. */
+    int ready_pipe[2] = {-1, -1};
+    if (!foreground) {
+        if (pipe(ready_pipe) != 0)
+            return fail("varpd: pipe: %s\n", std::strerror(errno));
+        pid_t pid = fork();
+        if (pid < 0)
+            return fail("varpd: fork: %s\n", std::strerror(errno));
+        if (pid > 0) {
+            close(ready_pipe[1]);
+            char b;
+            return read(ready_pipe[0], &b, 1) == 1 ? 0 : 1; /* the child logged why */
+        }
+        close(ready_pipe[0]);
+        setsid();
+    }
+
+    std::string why;
+    auto lock = varpd::StateLock::acquire(cfg.state_dir, &why);
+    if (!lock)
+        return fail("varpd: %s\n", why);
+
+    int level = verbose ? LOG_DEBUG : LOG_INFO;
+    varpd::Log log = logto == "syslog" ? varpd::Log::to_syslog(level)
+                                       : varpd::Log::to_stderr(level);
+
+    /* Signals arrive on a descriptor the loop polls; block them first. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0)
+        return fail("varpd: signalfd: %s\n", std::strerror(errno));
+    cfg.stop_fd = sfd;
+
+    std::unique_ptr<varpd::KernelChannel> chan;
+    try {
+        if (kernel == "none")
+            chan = std::make_unique<varpd::FakeChannel>();
+        else
+            chan = std::make_unique<varpd::DevOverlayChannel>(kernel);
+    } catch (const std::exception& e) {
+        log.err(std::string("kernel channel: ") + e.what() +
+                " (is overlay.ko loaded? -K none runs without the kernel)");
+        return 1;
+    }
+
+    varpd::PluginSet plugins(log);
+    plugins.load_dir(cfg.plugin_dir);
+    try {
+        varpd::Daemon d(cfg, log, plugins, *chan);
+        d.run([&] {
+            if (!foreground) {
+                int fd = open("/dev/null", O_RDWR);
+                if (fd >= 0) {
+                    dup2(fd, 0);
+                    dup2(fd, 1);
+                    if (logto == "syslog")
+                        dup2(fd, 2);
+                    close(fd);
+                }
+                if (write(ready_pipe[1], "r", 1) != 1) {
+                }
+                close(ready_pipe[1]);
+            }
+        });
+    } catch (const std::exception& e) {
+        log.err(e.what());
+        return 1;
+    }
+    return 0;
+}
