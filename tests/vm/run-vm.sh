@@ -33,10 +33,11 @@
 # failed the judgement, 2 the harness could not run (no kernel, no qemu, bad
 # arguments).
 #
-# --judge-self-test proves the judgement: it boots three times with scripts
-# that fail, that make the kernel log a WARNING but exit 0, and that power the
-# VM off before the token is written, and passes only if each run is judged a
-# failure for that reason.
+# --judge-self-test proves the judgement: it boots five times, with scripts
+# that pass and skip (judged a pass), that fail, that make the kernel log a
+# WARNING but exit 0, that hang past their own timeout, and that power the VM
+# off before the token is written; it passes only if each of the last four
+# runs is judged a failure for that reason.
 #
 # Not supported: KVM (it hangs on this machine), a persistent disk, network
 # access from the guest.
@@ -81,7 +82,14 @@ build=$(mkdir -p "$build" && cd "$build" && pwd) || die "cannot use build dir '$
 if [ $judge -eq 1 ]; then
 	jt=$build/vm-judge
 	rm -rf "$jt"
-	mkdir -p "$jt/fail" "$jt/warn" "$jt/notoken"
+	mkdir -p "$jt/pass" "$jt/fail" "$jt/warn" "$jt/notoken" "$jt/hang"
+	cat >"$jt/pass/00-pass.sh" <<'EOF'
+echo "<6>an ordinary kernel message" >/dev/kmsg
+exit 0
+EOF
+	cat >"$jt/pass/01-skip.sh" <<'EOF'
+exit 77
+EOF
 	cat >"$jt/fail/00-pass.sh" <<'EOF'
 echo "a passing script next to the failing one"
 exit 0
@@ -94,28 +102,35 @@ EOF
 echo "<4>WARNING: CPU: 0 PID: 1 at judge-self-test (deliberate)" >/dev/kmsg
 exit 0
 EOF
+	cat >"$jt/hang/00-hangs.sh" <<'EOF'
+# vm-timeout: 3
+echo "hanging until init's per-test timeout kills this script"
+sleep 600
+EOF
 	cat >"$jt/notoken/00-poweroff.sh" <<'EOF'
 echo "powering off before init can report"
 poweroff -f
 sleep 30
 EOF
 	status=0
-	check() { # name, expected reason (extended regex on the judge's output)
-		local name=$1 want=$2 out rc
+	check() { # name, expected exit, expected line (extended regex)
+		local name=$1 want_rc=$2 want=$3 out rc
 		out=$("$0" --build "$build" --work "$jt/$name/run" --tests-dir "$jt/$name" \
 			--timeout 300 2>&1)
 		rc=$?
-		if [ $rc -eq 1 ] && grep -Eq "$want" <<<"$out"; then
-			echo "vm-judge: '$name' run judged a failure as it must ($(grep -Eo "$want" <<<"$out" | head -n 1))"
+		if [ $rc -eq "$want_rc" ] && grep -Eq "$want" <<<"$out"; then
+			echo "vm-judge: '$name' run judged as it must be ($(grep -Eo "$want" <<<"$out" | head -n 1))"
 		else
-			echo "vm-judge: '$name' run: exit $rc, expected 1 with /$want/; its output:"
+			echo "vm-judge: '$name' run: exit $rc, expected $want_rc with /$want/; its output:"
 			sed 's/^/    /' <<<"$out"
 			status=1
 		fi
 	}
-	check fail 'VERDICT: FAIL .*test 01-fails failed'
-	check warn 'VERDICT: FAIL .*kernel log: .*WARNING: CPU: 0 PID: 1 at judge-self-test'
-	check notoken 'VERDICT: FAIL .*no success token'
+	check pass 0 'VERDICT: PASS \(2 scripts'
+	check fail 1 'VERDICT: FAIL .*test 01-fails failed'
+	check warn 1 'VERDICT: FAIL .*kernel log: .*WARNING: CPU: 0 PID: 1 at judge-self-test'
+	check hang 1 'VERDICT: FAIL .*test 00-hangs failed'
+	check notoken 1 'VERDICT: FAIL .*no success token'
 	[ $status -eq 0 ] && echo "vm-judge: PASS" || echo "vm-judge: FAIL"
 	exit $status
 fi
