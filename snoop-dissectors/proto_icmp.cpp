@@ -192,72 +192,88 @@ Next nd_options(Ctx& c) {
     return {};
 }
 
-Next icmp6(Ctx& c) {
+// ICMPv6 message bodies, one function per message type (bound below).
+Next i6_echo(Ctx& c, uint8_t) { return echo(c); }
+
+Next i6_too_big(Ctx& c, uint8_t) {
+    uint32_t mtu = c.r.u32();
+    if (!c.r.ok())
+        return c.truncated();
+    c.out.u(kI6Mtu, mtu);
+    return {};
+}
+
+Next i6_router_solicit(Ctx& c, uint8_t) {
+    if (!c.r.skip(4))
+        return c.truncated();
+    return nd_options(c);
+}
+
+Next i6_router_advert(Ctx& c, uint8_t) {
     Reader& r = c.r;
+    uint8_t hlim = r.u8();
+    uint8_t flags = r.u8();
+    uint16_t life = r.u16();
+    uint32_t reach = r.u32();
+    uint32_t retrans = r.u32();
+    if (!r.ok())
+        return c.truncated();
+    c.out.u(kI6Hlim, hlim);
+    c.out.str(kI6RaFlags, (flags & 0x80) ? ((flags & 0x40) ? "M,O" : "M")
+                                         : ((flags & 0x40) ? "O" : "none"));
+    c.out.u(kI6Life, life);
+    c.out.u(kI6Reach, reach);
+    c.out.u(kI6Retrans, retrans);
+    return nd_options(c);
+}
+
+// Neighbor Solicitation, Neighbor Advertisement and Redirect share a
+// reserved-or-flags word and a target address.
+Next i6_neighbor(Ctx& c, uint8_t type) {
+    Reader& r = c.r;
+    uint32_t flags = r.u32();
+    const uint8_t* target = r.bytes(16);
+    if (!r.ok())
+        return c.truncated();
+    if (type == 136) {
+        Scratch s;
+        const char* names[] = {"R", "S", "O"};
+        for (int i = 0; i < 3; i++) {
+            if (flags & (0x80000000u >> i)) {
+                s.sep();
+                s.add(names[i]);
+            }
+        }
+        c.out.str(kI6NaFlags, s.empty() ? "none" : s.view());
+    }
+    c.out.ip6(kI6Target, target);
+    if (type == 137) {
+        const uint8_t* dest = r.bytes(16);
+        if (!dest)
+            return c.truncated();
+        c.out.ip6(kI6Dest, dest);
+    }
+    return nd_options(c);
+}
+
+struct Icmp6Body {
+    uint8_t type;
+    Next (*fn)(Ctx&, uint8_t type);
+};
+const Icmp6Body kIcmp6Bodies[] = {
+    {2, i6_too_big},          {128, i6_echo},     {129, i6_echo},
+    {133, i6_router_solicit}, {134, i6_router_advert}, {135, i6_neighbor},
+    {136, i6_neighbor},       {137, i6_neighbor},
+};
+
+Next icmp6(Ctx& c) {
     uint8_t type, code;
     if (!icmp_common(c, kIcmp6Layer, kIcmp6Types, type, code))
         return c.truncated();
-    switch (type) {
-    case 128:
-    case 129:
-        return echo(c);
-    case 2: {
-        uint32_t mtu = r.u32();
-        if (!r.ok())
-            return c.truncated();
-        c.out.u(kI6Mtu, mtu);
-        return {};
-    }
-    case 133:
-        if (!r.skip(4))
-            return c.truncated();
-        return nd_options(c);
-    case 134: {
-        uint8_t hlim = r.u8();
-        uint8_t flags = r.u8();
-        uint16_t life = r.u16();
-        uint32_t reach = r.u32();
-        uint32_t retrans = r.u32();
-        if (!r.ok())
-            return c.truncated();
-        c.out.u(kI6Hlim, hlim);
-        c.out.str(kI6RaFlags, (flags & 0x80) ? ((flags & 0x40) ? "M,O" : "M")
-                                             : ((flags & 0x40) ? "O" : "none"));
-        c.out.u(kI6Life, life);
-        c.out.u(kI6Reach, reach);
-        c.out.u(kI6Retrans, retrans);
-        return nd_options(c);
-    }
-    case 135:
-    case 136:
-    case 137: {
-        uint32_t flags = r.u32();
-        const uint8_t* target = r.bytes(16);
-        if (!r.ok())
-            return c.truncated();
-        if (type == 136) {
-            Scratch s;
-            const char* names[] = {"R", "S", "O"};
-            for (int i = 0; i < 3; i++) {
-                if (flags & (0x80000000u >> i)) {
-                    s.sep();
-                    s.add(names[i]);
-                }
-            }
-            c.out.str(kI6NaFlags, s.empty() ? "none" : s.view());
-        }
-        c.out.ip6(kI6Target, target);
-        if (type == 137) {
-            const uint8_t* dest = r.bytes(16);
-            if (!dest)
-                return c.truncated();
-            c.out.ip6(kI6Dest, dest);
-        }
-        return nd_options(c);
-    }
-    default:
-        return {};
-    }
+    for (const Icmp6Body& b : kIcmp6Bodies)
+        if (b.type == type)
+            return b.fn(c, type);
+    return {}; // other messages: the common header is all that is shown
 }
 
 } // namespace

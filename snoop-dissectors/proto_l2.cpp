@@ -203,17 +203,20 @@ Next linux_sll(Ctx& c) {
 }
 
 // Raw IP (DLT_RAW): no header of its own; the version nibble says which.
+struct RawVersion {
+    unsigned version;
+    uint16_t ethertype;
+};
+const RawVersion kRawVersions[] = {{4, 0x0800}, {6, 0x86dd}};
+
 Next raw_ip(Ctx& c) {
     if (c.r.left() == 0)
         return c.truncated();
-    switch (c.r.peek8() >> 4) {
-    case 4:
-        return {Ns::Ethertype, 0x0800};
-    case 6:
-        return {Ns::Ethertype, 0x86dd};
-    default:
-        return c.malformed("raw IP packet of unknown version");
-    }
+    unsigned version = c.r.peek8() >> 4;
+    for (const RawVersion& v : kRawVersions)
+        if (v.version == version)
+            return {Ns::Ethertype, v.ethertype};
+    return c.malformed("raw IP packet of unknown version");
 }
 
 // EtherType 0x6558 (GRE transparent Ethernet bridging): a whole inner frame.

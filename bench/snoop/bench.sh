@@ -1,20 +1,22 @@
 #!/bin/sh
 # overlay-snoop decode rate against tshark, in one run, on one capture.
-#   bench.sh OVERLAY_SNOOP SNOOP_MKCAP WORKDIR OUT_JSON
+#   bench.sh OVERLAY_SNOOP SNOOP_MKCAP SNOOP_BENCHRUN WORKDIR OUT_JSON
 #
 # The capture is snoop-mkcap's VXLAN/NVGRE mix (inner TCP, UDP, ICMP;
 # VXLAN on 4789 and 8472). overlay-snoop decodes all of it to text
 # (best of three runs); tshark decodes the first SNOOP_BENCH_TSHARK_PACKETS
-# of the same sequence to text with -d udp.port==8472,vxlan (at ~32k pps a
-# million packets would take it half a minute on a shared machine). Rates are
-# computed from CPU time (user+sys of the child: the machine is shared, and
-# wall time measures the neighbours) and from wall time; both are reported.
+# of the same sequence to text with -n -d udp.port==8472,vxlan (at ~32k pps
+# a million packets would take it half a minute on a shared machine). Each
+# run is measured by snoop-benchrun (wait4: microsecond CPU times, peak RSS).
+# Rates are computed from CPU time (user+sys of the child: the machine is
+# shared, and wall time measures the neighbours) and from wall time; both
+# are reported, the CPU-time ones as pps / tshark_pps / ratio_vs_tshark.
 # tshark's start-up (measured on a one-packet capture) is subtracted from
 # its time, so the rate compared is its decoding rate, not its launch cost.
 # Memory: overlay-snoop's peak RSS on a tenth of the capture and on all of
 # it must stay within 10% + 1 MiB, else the benchmark fails.
 set -eu
-snoop=$1 mkcap=$2 work=$3 out=$4
+snoop=$1 mkcap=$2 benchrun=$3 work=$4 out=$5
 n=${SNOOP_BENCH_PACKETS:-1000000}
 tn=${SNOOP_BENCH_TSHARK_PACKETS:-200000}
 [ "$tn" -gt "$n" ] && tn=$n
@@ -31,7 +33,7 @@ cap=$work/mix-$n.pcap
 measure() {
 	o=$1
 	shift
-	/usr/bin/time -f "%e %U %S %M" -o "$o" "$@" >/dev/null 2>"$o.err" || {
+	"$benchrun" "$o" "$@" || {
 		echo "bench-snoop: $* failed:" >&2
 		cat "$o.err" >&2
 		exit 1
@@ -41,7 +43,7 @@ measure() {
 best=""
 for i in 1 2 3; do
 	measure "$work/snoop.$i" "$snoop" -i "$cap"
-	cpu=$(awk '{ printf "%.3f", $2 + $3 }' "$work/snoop.$i")
+	cpu=$(awk '{ printf "%.4f", $2 + $3 }' "$work/snoop.$i")
 	if [ -z "$best" ] || awk -v a="$cpu" -v b="$bestcpu" 'BEGIN { exit !(a < b) }'; then
 		best=$i bestcpu=$cpu
 	fi
@@ -54,10 +56,10 @@ rss_small=$(awk '{ print $4 }' "$work/snoop.small")
 measure "$work/tshark.start" tshark -n -r "$work/mix-1.pcap" -d udp.port==8472,vxlan
 measure "$work/tshark" tshark -n -r "$work/mix-$tn.pcap" -d udp.port==8472,vxlan
 set -- $(cat "$work/tshark.start")
-t0_wall=$1 t0_cpu=$(awk '{ printf "%.3f", $2 + $3 }' "$work/tshark.start")
+t0_wall=$1 t0_cpu=$(awk '{ printf "%.4f", $2 + $3 }' "$work/tshark.start")
 set -- $(cat "$work/tshark")
-t_wall=$(awk -v a="$1" -v b="$t0_wall" 'BEGIN { printf "%.3f", a - b }')
-t_cpu=$(awk -v b="$t0_cpu" '{ printf "%.3f", $2 + $3 - b }' "$work/tshark")
+t_wall=$(awk -v a="$1" -v b="$t0_wall" 'BEGIN { printf "%.4f", a - b }')
+t_cpu=$(awk -v b="$t0_cpu" '{ printf "%.4f", $2 + $3 - b }' "$work/tshark")
 
 awk -v n="$n" -v tn="$tn" -v sw="$s_wall" -v sc="$s_cpu" -v tw="$t_wall" -v tc="$t_cpu" -v t0="$t0_cpu" \
     -v small="$small" -v rs="$rss_small" -v rb="$rss_big" -v out="$out" 'BEGIN {

@@ -23,10 +23,10 @@ const Table& table() {
 
 // Decode one frame; orig is the on-the-wire length (> size: a short capture).
 std::string decode(const cr::Bytes& b, Mode m, size_t orig = 0, const Table& t = table(),
-                   FrameResult* res = nullptr) {
+                   FrameResult* res = nullptr, int dlt = DLT_EN10MB) {
     Out o(m);
     PacketInfo info{1, 1700000000, 0, uint32_t(b.size()), uint32_t(orig ? orig : b.size())};
-    FrameResult r = dissect_frame(t, o, DLT_EN10MB, info, b.data(), b.size());
+    FrameResult r = dissect_frame(t, o, dlt, info, b.data(), b.size());
     if (res)
         *res = r;
     return std::string(o.text());
@@ -156,6 +156,25 @@ TEST(SnoopDissect, EncapsulationDepthIsBounded) {
     json j = decode_json(p);
     EXPECT_EQ(j["malformed"], "encapsulation nested too deep");
     EXPECT_EQ(j["malformed_in"], "vxlan");
+}
+
+TEST(SnoopDissect, RawIpAndLinuxCookedLinkTypes) {
+    cr::Bytes frame = vxlan_tcp();
+    cr::Bytes ip(frame.begin() + 14, frame.end());
+    json raw = json::parse(decode(ip, Mode::Json, 0, table(), nullptr, DLT_RAW));
+    EXPECT_EQ(layers(raw), "ipv4/udp/vxlan/eth/ipv4/tcp");
+    cr::Buf sll;
+    sll.u16(4).u16(1).u16(6).put(cr::Bytes(frame.begin() + 6, frame.begin() + 12)).u16(0);
+    sll.u16(0x0800).put(ip);
+    json j = json::parse(decode(sll.b, Mode::Json, 0, table(), nullptr, DLT_LINUX_SLL));
+    EXPECT_EQ(layers(j), "sll/ipv4/udp/vxlan/eth/ipv4/tcp");
+    EXPECT_EQ(j["layers"][0]["pkttype_name"], "outgoing");
+    EXPECT_EQ(j["layers"][0]["addr"], "52:54:00:aa:00:01");
+    ip[0] = 0x55;
+    json bad = json::parse(decode(ip, Mode::Json, 0, table(), nullptr, DLT_RAW));
+    EXPECT_EQ(bad["malformed"], "raw IP packet of unknown version");
+    json none = json::parse(decode(ip, Mode::Json, 0, table(), nullptr, DLT_IEEE802_11));
+    EXPECT_EQ(none["malformed"], "unsupported link type");
 }
 
 TEST(SnoopDissect, ShortCaptureIsTruncatedShortPacketIsMalformed) {
