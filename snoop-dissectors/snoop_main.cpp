@@ -3,11 +3,13 @@
 // lines (-j); or write the (filtered) packets to a capture file (-o).
 //
 // Theory. main() parses options, opens one pcap handle (a file with -i, pcap
-// or pcapng; a live device with -d), compiles the filter expression into it,
-// builds the dissector Table (VXLAN ports 4789, 8472 and any -P), and runs
-// one loop: pcap_next_ex -> dissect_frame into the Out buffer -> keep or
-// roll back (-V) -> count -> write the buffer with fwrite once it is large
-// (after every packet when live, so a person sees packets as they come).
+// or pcapng; a live device with -d), compiles the filter expression (into
+// the kernel when live; on a file it is run per packet so frame numbers stay
+// the file's), builds the dissector Table (VXLAN ports 4789, 8472 and any
+// -P), and runs one loop: pcap_next_ex -> filter -> dissect_frame into the
+// Out buffer -> keep or roll back (-V) -> count -> write the buffer with
+// fwrite once it is large (after every packet when live, so a person sees
+// packets as they come).
 // Nothing is allocated per packet. SIGINT/SIGTERM stop a live capture
 // through pcap_breakloop (the only global: the handle the signal handler
 // must reach). States: parsing -> opened -> looping -> done; every failure
