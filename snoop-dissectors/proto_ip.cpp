@@ -103,7 +103,11 @@ Next ipv4(Ctx& c) {
     uint8_t ttl = r.u8();
     uint8_t proto = r.u8();
     uint16_t sum = r.u16();
-    if (!addresses(c, 4))
+    // Show what was captured: the fixed fields even when the addresses
+    // were cut off.
+    bool fixed = r.ok();
+    bool addrs = addresses(c, 4);
+    if (!fixed)
         return c.truncated();
     unsigned ihl = (vihl & 15u) * 4;
     uint16_t offset = uint16_t((frag & 0x1fff) * 8);
@@ -121,6 +125,8 @@ Next ipv4(Ctx& c) {
     c.out.u(kIpTtl, ttl);
     c.out.en(kIpProto, proto, kIpProtos);
     c.out.hex(kIpSum, sum, 4);
+    if (!addrs)
+        return c.truncated();
     if ((vihl >> 4) != 4)
         return c.malformed("IP version is not 4");
     if (ihl < 20)
@@ -172,7 +178,9 @@ Next ipv6(Ctx& c) {
     uint16_t plen = r.u16();
     uint8_t nh = r.u8();
     uint8_t hlim = r.u8();
-    if (!addresses(c, 16))
+    bool fixed = r.ok();
+    bool addrs = addresses(c, 16);
+    if (!fixed)
         return c.truncated();
     c.out.u(kIp6Ver, vtf >> 28);
     c.out.u(kIp6Tc, (vtf >> 20) & 0xff);
@@ -180,6 +188,8 @@ Next ipv6(Ctx& c) {
     c.out.u(kIp6Plen, plen);
     c.out.en(kIp6Next, nh, kIpProtos);
     c.out.u(kIp6Hlim, hlim);
+    if (!addrs)
+        return c.truncated();
     if ((vtf >> 28) != 6)
         return c.malformed("IP version is not 6");
     r.limit(plen);
