@@ -18,8 +18,9 @@
 # vm-timeout: 900
 . "$OVERLAY_TESTS/lib.sh"
 
-BENCH_SECONDS=5
-BENCH_ROUNDS=3
+# Set by run.sh through run-vm.sh --env (kernel command line).
+BENCH_SECONDS=${BENCH_SECONDS:-5}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 PORT=5201
 
 ov_modprobe vxlan ip_gre

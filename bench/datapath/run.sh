@@ -3,6 +3,9 @@
 # vxlan and gretap and plain veth, all in one VM boot.
 #
 # Usage: bench/datapath/run.sh BUILD_DIR OUT_JSON
+#   OVERLAY_BENCH_SECONDS  seconds per iperf3 run (default 5)
+#   OVERLAY_BENCH_ROUNDS   interleaved rounds, the median is reported
+#                          (default 3; more rounds, steadier ratios)
 #
 # Theory: tests/vm/run-vm.sh boots the test VM with bench/datapath's
 # 10-datapath.sh instead of the test list; that script leaves iperf3's JSON
@@ -23,9 +26,18 @@ build=${1:?usage: run.sh BUILD_DIR OUT_JSON}
 out=${2:?usage: run.sh BUILD_DIR OUT_JSON}
 command -v jq >/dev/null || { echo "bench-datapath: jq not found (make deps)" >&2; exit 2; }
 work=$build/vm-bench-datapath
+secs=${OVERLAY_BENCH_SECONDS:-5}
+rounds=${OVERLAY_BENCH_ROUNDS:-3}
+[[ "$secs" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ ]] ||
+	{ echo "bench-datapath: OVERLAY_BENCH_SECONDS and OVERLAY_BENCH_ROUNDS must be positive integers" >&2; exit 2; }
+# 10-datapath.sh runs under a 900 s limit inside the VM: 5 datapaths, 2 runs
+# each per round, plus setup.
+(( secs * rounds * 10 <= 750 )) ||
+	{ echo "bench-datapath: $rounds rounds of $secs s do not fit the VM script's 900 s limit" >&2; exit 2; }
 
 if ! "$src/tests/vm/run-vm.sh" --build "$build" --work "$work" \
-	--tests-dir "$here" --timeout 1500 >"$work.log" 2>&1; then
+	--tests-dir "$here" --timeout 1500 \
+	--env "BENCH_SECONDS=$secs" --env "BENCH_ROUNDS=$rounds" >"$work.log" 2>&1; then
 	cat "$work.log"
 	echo "bench-datapath: the VM run failed (log above, console $work/console.log)" >&2
 	exit 1
@@ -62,14 +74,14 @@ done
 kver=$(sed -n 's/^VMBOOT [0-9.]*s //p' "$work/console.log" | head -n 1)
 
 mkdir -p "$(dirname "$out")"
-jq -n "${args[@]}" --arg kernel "$kver" --argjson rounds "$(rounds)" '
+jq -n "${args[@]}" --arg kernel "$kver" --argjson rounds "$(rounds)" --argjson secs "$secs" '
 	def ratio(a; b): if a == null or b == null or b == 0 then null
 		else (a / b * 1000 | round) / 1000 end;
 	{
 	  benchmark: "datapath",
 	  environment: "qemu-system-x86_64 -accel tcg, 2 vCPU, 1 GiB; kernel \($kernel)",
 	  note: "TCG emulation: absolute figures are not meaningful, ratios within this run are",
-	  seconds_per_run: 5,
+	  seconds_per_run: $secs,
 	  rounds: $rounds,
 	  figures_are: "median over the rounds of the rate the receiver saw",
 	  inner_mtu: {tunnels: 1400, veth: 1500},

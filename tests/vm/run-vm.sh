@@ -18,6 +18,8 @@
 #                    OVERLAY_VM_TIMEOUT); ovtesttimeout per script is 300
 #   --keep           keep the initramfs staging tree (WORK/root)
 #   --verbose        copy the console to stdout while the VM runs
+#   --env NAME=VALUE set NAME in the scripts' environment (kernel command
+#                    line; no spaces or dots in NAME, no spaces in VALUE)
 #   GLOB             only scripts whose name matches (e.g. '0*' '01-*')
 #   OVERLAY_VM_MODULE  the overlay.ko to pack (default kernel-module/overlay.ko)
 #   OVERLAY_VM_MODULES more kernel modules (by name) to pack, with their deps
@@ -54,6 +56,7 @@ timeout_s=${OVERLAY_VM_TIMEOUT:-900}
 test_timeout=300
 tests_dirs=()
 globs=()
+envs=()
 
 die() {
 	echo "run-vm.sh: $*" >&2
@@ -68,6 +71,10 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--verbose) verbose=1; shift ;;
+	--env)
+		[[ "${2:-}" =~ ^[A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*$ ]] ||
+			die "--env takes NAME=VALUE without spaces, not '${2:-}'"
+		envs+=("$2"); shift 2 ;;
 	--judge-self-test) judge=1; shift ;;
 	-h | --help) sed -n '2,/^set -uo/p' "$0" | sed 's/^# \{0,1\}//;$d'; exit 0 ;;
 	-*) die "unknown option '$1' (see --help)" ;;
@@ -341,7 +348,7 @@ timeout -k 10 "$timeout_s" "$qemu" \
 	-accel tcg -cpu max -smp 2 -m 1G \
 	-nodefaults -display none -no-reboot -monitor none \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=5 panic=-1 irqaffinity=0 ovtoken=$token ovtesttimeout=$test_timeout" \
+	-append "console=ttyS0 loglevel=5 panic=-1 irqaffinity=0 ovtoken=$token ovtesttimeout=$test_timeout ${envs[*]}" \
 	-serial "file:$console" -serial "file:$results" \
 	</dev/null >"$work/qemu.log" 2>&1
 qrc=$?
