@@ -74,9 +74,10 @@
  * gre_demux owns IP protocol 47 and gives GRE version 0 to one handler,
  * which ip_gre takes when loaded; protocol handlers do not chain. So NVGRE
  * is received by a netfilter LOCAL_IN hook per endpoint that claims only
- * GRE version 0 with the K bit and protocol 0x6558 sent to the endpoint's
- * address and lets everything else through, whether ip_gre is loaded or
- * not. Taking GRE version 0 only when gre_demux has it free was rejected:
+ * GRE version 0 with the K bit, protocol 0x6558 and a VSID of ours sent to
+ * the endpoint's address and lets everything else through (unknown VSIDs
+ * counted first), whether ip_gre is loaded or not, so a gretap with a key
+ * can even share the address. Taking GRE version 0 only when gre_demux has it free was rejected:
  * loading ip_gre later would silently fail, or we would block it. The
  * costs, documented in nvgre.c: fragmented NVGRE over IPv6 is not
  * received (the hook runs before IPv6 reassembly), and a hook on a

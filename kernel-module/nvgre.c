@@ -14,9 +14,12 @@
  * LOCAL_IN (after reassembly, after the filter table, so a firewall still
  * applies) registered per endpoint in the endpoint's namespace. The hook
  * looks only at GRE to the endpoint's address; of that, only version 0 with
- * the K bit and protocol 0x6558 is ours (stolen, then delivered or dropped
- * and counted); everything else is accepted untouched for ip_gre, ip6_gre
- * or whoever else. This works whether ip_gre is loaded or not.
+ * the K bit and protocol 0x6558 whose VSID one of our devices has is ours
+ * (stolen, then delivered or dropped and counted), as is such GRE cut too
+ * short to hold a key. Everything else is accepted untouched for ip_gre,
+ * ip6_gre or whoever else -- an unknown VSID after being counted, since it
+ * may be a gretap key on the same address (the stack drops it when no
+ * tunnel wants it). This works whether ip_gre is loaded or not.
  *
  * IPv6 extension headers before GRE are skipped (Linux's ip6gretap sends a
  * tunnel encapsulation limit option by default). Not supported: fragmented
@@ -131,6 +134,15 @@ static unsigned int ov_nvgre_hook(void *priv, struct sk_buff *skb,
 	ov_nvgre_parse(skb->data + nhlen, skb_headlen(skb) - nhlen, &r);
 	if (r.verdict == OV_DECAP_NOT_OURS)
 		return NF_ACCEPT;
+	/*
+	 * A VSID none of our devices has may be a Linux gretap's key on the
+	 * same address: count it, and leave it to the stack, which drops it
+	 * when no tunnel wants it.
+	 */
+	if (r.has_vnetid && !ov_sock_has_vnetid_rcu(os, r.vnetid)) {
+		ov_sock_count(os, OV_CNT_RX_UNKNOWN_VNETID);
+		return NF_ACCEPT;
+	}
 	skb_pull_rcsum(skb, nhlen);
 	ov_sock_deliver(os, skb, &r);
 	return NF_STOLEN;

@@ -140,6 +140,7 @@ int ov_sock_attach(struct ov_dev *od, const struct ov_sock_key *key);
 void ov_sock_detach(struct ov_dev *od);
 void ov_sock_deliver(struct ov_sock *os, struct sk_buff *skb,
 		     const struct ov_decap_result *r);
+bool ov_sock_has_vnetid_rcu(struct ov_sock *os, u32 vnetid);
 
 /* What an encapsulation asks of ov_sock_route. */
 struct ov_route_req {

@@ -52,6 +52,12 @@ static struct ov_dev *ov_sock_find_rcu(struct ov_sock *os, u32 vnetid)
 	return NULL;
 }
 
+/* Is there a device with vnetid on os? For receive hooks that share. */
+bool ov_sock_has_vnetid_rcu(struct ov_sock *os, u32 vnetid)
+{
+	return ov_sock_find_rcu(os, vnetid) != NULL;
+}
+
 static struct ov_dev *ov_sock_find_rtnl(struct ov_sock *os, u32 vnetid)
 {
 	struct ov_dev *od;

@@ -5,7 +5,8 @@
 # and ip6_gre loaded (they hold GRE version 0 in gre_demux). Then: devices
 # with another vnetid on the same endpoint share its one socket and see none
 # of the traffic; a plain Linux GRE tunnel between the same addresses still
-# works (the module takes only NVGRE-shaped GRE); NVGRE survives ip_gre's
+# works, as does a gretap with a key none of our devices has (the module
+# takes only NVGRE-shaped GRE with its own VSIDs); NVGRE survives ip_gre's
 # unloading; the shared socket closes with its last device; a device moved
 # to another namespace keeps its underlay where it was created, and goes
 # away with that namespace.
@@ -79,6 +80,18 @@ ov_in b ip addr add 10.9.0.2/24 dev gre1
 ov_ping a 10.9.0.2
 ov_ping a 10.3.0.2
 echo "point: plain GRE (ip_gre) and NVGRE (overlay) share the underlay address"
+# So does a gretap whose key is a VSID none of our devices has.
+ov_in a ip link add gt1 type gretap key 1024 local 192.0.2.1 remote 192.0.2.2 || ov_fail "gt1 in a"
+ov_in b ip link add gt1 type gretap key 1024 local 192.0.2.2 remote 192.0.2.1 || ov_fail "gt1 in b"
+ov_in a ip link set gt1 up
+ov_in b ip link set gt1 up
+ov_in a ip addr add 10.8.0.1/24 dev gt1
+ov_in b ip addr add 10.8.0.2/24 dev gt1
+ov_ping a 10.8.0.2
+ov_ping a 10.3.0.2
+echo "point: gretap key 1024 (VSID 4) and our NVGRE VSID 5000 share the underlay address"
+ov_in a ip link del gt1
+ov_in b ip link del gt1
 ov_in a ip link del gre1
 ov_in b ip link del gre1
 rmmod ip_gre 2>/dev/null && ov_log "ip_gre unloaded"
