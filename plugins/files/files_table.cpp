@@ -113,22 +113,42 @@ Entry entry_of(const Mac& mac, const json& obj) {
     return e;
 }
 
+/*
+ * Finds the first top-level key written twice. (nlohmann's parser callback
+ * could too, but it makes parsing quadratic in the number of keys.)
+ */
+struct DupFinder : nlohmann::json_sax<json> {
+    int depth = 0;
+    std::unordered_set<std::string> seen;
+    std::string dup;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return ++depth, true; }
+    bool end_object() override { return --depth, true; }
+    bool start_array(std::size_t) override { return ++depth, true; }
+    bool end_array() override { return --depth, true; }
+    bool key(string_t& k) override {
+        if (depth == 1 && !seen.insert(k).second && dup.empty())
+            dup = k;
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+        return false;
+    }
+};
+
 } // namespace
 
 std::string parse(std::string_view text, Table& out) {
     out = Table{};
     json doc;
-    std::string dup;
-    std::unordered_set<std::string> seen;
     try {
-        /* The callback sees every key as written: catch a MAC written twice. */
-        json::parser_callback_t cb = [&](int depth, json::parse_event_t ev, json& parsed) {
-            if (ev == json::parse_event_t::key && depth == 1 && parsed.is_string() &&
-                !seen.insert(parsed.get<std::string>()).second && dup.empty())
-                dup = parsed.get<std::string>();
-            return true;
-        };
-        doc = json::parse(text.begin(), text.end(), cb);
+        doc = json::parse(text.begin(), text.end());
     } catch (const json::parse_error& e) {
         std::string w = e.what();
         size_t p = w.find("] ");
@@ -136,6 +156,10 @@ std::string parse(std::string_view text, Table& out) {
     } catch (const std::exception& e) {
         return std::string("cannot parse: ") + e.what();
     }
+    /* The DOM keeps the last of two equal keys: a SAX pass sees them all. */
+    DupFinder finder;
+    json::sax_parse(text.begin(), text.end(), &finder);
+    const std::string& dup = finder.dup;
     if (!dup.empty())
         return "line " + std::to_string(line_of(text, dup)) + ": MAC " + quote_(dup) +
                " is written twice";
@@ -144,31 +168,32 @@ std::string parse(std::string_view text, Table& out) {
                doc.type_name();
     for (auto it = doc.begin(); it != doc.end(); ++it) {
         const std::string& key = it.key();
-        std::string where = "line " + std::to_string(line_of(text, key)) + ": " + quote_(key);
+        /* Only a refusal pays for finding the line. */
+        auto where = [&] { return "line " + std::to_string(line_of(text, key)) + ": " + quote_(key); };
         ov_ether_addr_t a;
         ov_error_t err;
         if (ov_ethers_parse_n(key.data(), key.size(), &a, &err) != 0)
-            return where + " is not a MAC: " + err.reason;
+            return where() + " is not a MAC: " + err.reason;
         Mac mac;
         std::memcpy(mac.data(), a.octet, 6);
         if (mac[0] & 1)
-            return where + " is a multicast MAC, which no host owns";
+            return where() + " is a multicast MAC, which no host owns";
         Entry e;
         try {
             e = entry_of(mac, it.value());
         } catch (const Refusal& r) {
-            return where + ": " + r.why;
+            return where() + ": " + r.why;
         }
         if (!out.by_mac.emplace(mac_key(mac.data()), e).second)
-            return where + ": the same MAC as another key (written in another case)";
+            return where() + ": the same MAC as another key (written in another case)";
         if (e.has_arp) {
             uint32_t k;
             std::memcpy(&k, e.arp.data(), 4);
             if (!out.by_arp.emplace(k, mac).second)
-                return where + ": its \"arp\" address is claimed by another MAC too";
+                return where() + ": its \"arp\" address is claimed by another MAC too";
         }
         if (e.has_ndp && !out.by_ndp.emplace(e.ndp, mac).second)
-            return where + ": its \"ndp\" address is claimed by another MAC too";
+            return where() + ": its \"ndp\" address is claimed by another MAC too";
     }
     return "";
 }
