@@ -84,6 +84,23 @@ c set "$id1" vnetid 101 || ov_fail "set vnetid 101"
 c activate "$id1" || ov_fail "ov1 with another vnetid shares the endpoint"
 expect EEXIST create ov1
 
+# The underlay must be usable: an address h does not have, a port taken.
+set -- $(c create ov2)
+id2=$1
+c set "$id2" vnetid 7 && c set "$id2" encap vxlan &&
+	c set "$id2" vxlan/listen_ip 192.0.2.77 || ov_fail "configure ov2"
+expect EADDRNOTAVAIL activate "$id2"
+c status "$id2" message | grep -q 'not available' || ov_fail "message for EADDRNOTAVAIL"
+ov_modprobe vxlan
+ov_in h ip link add lvx type vxlan id 9 dstport 4790 local 127.0.0.1 || ov_fail "linux vxlan on 4790"
+ov_in h ip link set lvx up
+c set "$id2" vxlan/listen_ip 0.0.0.0 && c set "$id2" vxlan/listen_port 4790 || ov_fail "reconfigure ov2"
+expect EADDRINUSE activate "$id2"
+c status "$id2" message | grep -q 'in use' || ov_fail "message for EADDRINUSE"
+ov_in h ip link del lvx
+c activate "$id2" || ov_fail "ov2 activates once the port is free"
+c delete "$id2"
+
 # Name resolution: LINK may be an interface name.
 eq "$(c status ov1 | sed -n 's/^linkid //p')" "$id1" "link by name"
 
