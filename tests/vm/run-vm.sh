@@ -14,7 +14,7 @@
 #   --tests-dir DIR  take the [0-9][0-9]-*.sh scripts from DIR instead of
 #                    tests/vm (repeatable; lib.sh always comes from tests/vm).
 #                    OVERLAY_VM_EXTRA_TESTS (colon-separated dirs) adds more.
-#   --timeout SECS   wall-clock limit for qemu (default 900, or
+#   --timeout SECS   wall-clock limit for qemu (default 1500, or
 #                    OVERLAY_VM_TIMEOUT); ovtesttimeout per script is 300
 #   --keep           keep the initramfs staging tree (WORK/root)
 #   --verbose        copy the console to stdout while the VM runs
@@ -52,7 +52,7 @@ work=""
 keep=0
 verbose=0
 judge=0
-timeout_s=${OVERLAY_VM_TIMEOUT:-900}
+timeout_s=${OVERLAY_VM_TIMEOUT:-1500}
 test_timeout=300
 tests_dirs=()
 globs=()
@@ -146,6 +146,7 @@ fi
 kernel=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
 [ -n "$kernel" ] || die "no /boot/vmlinuz-*-cloud-amd64 installed (make deps installs linux-image-cloud-amd64)"
 kver=${kernel#/boot/vmlinuz-}
+[ -r "$kernel" ] || die "$kernel is not readable by this user: run as root, or make it readable"
 kmods=/lib/modules/$kver
 [ -f "$kmods/modules.dep" ] || die "no $kmods/modules.dep for kernel $kver"
 qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found (make deps)"
