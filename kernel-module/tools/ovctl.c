@@ -30,6 +30,12 @@
  *   churn N LISTEN_IP               create, configure (vxlan and nvgre in
  *                                   turn), associate, activate and delete N
  *                                   devices, checking each is gone after
+ *   recv-udp ADDR PORT N            receive N datagrams on a plain UDP
+ *                                   socket and print, one line each,
+ *                                   "sport S flags F vni V len L"
+ *   recv-gre ADDR N                 receive N GRE packets on a raw socket
+ *                                   and print "flags F proto P vsid V
+ *                                   flowid I len L" (5 s timeout each)
  *   send-vxlan ADDR PORT FLAGS VNI INNERLEN [TRUNC]
  *   send-gre ADDR GREBYTE0 VSID INNERLEN [TRUNC]
  *                                   send one hand-made VXLAN datagram / GRE
@@ -522,6 +528,81 @@ static void send_packet(const char *addr, int proto, uint16_t port,
 	close(fd);
 }
 
+static int recv_socket(const char *addr, int type, int proto, uint16_t port)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	struct timeval tv = { .tv_sec = 5 };
+	socklen_t sl;
+	int fd;
+
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		sl = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		sl = sizeof(*s6);
+	} else {
+		fprintf(stderr, "%s: %s is not an IP address\n", prog, addr);
+		exit(2);
+	}
+	fd = socket(ss.ss_family, type, proto);
+	if (fd < 0)
+		die("socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    bind(fd, (struct sockaddr *)&ss, sl) != 0)
+		die("bind");
+	return fd;
+}
+
+static void cmd_recv(bool gre, const char *addr, uint16_t port, unsigned long n)
+{
+	static uint8_t buf[65536];
+	int fd = gre ? recv_socket(addr, SOCK_RAW, IPPROTO_GRE, 0)
+		     : recv_socket(addr, SOCK_DGRAM, 0, port);
+	bool v4 = strchr(addr, ':') == NULL;
+
+	/* Tell the caller the socket is ready, then receive. */
+	printf("ready\n");
+	fflush(stdout);
+	for (unsigned long i = 0; i < n; i++) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t len = recvfrom(fd, buf, sizeof(buf), 0,
+				       (struct sockaddr *)&from, &fl);
+		const uint8_t *p = buf;
+
+		if (len < 0)
+			die("recv: timed out");
+		if (!gre) {
+			uint16_t sport = from.ss_family == AF_INET ?
+				ntohs(((struct sockaddr_in *)&from)->sin_port) :
+				ntohs(((struct sockaddr_in6 *)&from)->sin6_port);
+
+			if (len < 8)
+				die("recv: datagram shorter than VXLAN");
+			printf("sport %u flags 0x%02x vni %u len %zd\n", sport, p[0],
+			       (unsigned)(p[4] << 16 | p[5] << 8 | p[6]), len - 8);
+			continue;
+		}
+		if (v4) {	/* raw IPv4 sockets see the IP header */
+			size_t ihl = (size_t)(p[0] & 0x0f) * 4;
+
+			p += ihl;
+			len -= (ssize_t)ihl;
+		}
+		if (len < 8)
+			die("recv: GRE packet shorter than NVGRE");
+		printf("flags 0x%02x%02x proto 0x%02x%02x vsid %u flowid %u len %zd\n",
+		       p[0], p[1], p[2], p[3],
+		       (unsigned)(p[4] << 16 | p[5] << 8 | p[6]), p[7], len - 8);
+	}
+	close(fd);
+}
+
 static unsigned long num(const char *s)
 {
 	char *end;
@@ -682,6 +763,12 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "churn") == 0) {
 		NEED(2);
 		cmd_churn(num(argv[0]), argv[1]);
+	} else if (strcmp(cmd, "recv-udp") == 0) {
+		NEED(3);
+		cmd_recv(false, argv[0], (uint16_t)num(argv[1]), num(argv[2]));
+	} else if (strcmp(cmd, "recv-gre") == 0) {
+		NEED(2);
+		cmd_recv(true, argv[0], 0, num(argv[1]));
 	} else if (strcmp(cmd, "send-vxlan") == 0) {
 		cmd_send_vxlan(argc, argv);
 	} else if (strcmp(cmd, "send-gre") == 0) {
