@@ -26,7 +26,9 @@
  *                                   unknown (an unused number), flags
  *                                   (CREATE with flags=1), pad (SETPROP
  *                                   with non-zero padding), fault (a bad
- *                                   pointer)
+ *                                   pointer), dynamic LINK (ASSOCIATE in the
+ *                                   reserved dynamic mode), mode0 LINK
+ *                                   (ASSOCIATE with mode 0)
  *   churn N LISTEN_IP               create, configure (vxlan and nvgre in
  *                                   turn), associate, activate and delete N
  *                                   devices, checking each is gone after
@@ -428,8 +430,9 @@ static void cmd_link(unsigned long cmd, uint32_t link, const char *what)
 	xioctl(cmd, &l, what);
 }
 
-static void cmd_badioctl(const char *kind)
+static void cmd_badioctl(const char *kind, const char *link)
 {
+	struct overlay_ioc_associate a = { .oia_ip = { [15] = 1 } };
 	struct overlay_ioc_create c = { 0 };
 	struct overlay_ioc_prop p = { 0 };
 	unsigned char big[512] = { 0 };
@@ -448,6 +451,12 @@ static void cmd_badioctl(const char *kind)
 		p.oip_pad = 1;
 		strcpy(p.oip_name, "mtu");
 		xioctl(OVERLAY_IOC_SETPROP, &p, "SETPROP (pad 1)");
+	} else if (strcmp(kind, "dynamic") == 0 || strcmp(kind, "mode0") == 0) {
+		if (!link)
+			usage();
+		a.oia_linkid = link_parse(link);
+		a.oia_mode = kind[0] == 'd' ? OVERLAY_DEST_DYNAMIC : 0;
+		xioctl(OVERLAY_IOC_ASSOCIATE, &a, "ASSOCIATE (mode)");
 	} else if (strcmp(kind, "fault") == 0) {
 		xioctl(OVERLAY_IOC_STATUS, (void *)8, "STATUS (bad pointer)");
 	} else {
@@ -759,7 +768,7 @@ int main(int argc, char **argv)
 		printf("%u\n", id);
 	} else if (strcmp(cmd, "badioctl") == 0) {
 		NEED(1);
-		cmd_badioctl(argv[0]);
+		cmd_badioctl(argv[0], argc > 1 ? argv[1] : NULL);
 	} else if (strcmp(cmd, "churn") == 0) {
 		NEED(2);
 		cmd_churn(num(argv[0]), argv[1]);
