@@ -135,7 +135,7 @@ EOF
 	}
 	check pass 0 'VERDICT: PASS \(2 scripts'
 	check fail 1 'VERDICT: FAIL .*test 01-fails failed'
-	check warn 1 'VERDICT: FAIL .*kernel log: .*WARNING: CPU: 0 PID: 1 at judge-self-test'
+	check warn 1 'VERDICT: FAIL .*kernel log \(during 00-warns\): .*WARNING: CPU: 0 PID: 1 at judge-self-test'
 	check hang 1 'VERDICT: FAIL .*test 00-hangs failed'
 	check notoken 1 'VERDICT: FAIL .*no success token'
 	[ $status -eq 0 ] && echo "vm-judge: PASS" || echo "vm-judge: FAIL"
@@ -388,7 +388,14 @@ kernel_bad='WARNING:|BUG:|kernel BUG at|Oops|general protection|Call Trace|KASAN
 bad=$( { cat "$console"; [ -f "$work/results/dmesg" ] && cat "$work/results/dmesg"; } |
 	grep -E "$kernel_bad" | grep -v '^VMTEST ' | head -n 5)
 if [ -n "$bad" ]; then
-	reasons+=("kernel log: $(head -n 1 <<<"$bad")")
+	# init marks each test's start in the kernel log ("vmtest: start NAME").
+	during=""
+	if [ -f "$work/results/dmesg" ]; then
+		during=$(awk -v re="$kernel_bad" '
+			/vmtest: start / { t = $NF }
+			$0 ~ re { print (t == "" ? "boot" : t); exit }' "$work/results/dmesg")
+	fi
+	reasons+=("kernel log${during:+ (during $during)}: $(head -n 1 <<<"$bad")")
 fi
 
 boot=$(sed -n 's/^VMBOOT \([0-9.]*s\).*/\1/p' "$console" | head -n 1)
