@@ -19,6 +19,8 @@ FakeChannel::~FakeChannel() { close(efd_); }
 
 FakeChannel::LinkState* FakeChannel::find(uint32_t linkid) {
     auto it = links_.find(linkid);
+    if (it == links_.end() && auto_links)
+        return &links_[linkid];
     return it == links_.end() ? nullptr : &it->second;
 }
 

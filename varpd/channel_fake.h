@@ -65,6 +65,8 @@ class FakeChannel final : public KernelChannel {
     size_t pending();
     size_t cache_removals();
     std::function<void(uint64_t)> on_outcome; /* set before use; any thread */
+    /* `varpd -K none`: any link id exists once named (set before use). */
+    bool auto_links = false;
 
     /* KernelChannel */
     std::string name() const override { return "fake"; }

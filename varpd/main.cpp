@@ -23,7 +23,8 @@
  * Parts (one file each): plugins.cpp loads and checks backends; daemon.cpp
  * holds instances, the loop and the lookup path; persist.cpp the instance
  * files; control_server.cpp the RPC server; client.cpp the RPC client
- * library; channel.h the kernel as an interface, with channel_dev.cpp the
+ * library (ctl.cpp, varpd-ctl, is a minimal command line over it for the
+ * VM tests; overlayadm is the operator's); channel.h the kernel as an interface, with channel_dev.cpp the
  * real /dev/overlay and channel_fake.cpp an in-memory double; lock.cpp the
  * one-per-host lock; workers.cpp the pool; this file wires them (no global
  * registries: main owns the log, plugin set, channel and daemon, in that
@@ -223,8 +224,11 @@ int main(int argc, char** argv) {
 
     std::unique_ptr<varpd::KernelChannel> chan;
     try {
-        if (kernel == "none")
-            chan = std::make_unique<varpd::FakeChannel>();
+        if (kernel == "none") {
+            auto fake = std::make_unique<varpd::FakeChannel>();
+            fake->auto_links = true;
+            chan = std::move(fake);
+        }
         else
             chan = std::make_unique<varpd::DevOverlayChannel>(kernel);
     } catch (const std::exception& e) {
