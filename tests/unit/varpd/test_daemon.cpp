@@ -11,6 +11,8 @@
 
 #include <filesystem>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace varpd;
 using namespace std::chrono_literals;
@@ -507,4 +509,31 @@ TEST_F(DaemonTest, TargetCacheApi) {
     EXPECT_NE(expect_error([&] { client->cache_get(2, "02:00:00:00:00:02"); }).find("no cache entry"),
               std::string::npos);
     EXPECT_NE(expect_error([&] { client->cache_flush(77); }).find("no link 77"), std::string::npos);
+}
+
+TEST_F(DaemonTest, PeerCredentialsAreChecked) {
+    /* Open the socket's mode so only SO_PEERCRED stands in the way. */
+    ASSERT_EQ(chmod(running->socket.c_str(), 0666), 0);
+    ASSERT_EQ(chmod(dir.path.c_str(), 0711), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(3);
+        try {
+            Client c(running->socket);
+            c.status();
+        } catch (const ClientError&) {
+            _exit(0); /* refused: what we want */
+        }
+        _exit(1);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    ASSERT_TRUE(WIFEXITED(st));
+    if (WEXITSTATUS(st) == 3)
+        GTEST_SKIP() << "cannot change uid here (not root)";
+    EXPECT_EQ(WEXITSTATUS(st), 0) << "a connection from uid 65534 was served";
+    EXPECT_TRUE(vt::eventually([&] { return cap.contains("control connection refused: peer uid 65534"); }))
+        << cap.all();
+    client->status(); /* our own uid still is */
 }
