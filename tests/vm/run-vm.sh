@@ -239,6 +239,10 @@ done
 for lib in /lib/x86_64-linux-gnu/libgcc_s.so.1; do
 	[ -f "$lib" ] && cp -L "$lib" "$root/usr$lib"
 done
+# Debug info is of no use in the VM and triples the initramfs (and its
+# unpacking time); symbols stay for backtraces.
+find "$root/overlay" -type f \( -perm -u+x -o -name '*.so*' \) \
+	-exec strip --strip-debug {} + 2>/dev/null
 # ld.so is looked up as /lib64/ld-linux-x86-64.so.2.
 [ -e "$root/usr/lib64/ld-linux-x86-64.so.2" ] &&
 	ln -sf ../usr/lib64/ld-linux-x86-64.so.2 "$root/lib64/ld-linux-x86-64.so.2"
@@ -278,6 +282,7 @@ done
 if [ -f "$overlay_ko" ]; then
 	mkdir -p "$root/usr/lib/modules/$kver/extra"
 	cp "$overlay_ko" "$root/usr/lib/modules/$kver/extra/overlay.ko"
+	strip --strip-debug "$root/usr/lib/modules/$kver/extra/overlay.ko"
 	echo "run-vm.sh: packing $overlay_ko"
 else
 	echo "run-vm.sh: kernel-module/overlay.ko not built; module tests will SKIP"
