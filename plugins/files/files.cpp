@@ -64,6 +64,8 @@ struct Files {
     std::atomic<uint64_t> reloads{0};
     std::thread watcher;
     int stop_fd = -1;
+    int ifd = -1;     /* inotify on the file's directory, while started */
+    std::string base; /* the file's name in that directory */
 
     std::shared_ptr<const files::Table> current() {
         std::lock_guard g(mu);
@@ -71,6 +73,7 @@ struct Files {
     }
     void log(int level, const std::string& m) { varpd_log(prov, level, m.c_str()); }
     bool load(bool initial);
+    void arm();
     void watch();
     void stop_watch();
 };
@@ -115,9 +118,14 @@ bool Files::load(bool initial) {
     return true;
 }
 
-void Files::watch() {
-    int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    std::string dir = ".", base = config;
+/*
+ * Watch the file's directory. Called before the first load, so a change
+ * made between the load and the watcher thread's start is not missed.
+ */
+void Files::arm() {
+    ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    std::string dir = ".";
+    base = config;
     size_t slash = config.rfind('/');
     if (slash != std::string::npos) {
         dir = slash == 0 ? "/" : config.substr(0, slash);
@@ -130,8 +138,11 @@ void Files::watch() {
                                "; changes to " + config + " need a restart");
         if (ifd >= 0)
             close(ifd);
-        return;
+        ifd = -1;
     }
+}
+
+void Files::watch() {
     alignas(inotify_event) char buf[8192];
     for (;;) {
         pollfd p[2] = {{stop_fd, POLLIN, 0}, {ifd, POLLIN, 0}};
@@ -163,16 +174,18 @@ void Files::watch() {
             log(VARPD_LOG_WARNING,
                 config + " was removed; the previous table stays in force until it is back");
     }
-    close(ifd);
 }
 
 void Files::stop_watch() {
-    if (!watcher.joinable())
-        return;
-    uint64_t one = 1;
-    if (write(stop_fd, &one, sizeof(one)) != sizeof(one)) {
+    if (watcher.joinable()) {
+        uint64_t one = 1;
+        if (write(stop_fd, &one, sizeof(one)) != sizeof(one)) {
+        }
+        watcher.join();
     }
-    watcher.join();
+    if (ifd >= 0)
+        close(ifd);
+    ifd = -1;
 }
 
 int f_create(varpd_provider_t* prov, varpd_mode_t mode, void** argp) {
@@ -198,12 +211,16 @@ int f_start(void* arg) {
             f->log(VARPD_LOG_ERR, "files/config is required and unset");
             return -EINVAL;
         }
-        if (!f->load(true))
+        f->arm();
+        if (!f->load(true)) {
+            f->stop_watch();
             return -EINVAL;
+        }
         uint64_t v;
         if (read(f->stop_fd, &v, sizeof(v)) < 0) { /* clear an earlier stop */
         }
-        f->watcher = std::thread([f] { f->watch(); });
+        if (f->ifd >= 0)
+            f->watcher = std::thread([f] { f->watch(); });
         return 0;
     } catch (...) {
         return -ENOMEM;
