@@ -212,13 +212,13 @@ std::string errtext(int rc) { return std::strerror(rc < 0 ? -rc : rc); }
 /* ------------------------------------------------------------- the loop */
 
 struct Daemon::Loop : kj::TaskSet::ErrorHandler {
-    explicit Loop(Daemon& d) : d(d), io(kj::setupAsyncIo()), tasks(*this) {}
+    explicit Loop(Daemon& d) : d(d), io(kj::setupAsyncIo()) {}
     void taskFailed(kj::Exception&& e) override {
         d.log_.err(std::string("event loop task failed: ") + e.getDescription().cStr());
     }
     Daemon& d;
     kj::AsyncIoContext io;
-    kj::TaskSet tasks;
+    kj::TaskSet* tasks = nullptr; /* run()'s, declared after what its tasks use */
     kj::Own<kj::PromiseFulfiller<void>> stop;
 };
 
@@ -281,7 +281,7 @@ void Daemon::drain_posts() {
 void Daemon::stop() {
     stopping_ = true;
     post([this] {
-        if (loop_ && loop_->stop)
+        if (loop_ && loop_->stop && loop_->stop->isWaiting())
             loop_->stop->fulfill();
     });
 }
@@ -331,6 +331,10 @@ void Daemon::run(std::function<void()> ready) {
 
     restore_all();
 
+    /*
+     * Everything a task refers to is declared before the TaskSet, so the
+     * tasks are destroyed first when run() returns.
+     */
     int lfd = listen_unix(cfg_.socket_path, log_);
     auto listener = loop.io.lowLevelProvider->wrapListenSocketFd(
         lfd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
@@ -355,35 +359,31 @@ void Daemon::run(std::function<void()> ready) {
             return accept_loop();
         });
     };
-    loop.tasks.add(accept_loop());
-
-    kj::UnixEventPort::FdObserver post_obs(loop.io.unixEventPort, post_fd_,
-                                           kj::UnixEventPort::FdObserver::OBSERVE_READ);
-    loop.tasks.add(watch(post_obs, [this] { drain_posts(); }));
-
-    kj::Maybe<kj::Own<kj::UnixEventPort::FdObserver>> chan_obs;
-    if (chan_.fd() >= 0) {
-        auto obs = kj::heap<kj::UnixEventPort::FdObserver>(
-            loop.io.unixEventPort, chan_.fd(), kj::UnixEventPort::FdObserver::OBSERVE_READ);
-        loop.tasks.add(watch(*obs, [this] { serve_lookups(); }));
-        chan_obs = kj::mv(obs);
-    } else {
+    using Observer = kj::UnixEventPort::FdObserver;
+    Observer post_obs(loop.io.unixEventPort, post_fd_, Observer::OBSERVE_READ);
+    kj::Maybe<kj::Own<Observer>> chan_obs, stop_obs;
+    if (chan_.fd() >= 0)
+        chan_obs = kj::heap<Observer>(loop.io.unixEventPort, chan_.fd(), Observer::OBSERVE_READ);
+    else
         log_.info("kernel channel " + chan_.name() +
                   " has no lookup queue to poll (point mode only)");
-    }
-
+    if (cfg_.stop_fd >= 0)
+        stop_obs = kj::heap<Observer>(loop.io.unixEventPort, cfg_.stop_fd, Observer::OBSERVE_READ);
     auto paf = kj::newPromiseAndFulfiller<void>();
     loop.stop = kj::mv(paf.fulfiller);
-    kj::Maybe<kj::Own<kj::UnixEventPort::FdObserver>> stop_obs;
-    if (cfg_.stop_fd >= 0) {
-        auto obs = kj::heap<kj::UnixEventPort::FdObserver>(
-            loop.io.unixEventPort, cfg_.stop_fd, kj::UnixEventPort::FdObserver::OBSERVE_READ);
-        loop.tasks.add(obs->whenBecomesReadable().then([this] {
+
+    kj::TaskSet tasks(loop);
+    loop.tasks = &tasks;
+    tasks.add(accept_loop());
+    tasks.add(watch(post_obs, [this] { drain_posts(); }));
+    KJ_IF_MAYBE (obs, chan_obs)
+        tasks.add(watch(**obs, [this] { serve_lookups(); }));
+    KJ_IF_MAYBE (obs, stop_obs)
+        tasks.add((*obs)->whenBecomesReadable().then([this] {
             log_.info("signal received, stopping");
-            loop_->stop->fulfill();
+            if (loop_->stop->isWaiting())
+                loop_->stop->fulfill();
         }));
-        stop_obs = kj::mv(obs);
-    }
     if (stopping_)
         loop.stop->fulfill();
     if (ready)
@@ -869,8 +869,8 @@ void Daemon::serve_lookups() {
     }
     for (auto& r : batch)
         dispatch(r);
-    if (batch.size() == cfg_.batch && loop_) /* more may wait: yield to RPC, then go on */
-        loop_->tasks.add(kj::evalLater([this] { serve_lookups(); }));
+    if (batch.size() == cfg_.batch && loop_ && loop_->tasks) /* more may wait: yield to RPC */
+        loop_->tasks->add(kj::evalLater([this] { serve_lookups(); }));
 }
 
 void Daemon::call_plugin(std::shared_ptr<Instance> inst, std::function<void()> fn) {
