@@ -40,7 +40,7 @@ static int ov_ioc_create(struct net *net, union ov_ioc_arg *a)
 	struct overlay_ioc_create *c = &a->create;
 	int ifindex, err;
 
-	if (c->oic_flags || c->oic_pad || c->oic_linkid || c->oic_ifindex ||
+	if (c->oic_flags || c->oic_pad ||
 	    !ov_ioc_str_ok(c->oic_name, sizeof(c->oic_name)))
 		return -EINVAL;
 	err = ov_dev_create(net, c->oic_name, &c->oic_linkid, &ifindex);
@@ -102,8 +102,6 @@ static int ov_ioc_disassociate(struct net *net, union ov_ioc_arg *a)
 
 static int ov_ioc_nprops(struct net *net, union ov_ioc_arg *a)
 {
-	if (a->nprops.oin_nprops)
-		return -EINVAL;
 	if (!ov_dev_find(net, a->nprops.oin_linkid))
 		return -ENOENT;
 	a->nprops.oin_nprops = ov_prop_count();
@@ -196,7 +194,7 @@ static int ov_ioc_status(struct net *net, union ov_ioc_arg *a)
 	struct ov_sock *os;
 	struct ov_dev *od;
 
-	if (s->oisc_flags)
+	if (s->oisc_flags || s->oisc_pad)
 		return -EINVAL;
 	od = ov_dev_find(net, s->oisc_linkid);
 	if (!od)

@@ -10,8 +10,8 @@
  * Rules that hold for every structure and ioctl below:
  *
  *  - Fields are fixed width, padding is explicit and named *_pad; padding
- *    and every reserved field must be zero on input (EINVAL otherwise), so
- *    it can be given a meaning later.
+ *    must be zero on input (EINVAL otherwise), so it can be given a meaning
+ *    later. Output-only fields are ignored on input.
  *  - Every *_flags field lists its defined bits; an unknown bit set on input
  *    is rejected with EINVAL. No flags are defined yet: pass 0.
  *  - The ioctl number encodes the structure's size. A known ioctl number
@@ -75,11 +75,12 @@ struct overlay_ioc_create {
 
 /*
  * OVERLAY_IOC_DELETE, OVERLAY_IOC_ACTIVATE, OVERLAY_IOC_DISASSOCIATE: act on
- * one device. ACTIVATE fails with EALREADY on an active device and with
- * EINVAL when a required property is unset (STATUS's message says which);
- * EADDRINUSE when the underlay address or port is held by something else
- * than overlay; EEXIST when another device on the same underlay already has
- * this vnetid.
+ * one device. ACTIVATE fails with EALREADY on an active device; EINVAL when
+ * a required property is unset; EAFNOSUPPORT when the destination's family
+ * is not the listen address's; EADDRNOTAVAIL when the listen address is not
+ * the namespace's; EADDRINUSE when the port is held by a socket that is not
+ * overlay's; EEXIST when another device on the same underlay endpoint
+ * already has this vnetid. STATUS's message then says which.
  */
 struct overlay_ioc_link {
 	__u32	oil_linkid;
@@ -131,7 +132,8 @@ struct overlay_ioc_propinfo {
  * OVERLAY_IOC_GETPROP / OVERLAY_IOC_SETPROP: a property value by name.
  * GETPROP returns the value set, else the default, else oip_size 0.
  * SETPROP errors: ENOENT unknown name; EINVAL wrong size for the type, a
- * string not NUL-terminated, or an address that is not unicast; ERANGE a
+ * string not NUL-terminated or empty, or a multicast or broadcast address
+ * (the unspecified address listens on all); ERANGE a
  * number out of range or a string not among the possible values; EBUSY the
  * device is active and the property lacks OVERLAY_PROP_PERM_ACTIVE.
  */
