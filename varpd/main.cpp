@@ -120,6 +120,20 @@ const char usage[] =
     "usage: varpd [-f] [-l stderr|syslog] [-v] [-d STATEDIR] [-p PLUGINDIR]\n"
     "             [-s SOCKET] [-K DEVICE|none] [-w WORKERS]\n";
 
+/* The build tree's plugins when this binary is the build tree's, else the installed ones. */
+std::string default_plugin_dir() {
+#ifdef VARPD_BUILD_BIN_DIR
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        std::string p(exe, static_cast<size_t>(n));
+        if (p.substr(0, p.rfind('/')) == VARPD_BUILD_BIN_DIR)
+            return VARPD_BUILD_PLUGIN_DIR;
+    }
+#endif
+    return VARPD_DEFAULT_PLUGIN_DIR;
+}
+
 int fail(const char* fmt, const std::string& s) {
     std::fprintf(stderr, fmt, s.c_str());
     return 1;
@@ -130,7 +144,7 @@ int fail(const char* fmt, const std::string& s) {
 int main(int argc, char** argv) {
     varpd::Config cfg;
     cfg.state_dir = "/var/lib/varpd";
-    cfg.plugin_dir = VARPD_DEFAULT_PLUGIN_DIR;
+    cfg.plugin_dir = default_plugin_dir();
     std::string kernel = "/dev/overlay", logto = "stderr";
     bool foreground = false, verbose = false;
     int c;
