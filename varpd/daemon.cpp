@@ -145,11 +145,8 @@ const varpd_provider_ops_t provider_ops = {
     .vpv_degrade = [](varpd_provider_t* p, const char* msg) -> int {
         try {
             Instance* in = inst_of(p);
-            std::string m = in->be->name + ": " + std::string(msg ? msg : "", strnlen(msg ? msg : "", VARPD_MSGLEN));
-            in->d->post([d = in->d, linkid = in->linkid, m] {
-                d->channel().degrade(linkid, m);
-            });
-            in->d->log().warn("link " + std::to_string(in->linkid) + " degraded: " + m);
+            const char* m = msg ? msg : "";
+            in->d->degrade(in->linkid, in->be->name + ": " + std::string(m, strnlen(m, VARPD_MSGLEN)));
             return 0;
         } catch (...) {
             return -ENOMEM;
@@ -158,7 +155,7 @@ const varpd_provider_ops_t provider_ops = {
     .vpv_restore = [](varpd_provider_t* p) -> int {
         try {
             Instance* in = inst_of(p);
-            in->d->post([d = in->d, linkid = in->linkid] { d->channel().restore(linkid); });
+            in->d->undegrade(in->linkid);
             return 0;
         } catch (...) {
             return -ENOMEM;
@@ -441,6 +438,19 @@ void Daemon::degrade(uint32_t linkid, const std::string& why) {
         log_.err("cannot mark link " + std::to_string(linkid) + " degraded: " + s.why);
 }
 
+void Daemon::undegrade(uint32_t linkid) {
+    bool was;
+    {
+        std::lock_guard g(degraded_mu_);
+        was = degraded_.erase(linkid) != 0;
+    }
+    Status r = chan_.restore(linkid);
+    if (was && !r.ok() && r.err != ENOTSUP)
+        log_.warn("link " + std::to_string(linkid) + ": cannot clear degraded: " + r.why);
+    if (was)
+        log_.info("link " + std::to_string(linkid) + " no longer degraded");
+}
+
 std::map<uint32_t, std::string> Daemon::degraded() const {
     std::lock_guard g(degraded_mu_);
     return degraded_;
@@ -473,14 +483,7 @@ Status Daemon::start_instance(Instance& in) {
         in.started = false;
         return s;
     }
-    bool was;
-    {
-        std::lock_guard g(degraded_mu_);
-        was = degraded_.erase(in.linkid) != 0;
-    }
-    Status r = chan_.restore(in.linkid);
-    if (was && !r.ok() && r.err != ENOTSUP)
-        log_.warn("link " + std::to_string(in.linkid) + ": cannot clear degraded: " + r.why);
+    undegrade(in.linkid);
     return {};
 }
 

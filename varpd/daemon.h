@@ -112,6 +112,9 @@ class Daemon {
     void reply_drop(Query* q);
     void reply_proxy(Query* q, int kind, const uint8_t mac[6]);
     const Log& log() const { return log_; }
+    /* Mark a link degraded with why / clear it (any thread; also shown by status). */
+    void degrade(uint32_t linkid, const std::string& why);
+    void undegrade(uint32_t linkid);
 
   private:
     friend struct Instance;
@@ -119,7 +122,6 @@ class Daemon {
     Status start_instance(Instance& in);
     Status associate(Instance& in);
     Status persist(Instance& in);
-    void degrade(uint32_t linkid, const std::string& why);
     Status find_prop(Instance& in, const std::string& name, varpd_prop_info_t& info);
     void serve_lookups();
     void dispatch(const LookupRequest& req);

@@ -100,7 +100,7 @@ TEST_F(DaemonTest, ControlSocketIsPrivate) {
     auto s = client->status();
     EXPECT_EQ(s.pid, static_cast<uint32_t>(getpid()));
     EXPECT_EQ(s.channel, "fake");
-    EXPECT_EQ(s.plugins, 4u); /* direct, files, example, sleepy */
+    EXPECT_EQ(s.plugins, 5u); /* direct, files, degrader, example, sleepy */
 }
 
 TEST_F(DaemonTest, ListsPluginsAndRefusals) {
@@ -109,8 +109,8 @@ TEST_F(DaemonTest, ListsPluginsAndRefusals) {
     std::vector<std::string> names;
     for (auto& p : ps)
         names.push_back(p.name + "/" + p.mode + (p.blocking ? "/blocking" : ""));
-    EXPECT_EQ(names, (std::vector<std::string>{"direct/point", "files/dynamic", "example/dynamic",
-                                               "sleepy/dynamic/blocking"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"direct/point", "files/dynamic", "degrader/dynamic",
+                                               "example/dynamic", "sleepy/dynamic/blocking"}));
     ASSERT_EQ(refused.size(), 3u);
     EXPECT_EQ(refused[0].file, "bad_abi.so");
     EXPECT_NE(refused[0].reason.find("ABI version 99"), std::string::npos);
@@ -163,7 +163,7 @@ TEST_F(DaemonTest, DirectInstanceSetsThePointDestination) {
 
 TEST_F(DaemonTest, BadRequestsAreRefusedWithTheReason) {
     EXPECT_NE(expect_error([&] { client->create_instance(1, "nope"); })
-                  .find("no backend \"nope\" (loaded: direct, files, example, sleepy)"),
+                  .find("no backend \"nope\" (loaded: direct, files, degrader, example, sleepy)"),
               std::string::npos);
     EXPECT_NE(expect_error([&] {
                   client->create_instance(1, "direct", {{"direct/dest_ip", "192.0.2.300"}});
@@ -536,4 +536,26 @@ TEST_F(DaemonTest, PeerCredentialsAreChecked) {
     EXPECT_TRUE(vt::eventually([&] { return cap.contains("control connection refused: peer uid 65534"); }))
         << cap.all();
     client->status(); /* our own uid still is */
+}
+
+TEST_F(DaemonTest, BackendsCanDegradeAndRestoreTheirOverlay) {
+    uint64_t id = client->create_instance(4, "degrader");
+    client->set_prop(id, "degrader/message", "etcd unreachable since 10:02");
+    auto l = chan.link(4);
+    EXPECT_TRUE(l->degraded);
+    EXPECT_EQ(l->message, "degrader: etcd unreachable since 10:02");
+    /* status lists it (with the links that never had an instance). */
+    auto degraded_msg = [&](uint32_t link) -> std::string {
+        for (auto& [l, m] : client->status().degraded)
+            if (l == link)
+                return m;
+        return "";
+    };
+    EXPECT_EQ(degraded_msg(4), "degrader: etcd unreachable since 10:02");
+    EXPECT_NE(degraded_msg(5).find("no instance for this overlay"), std::string::npos);
+    EXPECT_TRUE(cap.contains("link 4 degraded: degrader: etcd unreachable")) << cap.all();
+    client->set_prop(id, "degrader/message", "");
+    EXPECT_FALSE(chan.link(4)->degraded);
+    EXPECT_EQ(degraded_msg(4), "");
+    EXPECT_NE(degraded_msg(5), "");
 }
