@@ -100,7 +100,7 @@ TEST_F(DaemonTest, ControlSocketIsPrivate) {
     auto s = client->status();
     EXPECT_EQ(s.pid, static_cast<uint32_t>(getpid()));
     EXPECT_EQ(s.channel, "fake");
-    EXPECT_EQ(s.plugins, 5u); /* direct, files, degrader, example, sleepy */
+    EXPECT_EQ(s.plugins, 6u); /* direct, files, degrader, example, later, sleepy */
 }
 
 TEST_F(DaemonTest, ListsPluginsAndRefusals) {
@@ -110,7 +110,8 @@ TEST_F(DaemonTest, ListsPluginsAndRefusals) {
     for (auto& p : ps)
         names.push_back(p.name + "/" + p.mode + (p.blocking ? "/blocking" : ""));
     EXPECT_EQ(names, (std::vector<std::string>{"direct/point", "files/dynamic", "degrader/dynamic",
-                                               "example/dynamic", "sleepy/dynamic/blocking"}));
+                                               "example/dynamic", "later/dynamic",
+                                               "sleepy/dynamic/blocking"}));
     ASSERT_EQ(refused.size(), 3u);
     EXPECT_EQ(refused[0].file, "bad_abi.so");
     EXPECT_NE(refused[0].reason.find("ABI version 99"), std::string::npos);
@@ -163,7 +164,7 @@ TEST_F(DaemonTest, DirectInstanceSetsThePointDestination) {
 
 TEST_F(DaemonTest, BadRequestsAreRefusedWithTheReason) {
     EXPECT_NE(expect_error([&] { client->create_instance(1, "nope"); })
-                  .find("no backend \"nope\" (loaded: direct, files, degrader, example, sleepy)"),
+                  .find("no backend \"nope\" (loaded: direct, files, degrader, example, later, sleepy)"),
               std::string::npos);
     EXPECT_NE(expect_error([&] {
                   client->create_instance(1, "direct", {{"direct/dest_ip", "192.0.2.300"}});
@@ -558,4 +559,28 @@ TEST_F(DaemonTest, BackendsCanDegradeAndRestoreTheirOverlay) {
     EXPECT_FALSE(chan.link(4)->degraded);
     EXPECT_EQ(degraded_msg(4), "");
     EXPECT_NE(degraded_msg(5), "");
+}
+
+TEST_F(DaemonTest, BackendsAnswerLaterFromTheirOwnThreads) {
+    uint64_t id = client->create_instance(3, "later");
+    std::vector<uint64_t> reqs;
+    for (uint8_t i = 1; i <= 20; i++)
+        reqs.push_back(chan.submit(3, vt::unicast({0x02, 0, 0, 0, 0, i}, macR)));
+    /* All twenty are in the backend's hands at once; the loop is free. */
+    ASSERT_TRUE(vt::eventually([&] { return client->stats(id).outstanding == 20; }));
+    for (uint8_t i = 1; i <= 20; i++) {
+        auto o = chan.wait_outcome(reqs[i - 1], 5s);
+        ASSERT_TRUE(o);
+        EXPECT_EQ(o->dest, dest("203.0.113." + std::to_string(i), 4789));
+    }
+    auto st = client->stats(id);
+    EXPECT_EQ(st.hits, 20u);
+    EXPECT_EQ(st.outstanding, 0u);
+    EXPECT_GE(st.latency_avg_us, 90000.0); /* the backend's 100 ms, measured */
+    /* Destroyed with answers in flight: they still land, then it goes. */
+    uint64_t r = chan.submit(3, vt::unicast(macA, macR));
+    ASSERT_TRUE(vt::eventually([&] { return client->stats(0).outstanding == 1; }));
+    client->destroy_instance(id);
+    ASSERT_TRUE(chan.wait_outcome(r, 5s));
+    EXPECT_TRUE(vt::eventually([&] { return client->stats(0).outstanding == 0; }));
 }
