@@ -457,15 +457,15 @@ TEST_F(DaemonTest, BlockingBackendRunsOnWorkersNotTheLoop) {
     ASSERT_TRUE(o);
     client->status(); /* the control socket answers meanwhile */
     auto t_fast = std::chrono::steady_clock::now() - t0;
-    EXPECT_LT(t_fast, 300ms);
+    EXPECT_LT(t_fast, 450ms); /* not queued behind a 500 ms lookup */
     EXPECT_FALSE(chan.outcome(slow)) << "the sleepy backend cannot have answered yet";
-    EXPECT_EQ(client->stats(0).outstanding, 2u);
+    EXPECT_TRUE(vt::eventually([&] { return client->stats(0).outstanding == 2; }));
     auto s1 = chan.wait_outcome(slow, 5s), s2 = chan.wait_outcome(slow2, 5s);
     ASSERT_TRUE(s1 && s2);
     EXPECT_EQ(s1->dest, dest("198.51.100.1", 4789));
     auto t_slow = std::chrono::steady_clock::now() - t0;
     EXPECT_GE(t_slow, 450ms);
-    EXPECT_LT(t_slow, 950ms) << "two lookups should sleep in parallel on two workers";
+    EXPECT_LT(t_slow, 1000ms) << "two lookups should sleep in parallel on two workers";
     EXPECT_TRUE(vt::eventually([&] { return client->stats(0).outstanding == 0; }));
 }
 
@@ -476,7 +476,7 @@ TEST_F(DaemonTest, DestroyWaitsForOutstandingQueries) {
     client->destroy_instance(id); /* while the worker sleeps in the backend */
     auto o = chan.wait_outcome(r, 5s);
     ASSERT_TRUE(o); /* the answer still arrives, the instance goes after it */
-    EXPECT_EQ(client->stats(0).outstanding, 0u);
+    EXPECT_TRUE(vt::eventually([&] { return client->stats(0).outstanding == 0; }));
 }
 
 TEST_F(DaemonTest, ExamplePluginFromTheManPage) {
@@ -573,9 +573,12 @@ TEST_F(DaemonTest, BackendsAnswerLaterFromTheirOwnThreads) {
         ASSERT_TRUE(o);
         EXPECT_EQ(o->dest, dest("203.0.113." + std::to_string(i), 4789));
     }
-    auto st = client->stats(id);
-    EXPECT_EQ(st.hits, 20u);
-    EXPECT_EQ(st.outstanding, 0u);
+    /* The counters move just after the kernel hears the answer, on the backend's thread. */
+    client::Stats st;
+    EXPECT_TRUE(vt::eventually([&] {
+        st = client->stats(id);
+        return st.hits == 20 && st.outstanding == 0;
+    })) << st.hits << " hits, " << st.outstanding << " outstanding";
     EXPECT_GE(st.latency_avg_us, 90000.0); /* the backend's 100 ms, measured */
     /* Destroyed with answers in flight: they still land, then it goes. */
     uint64_t r = chan.submit(3, vt::unicast(macA, macR));
