@@ -6,10 +6,10 @@
 # (NVGRE framing), and our overlay device with vxlan and with nvgre -- gets
 # its own two network-namespace hosts joined by a veth underlay (IPv4) and an
 # iperf3 server. Then BENCH_ROUNDS rounds each run, for every datapath in
-# turn (the order rotates per round), one iperf3 TCP run and one UDP run of
-# 64-byte datagrams at unlimited rate, BENCH_SECONDS each; interleaving the
-# rounds spreads the noise of a shared, emulated CPU over all datapaths
-# alike. The iperf3 JSON of each run leaves the VM as a result file
+# turn (forward, then backward in the next round), one iperf3 TCP run and
+# one UDP run of 64-byte datagrams at unlimited rate, BENCH_SECONDS each;
+# each compared pair (our vxlan and Linux vxlan, our nvgre and gretap) runs
+# back to back, so the noise of a shared, emulated CPU weighs on both alike. The iperf3 JSON of each run leaves the VM as a result file
 # (<config>-<tcp|udp>-<round>.json); the host takes the median per datapath
 # and computes the ratios. A datapath that cannot be set up leaves
 # <config>.reason instead, with one line saying why, and the host reports
@@ -145,15 +145,19 @@ done
 # failing is recorded (its reason file) and it leaves the later rounds.
 round=1
 while [ $round -le $BENCH_ROUNDS ]; do
-	# Rotate the order by the round number.
-	set -- $CONFIGS
-	i=1
-	while [ $i -lt $round ]; do
-		first=$1
-		shift
-		set -- "$@" "$first"
-		i=$((i + 1))
-	done
+	# Forward on odd rounds, backward on even ones (A B C, C B A, ...): each
+	# datapath and the peer it is compared with run next to each other, and
+	# a drift in host load within a pair of rounds weighs on both alike.
+	set -- $(for o in veth linux_vxlan overlay_vxlan linux_gretap overlay_nvgre; do
+		for c in $CONFIGS; do
+			[ "${c%%:*}" = "$o" ] && echo "$c"
+		done
+	done)
+	if [ $((round % 2)) -eq 0 ]; then
+		rev=""
+		for c in "$@"; do rev="$c $rev"; done
+		set -- $rev
+	fi
 	for c in "$@"; do
 		cfg=${c%%:*} rest=${c#*:}
 		[ -f "$OVERLAY_RESULTS/$cfg.reason" ] && continue
