@@ -284,6 +284,11 @@ if [ -f "$overlay_ko" ]; then
 	cp "$overlay_ko" "$root/usr/lib/modules/$kver/extra/overlay.ko"
 	strip --strip-debug "$root/usr/lib/modules/$kver/extra/overlay.ko"
 	echo "run-vm.sh: packing $overlay_ko"
+	if [ -z "${OVERLAY_VM_MODULE:-}" ]; then
+		newer=$(find "$src/kernel-module" -maxdepth 2 \( -name '*.[ch]' -o -name Kbuild \) \
+			-newer "$overlay_ko" -print -quit)
+		[ -z "$newer" ] || echo "run-vm.sh: warning: $newer is newer than overlay.ko; 'make module' rebuilds it"
+	fi
 else
 	echo "run-vm.sh: kernel-module/overlay.ko not built; module tests will SKIP"
 fi
