@@ -148,6 +148,7 @@ while [ $round -le $BENCH_ROUNDS ]; do
 	# Forward on odd rounds, backward on even ones (A B C, C B A, ...): each
 	# datapath and the peer it is compared with run next to each other, and
 	# a drift in host load within a pair of rounds weighs on both alike.
+	# shellcheck disable=SC2046 # entries are NAME:HOST:ADDR, no spaces
 	set -- $(for o in veth linux_vxlan overlay_vxlan linux_gretap overlay_nvgre; do
 		for c in $CONFIGS; do
 			[ "${c%%:*}" = "$o" ] && echo "$c"

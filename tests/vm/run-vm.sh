@@ -236,9 +236,8 @@ for e in "${elfs[@]}"; do
 done
 # glibc dlopens libgcc_s for pthread_cancel/exit (Tcl's notifier thread needs
 # it at exit); ldd does not list it.
-for lib in /lib/x86_64-linux-gnu/libgcc_s.so.1; do
-	[ -f "$lib" ] && cp -L "$lib" "$root/usr$lib"
-done
+gcc_s=/lib/x86_64-linux-gnu/libgcc_s.so.1
+[ -f "$gcc_s" ] && cp -L "$gcc_s" "$root/usr$gcc_s"
 # Debug info is of no use in the VM and triples the initramfs (and its
 # unpacking time); symbols stay for backtraces.
 find "$root/overlay" -type f \( -perm -u+x -o -name '*.so*' \) \
