@@ -1,0 +1,771 @@
+/*
+ * overlayadm - administer overlay devices: dladm's grammar, Linux's habits.
+ *
+ * THEORY STATEMENT
+ *
+ * What. An overlay is two halves that must agree: a kernel device
+ * (overlay.ko, made and configured through the admin ioctls on
+ * /dev/overlay: kernel.cpp) and a varpd instance that gives it its
+ * destinations (the plugin named by -s, through varpd's control API and
+ * its client library). overlayadm makes, shows, changes and removes both
+ * halves together, and keeps the non-temporary overlays in a file
+ * (config.cpp) that `overlayadm up` re-creates after a reboot.
+ *
+ * Properties. A property named "<plugin>/..." where <plugin> is a backend
+ * varpd has loaded belongs to the varpd instance; every other property
+ * (mtu, vnetid, encap, vxlan/listen_ip, ...) belongs to the kernel device.
+ * Neither list is compiled in: the kernel's PROPINFO and varpd's propInfo
+ * describe them, so new properties show up without changing overlayadm.
+ *
+ * Create, the only multi-step change, in order:
+ *	CREATE device -> SETPROP encap, vnetid, kernel -p props
+ *	-> varpd createInstance(link, plugin, plugin props) (point mode: varpd
+ *	   ASSOCIATEs the device) -> ACTIVATE -> save (unless -t)
+ * A failure at any step undoes the earlier ones (destroyInstance, DELETE),
+ * so a create that fails leaves neither a device nor an instance behind.
+ * delete-overlay undoes it in reverse: destroyInstance, DELETE, forget.
+ *
+ * Grammar. The subcommands are one table (commands[] below) of name,
+ * options (letter, argument, exclusive group, required), operand and
+ * handler; the parser reads that table and the usage text is printed from
+ * it, so they cannot drift. Keywords are matched exactly (no prefixes).
+ * Output goes through output.cpp's Table: each field declared once, printed
+ * as text, parsable (-p -o) or JSON (-j).
+ *
+ * Errors: one line "overlayadm: <what>" naming the bad token; exit 2 for a
+ * usage error (the subcommand's usage follows), 1 for a refused operation.
+ *
+ * Locking: the saved-overlays file is held under an flock from load to
+ * save (config.h). The kernel and varpd serialize their own state.
+ *
+ * Not supported: changing encap or vnetid of an active overlay (the kernel
+ * refuses; delete and create again), a target cache on point-mode devices
+ * (show-overlay -t shows the one destination instead), dynamic mode until
+ * overlay.ko has its lookup channel (varpd's ENOTSUP is shown as is).
+ */
+#include "config.h"
+#include "kernel.h"
+#include "output.h"
+
+#include "client.h"
+
+#include <libtools/ethers.h>
+#include <uapi/overlay.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using overlayadm::Format;
+using overlayadm::Kernel;
+using overlayadm::KernelError;
+using overlayadm::Table;
+using Props = std::vector<std::pair<std::string, std::string>>;
+
+/* An operation refused (exit 1), or a usage error (exit 2). */
+struct Failure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Opt {
+    char letter;
+    const char* arg; /* nullptr: a flag */
+    int group;       /* options sharing a non-zero group exclude each other */
+    bool required;   /* for a group: one of the group is required */
+    bool repeat;     /* may be given more than once (values collected) */
+};
+
+struct Args {
+    std::map<char, std::vector<std::string>> opts;
+    std::vector<std::string> operands;
+    bool has(char c) const { return opts.count(c) != 0; }
+    const std::string& get(char c) const { return opts.at(c).front(); }
+};
+
+struct Globals {
+    std::string socket = "/var/lib/varpd/varpd.sock";
+    std::string state_dir = "/var/lib/overlay";
+    std::string device = "/dev/overlay";
+};
+
+struct Command {
+    const char* name;
+    std::vector<Opt> opts;
+    const char* operand; /* "name", "[name]", "[plugin]" or "" */
+    int (*run)(const Globals&, const Args&);
+};
+
+extern const std::vector<Command> commands;
+
+/* The synopsis of one subcommand, built from its table entry. */
+std::string synopsis(const Command& c) {
+    std::string s = c.name;
+    std::vector<bool> done(c.opts.size());
+    for (size_t i = 0; i < c.opts.size(); i++) {
+        if (done[i])
+            continue;
+        const Opt& o = c.opts[i];
+        auto one = [](const Opt& x) {
+            std::string t = std::string("-") + x.letter;
+            if (x.arg)
+                t += std::string(" ") + x.arg;
+            return t;
+        };
+        std::string t = one(o);
+        if (o.group) {
+            for (size_t j = i + 1; j < c.opts.size(); j++)
+                if (c.opts[j].group == o.group) {
+                    t += " | " + one(c.opts[j]);
+                    done[j] = true;
+                }
+        }
+        s += " " + (o.required ? t : "[" + t + "]");
+    }
+    if (*c.operand)
+        s += std::string(" ") + c.operand;
+    return s;
+}
+
+std::string usage_all() {
+    std::string u = "usage: overlayadm [-S socket] [-D statedir] subcommand [options]\n";
+    for (auto& c : commands)
+        u += "       overlayadm " + synopsis(c) + "\n";
+    return u;
+}
+
+Args parse(const Command& c, int argc, char** argv) {
+    Args a;
+    auto find = [&](char l) -> const Opt* {
+        for (auto& o : c.opts)
+            if (o.letter == l)
+                return &o;
+        return nullptr;
+    };
+    int i = 0;
+    for (; i < argc; i++) {
+        std::string w = argv[i];
+        if (w == "--") {
+            i++;
+            break;
+        }
+        if (w.size() < 2 || w[0] != '-')
+            break;
+        for (size_t k = 1; k < w.size(); k++) {
+            const Opt* o = find(w[k]);
+            if (!o)
+                throw UsageError(std::string("unknown option -") + w[k] + " for " + c.name);
+            std::string val;
+            if (o->arg) {
+                if (k + 1 < w.size())
+                    val = w.substr(k + 1);
+                else if (i + 1 < argc)
+                    val = argv[++i];
+                else
+                    throw UsageError(std::string("option -") + o->letter + " needs " + o->arg);
+                k = w.size();
+            }
+            if (a.has(o->letter) && !o->repeat)
+                throw UsageError(std::string("option -") + o->letter + " given twice");
+            a.opts[o->letter].push_back(val);
+        }
+    }
+    for (; i < argc; i++)
+        a.operands.push_back(argv[i]);
+    /* Groups: at most one each; required options and groups present. */
+    std::map<int, char> seen;
+    for (auto& o : c.opts) {
+        if (o.group && a.has(o.letter)) {
+            if (seen.count(o.group))
+                throw UsageError(std::string("-") + seen[o.group] + " and -" + o.letter +
+                                 " cannot be used together");
+            seen[o.group] = o.letter;
+        }
+    }
+    for (auto& o : c.opts) {
+        if (!o.required)
+            continue;
+        if (o.group ? !seen.count(o.group) : !a.has(o.letter)) {
+            std::string which = std::string("-") + o.letter;
+            if (o.group)
+                for (auto& x : c.opts)
+                    if (x.group == o.group && x.letter != o.letter)
+                        which += std::string(" or -") + x.letter;
+            throw UsageError(c.name + std::string(" needs ") + which);
+        }
+    }
+    std::string op = c.operand;
+    size_t max = op.empty() ? 0 : 1;
+    size_t min = (op.empty() || op[0] == '[') ? 0 : 1;
+    if (a.operands.size() > max)
+        throw UsageError("unexpected argument \"" + a.operands[max] + "\"");
+    if (a.operands.size() < min)
+        throw UsageError(c.name + std::string(" needs the overlay's ") + op);
+    return a;
+}
+
+/* ---- varpd ---- */
+
+/* Connect to varpd, saying how to start it when it is not there. */
+std::unique_ptr<varpd::Client> varpd_connect(const Globals& g) {
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (g.socket.size() >= sizeof(sa.sun_path))
+        throw Failure("varpd socket path \"" + g.socket + "\" is too long");
+    std::memcpy(sa.sun_path, g.socket.c_str(), g.socket.size());
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int rc = s < 0 ? -1 : connect(s, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+    int e = errno;
+    if (s >= 0)
+        close(s);
+    if (rc != 0)
+        throw Failure("varpd is not running (cannot connect to " + g.socket + ": " +
+                      std::strerror(e) +
+                      "); start it with 'systemctl start varpd' or 'varpd -d /var/lib/varpd'");
+    return std::make_unique<varpd::Client>(g.socket);
+}
+
+std::vector<std::string> plugin_names(varpd::Client& v) {
+    std::vector<std::string> n;
+    for (auto& p : v.list_plugins())
+        n.push_back(p.name);
+    return n;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+    std::string s;
+    for (auto& x : v)
+        s += (s.empty() ? "" : sep) + x;
+    return s;
+}
+
+/* The plugin a property belongs to, or "" for a kernel property. */
+std::string owner(const std::string& prop, const std::vector<std::string>& plugins) {
+    size_t slash = prop.find('/');
+    if (slash == std::string::npos)
+        return "";
+    std::string pre = prop.substr(0, slash);
+    return std::find(plugins.begin(), plugins.end(), pre) != plugins.end() ? pre : "";
+}
+
+std::optional<varpd::client::Instance> instance_of(varpd::Client& v, uint32_t linkid) {
+    for (auto& i : v.list_instances())
+        if (i.linkid == linkid)
+            return i;
+    return std::nullopt;
+}
+
+/* "prop=value[,...]" from every -p given. */
+Props parse_props(const std::vector<std::string>& lists) {
+    Props out;
+    for (auto& l : lists) {
+        size_t start = 0;
+        while (true) {
+            size_t comma = l.find(',', start);
+            std::string kv = l.substr(start, comma == std::string::npos ? std::string::npos
+                                                                        : comma - start);
+            size_t eq = kv.find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw UsageError("\"" + kv + "\" is not prop=value");
+            out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+            if (comma == std::string::npos)
+                break;
+            start = comma + 1;
+        }
+    }
+    return out;
+}
+
+uint32_t parse_vnetid(const std::string& s) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+    if (s.empty() || s[0] == '-' || *end != '\0' || errno == ERANGE || v > 16777215)
+        throw UsageError("vnetid \"" + s + "\" is not a number in 0..16777215");
+    return static_cast<uint32_t>(v);
+}
+
+overlayadm::KLink need_link(Kernel& k, const std::string& name) {
+    auto l = k.find(name);
+    if (!l)
+        throw Failure("no overlay \"" + name + "\"");
+    return *l;
+}
+
+/* ---- create / delete / up ---- */
+
+/* Make both halves of an overlay; undo both on any failure. */
+void create_overlay(const Globals& g, const overlayadm::SavedOverlay& o) {
+    if (o.name.empty() || o.name.size() >= OVERLAY_NAMELEN)
+        throw UsageError("name \"" + o.name + "\" is not 1.." +
+                         std::to_string(OVERLAY_NAMELEN - 1) + " characters");
+    auto v = varpd_connect(g);
+    auto plugins = plugin_names(*v);
+    if (std::find(plugins.begin(), plugins.end(), o.search) == plugins.end())
+        throw Failure("unknown plugin \"" + o.search + "\" (varpd has: " + join(plugins) + ")");
+    Props kprops, vprops;
+    for (auto& [k, val] : o.props) {
+        if (k == "encap" || k == "vnetid")
+            throw UsageError("property " + k + " is set with -" + (k == "encap" ? "e" : "v"));
+        std::string own = owner(k, plugins);
+        if (!own.empty() && own != o.search)
+            throw Failure("property \"" + k + "\" belongs to plugin " + own + ", not " + o.search);
+        (own.empty() ? kprops : vprops).emplace_back(k, val);
+    }
+    Kernel k(g.device);
+    auto link = k.create(o.name);
+    uint64_t id = 0;
+    try {
+        try {
+            k.setprop(link.linkid, "encap", o.encap);
+        } catch (const KernelError& e) {
+            auto pi = k.propinfo(link.linkid, "encap");
+            throw Failure("unknown encapsulation \"" + o.encap + "\" (possible: " + pi.possible +
+                          ")");
+        }
+        k.setprop(link.linkid, "vnetid", std::to_string(o.vnetid));
+        for (auto& [n, val] : kprops)
+            k.setprop(link.linkid, n, val);
+        /* The device is new: an instance varpd still has on its link id is stale. */
+        if (auto stale = instance_of(*v, link.linkid))
+            v->destroy_instance(stale->id);
+        id = v->create_instance(link.linkid, o.search, vprops);
+        k.activate(link.linkid);
+    } catch (...) {
+        if (id)
+            try {
+                v->destroy_instance(id);
+            } catch (const std::exception&) {
+            }
+        try {
+            k.destroy(link.linkid);
+        } catch (const std::exception&) {
+        }
+        throw;
+    }
+}
+
+int cmd_create(const Globals& g, const Args& a) {
+    overlayadm::SavedOverlay o;
+    o.name = a.operands[0];
+    o.encap = a.get('e');
+    o.search = a.get('s');
+    o.vnetid = parse_vnetid(a.get('v'));
+    if (a.has('p'))
+        o.props = parse_props(a.opts.at('p'));
+    if (a.has('t')) {
+        create_overlay(g, o);
+        return 0;
+    }
+    overlayadm::Config cfg(g.state_dir);
+    if (cfg.find(o.name))
+        throw Failure("name \"" + o.name + "\" is taken (a saved overlay; 'overlayadm up' brings it back)");
+    create_overlay(g, o);
+    cfg.overlays().push_back(o);
+    try {
+        cfg.save();
+    } catch (const std::exception& e) {
+        /* Not saved: do not leave an overlay that would vanish at reboot unannounced. */
+        throw Failure(std::string(e.what()) + " (" + o.name + " is up but will not come back)");
+    }
+    return 0;
+}
+
+int cmd_delete(const Globals& g, const Args& a) {
+    const std::string& name = a.operands[0];
+    overlayadm::Config cfg(g.state_dir);
+    Kernel k(g.device);
+    auto link = k.find(name);
+    if (!link && !cfg.find(name))
+        throw Failure("no overlay \"" + name + "\"");
+    if (link) {
+        auto v = varpd_connect(g);
+        if (auto in = instance_of(*v, link->linkid))
+            v->destroy_instance(in->id);
+        k.destroy(link->linkid);
+    }
+    if (cfg.find(name)) {
+        cfg.remove(name);
+        cfg.save();
+    }
+    return 0;
+}
+
+int cmd_up(const Globals& g, const Args&) {
+    overlayadm::Config cfg(g.state_dir);
+    Kernel k(g.device);
+    int rc = 0;
+    for (auto& o : cfg.overlays()) {
+        if (k.find(o.name)) {
+            std::printf("%s: already up\n", o.name.c_str());
+            continue;
+        }
+        try {
+            create_overlay(g, o);
+            std::printf("%s: up\n", o.name.c_str());
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "overlayadm: %s: %s\n", o.name.c_str(), e.what());
+            rc = 1;
+        }
+    }
+    return rc;
+}
+
+/* ---- set-overlayprop ---- */
+
+int cmd_setprop(const Globals& g, const Args& a) {
+    const std::string& name = a.operands[0];
+    Props props = parse_props(a.opts.at('p'));
+    Kernel k(g.device);
+    auto link = need_link(k, name);
+    auto v = varpd_connect(g);
+    auto plugins = plugin_names(*v);
+    auto in = instance_of(*v, link.linkid);
+    for (auto& [p, val] : props) {
+        std::string own = owner(p, plugins);
+        if (own.empty()) {
+            k.setprop(link.linkid, p, val);
+            continue;
+        }
+        if (!in || in->plugin != own)
+            throw Failure("property \"" + p + "\" belongs to plugin " + own + ", and " + name +
+                          (in ? " uses " + in->plugin : std::string(" has no varpd instance")));
+        v->set_prop(in->id, p, val);
+    }
+    overlayadm::Config cfg(g.state_dir);
+    if (auto* o = cfg.find(name)) {
+        for (auto& [p, val] : props) {
+            if (p == "encap")
+                o->encap = val;
+            else if (p == "vnetid")
+                o->vnetid = parse_vnetid(val);
+            else {
+                auto it = std::find_if(o->props.begin(), o->props.end(),
+                                       [&](auto& kv) { return kv.first == p; });
+                if (it != o->props.end())
+                    it->second = val;
+                else
+                    o->props.emplace_back(p, val);
+            }
+        }
+        cfg.save();
+    }
+    return 0;
+}
+
+/* ---- show-overlay ---- */
+
+Format format_of(const Args& a) {
+    if (a.has('p') && !a.has('o'))
+        throw UsageError("-p needs -o field[,...]");
+    if (a.has('p') && a.has('j'))
+        throw UsageError("-p and -j cannot be used together");
+    return a.has('j') ? Format::json : a.has('p') ? Format::parsable : Format::text;
+}
+
+std::string range(const std::string& type, uint64_t min, uint64_t max, const std::string& possible) {
+    if (type == "uint")
+        return std::to_string(min) + "-" + std::to_string(max);
+    return possible;
+}
+
+/* The destination of a point-mode overlay, from its plugin's dest_ip/dest_port. */
+std::string point_dest(const std::vector<varpd::client::PropInfo>& props) {
+    std::string ip, port;
+    for (auto& p : props) {
+        auto tail = p.name.substr(p.name.find('/') + 1);
+        if (tail == "dest_ip")
+            ip = p.value;
+        if (tail == "dest_port")
+            port = p.value;
+    }
+    if (ip.empty())
+        return "";
+    if (ip.find(':') != std::string::npos)
+        ip = "[" + ip + "]";
+    return port.empty() ? ip : ip + ":" + port;
+}
+
+int cmd_show(const Globals& g, const Args& a) {
+    Format fmt = format_of(a);
+    Kernel k(g.device);
+    std::vector<overlayadm::KLink> links;
+    if (a.operands.empty())
+        links = k.links();
+    else
+        links.push_back(need_link(k, a.operands[0]));
+    std::unique_ptr<varpd::Client> v;
+    std::string no_varpd;
+    try {
+        v = varpd_connect(g);
+    } catch (const Failure& e) {
+        if (a.has('t'))
+            throw;
+        no_varpd = e.what();
+    }
+    int rc = 0;
+    Table t(a.has('f')   ? std::vector<std::string>{"link", "status", "details"}
+            : a.has('t') ? std::vector<std::string>{"link", "target", "destination"}
+                         : std::vector<std::string>{"link", "property", "perm", "req", "value",
+                                                    "default", "possible"});
+    if (a.has('o'))
+        t.select(a.get('o'));
+    std::map<uint32_t, std::string> degraded;
+    if (v && a.has('f'))
+        for (auto& [l, m] : v->status().degraded)
+            degraded[l] = m;
+    for (auto& l : links) {
+        std::optional<varpd::client::Instance> in;
+        if (v)
+            in = instance_of(*v, l.linkid);
+        if (a.has('f')) {
+            auto st = k.status(l.linkid);
+            std::string status = "ONLINE", details = st.message;
+            if (!(st.state & OVERLAY_STATE_ACTIVE))
+                status = "INACTIVE";
+            else if (st.state & OVERLAY_STATE_DEGRADED)
+                status = "DEGRADED";
+            if (degraded.count(l.linkid)) {
+                status = "DEGRADED";
+                details = degraded[l.linkid];
+            } else if (v && !in) {
+                status = "DEGRADED";
+                details = "no varpd instance (delete-overlay and create it again)";
+            } else if (!v) {
+                details = "varpd is not running";
+            }
+            t.add({l.name, status, details});
+        } else if (a.has('t')) {
+            auto st = k.status(l.linkid);
+            if (st.dest_mode == OVERLAY_DEST_POINT) {
+                /* No cache: every target goes to the one destination. */
+                std::string dest = in ? point_dest(v->prop_info(in->id)) : "";
+                t.add({l.name, "*", dest});
+                continue;
+            }
+            try {
+                for (auto& e : v->cache_iter(l.linkid))
+                    t.add({l.name, e.mac,
+                           e.drop ? "drop"
+                                  : (e.ip.find(':') != std::string::npos ? "[" + e.ip + "]" : e.ip) +
+                                        ":" + std::to_string(e.port)});
+            } catch (const varpd::ClientError& e) {
+                std::fprintf(stderr, "overlayadm: %s: cannot read the target cache: %s\n",
+                             l.name.c_str(), e.what());
+                rc = 1;
+            }
+        } else {
+            std::string encap = k.getprop(l.linkid, "encap");
+            for (auto& p : k.props(l.linkid)) {
+                size_t slash = p.name.find('/');
+                if (slash != std::string::npos && p.name.substr(0, slash) != encap)
+                    continue; /* another encapsulation's property */
+                std::string perm = std::string(p.perm & OVERLAY_PROP_PERM_READ ? "r" : "-") +
+                                   (p.perm & OVERLAY_PROP_PERM_WRITE ? "w" : "-");
+                t.add({l.name, p.name, perm, p.perm & OVERLAY_PROP_PERM_REQUIRED ? "y" : "-",
+                       p.value, p.def, range(p.type, p.min, p.max, p.possible)});
+            }
+            if (in)
+                for (auto& p : v->prop_info(in->id))
+                    t.add({l.name, p.name,
+                           std::string(p.readable ? "r" : "-") + (p.writable ? "w" : "-"),
+                           p.required ? "y" : "-", p.value, p.def,
+                           range(p.type, p.min, p.max, p.possible)});
+        }
+    }
+    std::fputs(t.render(fmt).c_str(), stdout);
+    if (!no_varpd.empty() && !a.has('f') && fmt != Format::parsable)
+        std::fprintf(stderr, "overlayadm: plugin properties not shown: %s\n", no_varpd.c_str());
+    return rc;
+}
+
+/* ---- modify-overlay ---- */
+
+std::string parse_mac(const std::string& s) {
+    ov_ether_addr_t m;
+    ov_error_t err;
+    if (ov::ethers_parse(s, &m, &err) != 0)
+        throw UsageError("malformed MAC \"" + s + "\": " + err.reason);
+    return ov::ethers_format(m);
+}
+
+/* mac=drop | mac=ip[:port] | mac=[ipv6]:port */
+varpd::client::CacheEntry parse_target(const std::string& s) {
+    size_t eq = s.find('=');
+    if (eq == std::string::npos)
+        throw UsageError("\"" + s + "\" is not mac=[ip][:port] or mac=drop");
+    varpd::client::CacheEntry e;
+    e.mac = parse_mac(s.substr(0, eq));
+    std::string d = s.substr(eq + 1);
+    if (d == "drop") {
+        e.drop = true;
+        return e;
+    }
+    std::string ip = d, port;
+    if (!d.empty() && d[0] == '[') {
+        size_t close = d.find(']');
+        if (close == std::string::npos)
+            throw UsageError("malformed address \"" + d + "\": no closing ]");
+        ip = d.substr(1, close - 1);
+        if (close + 1 < d.size()) {
+            if (d[close + 1] != ':')
+                throw UsageError("malformed address \"" + d + "\"");
+            port = d.substr(close + 2);
+        }
+    } else if (std::count(d.begin(), d.end(), ':') == 1) {
+        ip = d.substr(0, d.find(':'));
+        port = d.substr(d.find(':') + 1);
+    }
+    uint8_t buf[16];
+    if (!overlayadm::ip_parse(ip, buf))
+        throw UsageError("malformed address \"" + ip + "\"");
+    e.ip = ip;
+    if (!port.empty()) {
+        char* end = nullptr;
+        unsigned long p = std::strtoul(port.c_str(), &end, 10);
+        if (*end != '\0' || port[0] == '-' || p < 1 || p > 65535)
+            throw UsageError("port \"" + port + "\" is not a number in 1..65535");
+        e.port = static_cast<uint16_t>(p);
+    }
+    return e;
+}
+
+int cmd_modify(const Globals& g, const Args& a) {
+    /* Check the arguments before touching anything. */
+    std::string mac;
+    varpd::client::CacheEntry target;
+    if (a.has('d'))
+        mac = parse_mac(a.get('d'));
+    if (a.has('s'))
+        target = parse_target(a.get('s'));
+    Kernel k(g.device);
+    auto link = need_link(k, a.operands[0]);
+    auto v = varpd_connect(g);
+    try {
+        if (a.has('d'))
+            v->cache_remove(link.linkid, mac);
+        else if (a.has('f'))
+            v->cache_flush(link.linkid);
+        else
+            v->cache_set(link.linkid, target);
+    } catch (const varpd::ClientError& e) {
+        throw Failure(a.operands[0] + ": target cache: " + e.what());
+    }
+    return 0;
+}
+
+/* ---- show-plugin ---- */
+
+int cmd_show_plugin(const Globals& g, const Args& a) {
+    Format fmt = a.has('j') ? Format::json : Format::text;
+    auto v = varpd_connect(g);
+    Table t({"plugin", "mode", "blocking", "file"});
+    bool found = false;
+    for (auto& p : v->list_plugins()) {
+        if (!a.operands.empty() && p.name != a.operands[0])
+            continue;
+        found = true;
+        t.add({p.name, p.mode, p.blocking ? "yes" : "no", p.file});
+    }
+    if (!a.operands.empty() && !found)
+        throw Failure("unknown plugin \"" + a.operands[0] + "\" (varpd has: " +
+                      join(plugin_names(*v)) + ")");
+    std::fputs(t.render(fmt).c_str(), stdout);
+    return 0;
+}
+
+int cmd_help(const Globals&, const Args&) {
+    std::fputs(usage_all().c_str(), stdout);
+    return 0;
+}
+
+const std::vector<Command> commands = {
+    {"create-overlay",
+     {{'t', nullptr, 0, false, false},
+      {'e', "encap", 0, true, false},
+      {'s', "search", 0, true, false},
+      {'v', "vnetid", 0, true, false},
+      {'p', "prop=value[,...]", 0, false, true}},
+     "name",
+     cmd_create},
+    {"delete-overlay", {}, "name", cmd_delete},
+    {"modify-overlay",
+     {{'d', "mac", 1, true, false},
+      {'f', nullptr, 1, true, false},
+      {'s', "mac=[ip][:port]|drop", 1, true, false}},
+     "name",
+     cmd_modify},
+    {"show-overlay",
+     {{'f', nullptr, 1, false, false},
+      {'t', nullptr, 1, false, false},
+      {'j', nullptr, 0, false, false},
+      {'p', nullptr, 0, false, false},
+      {'o', "field[,...]", 0, false, false}},
+     "[name]",
+     cmd_show},
+    {"set-overlayprop", {{'p', "prop=value[,...]", 0, true, true}}, "name", cmd_setprop},
+    {"show-plugin", {{'j', nullptr, 0, false, false}}, "[plugin]", cmd_show_plugin},
+    {"up", {}, "", cmd_up},
+    {"help", {}, "", cmd_help},
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    Globals g;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        std::string o = argv[i];
+        if ((o == "-S" || o == "-D") && i + 1 < argc) {
+            (o == "-S" ? g.socket : g.state_dir) = argv[++i];
+        } else if (o == "-h" || o == "--help") {
+            std::fputs(usage_all().c_str(), stdout);
+            return 0;
+        } else {
+            std::fprintf(stderr, "overlayadm: unknown option %s\n%s", o.c_str(), usage_all().c_str());
+            return 2;
+        }
+    }
+    if (i == argc) {
+        std::fprintf(stderr, "overlayadm: no subcommand\n%s", usage_all().c_str());
+        return 2;
+    }
+    const Command* cmd = nullptr;
+    for (auto& c : commands)
+        if (argv[i] == std::string(c.name))
+            cmd = &c;
+    if (!cmd) {
+        std::fprintf(stderr, "overlayadm: unknown subcommand \"%s\"\n%s", argv[i],
+                     usage_all().c_str());
+        return 2;
+    }
+    try {
+        Args a = parse(*cmd, argc - i - 1, argv + i + 1);
+        return cmd->run(g, a);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "overlayadm: %s\nusage: overlayadm %s\n", e.what(),
+                     synopsis(*cmd).c_str());
+        return 2;
+    } catch (const std::invalid_argument& e) { /* a bad -o field */
+        std::fprintf(stderr, "overlayadm: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) { /* Failure, KernelError, varpd::ClientError, ... */
+        std::fprintf(stderr, "overlayadm: %s\n", e.what());
+        return 1;
+    }
+}
