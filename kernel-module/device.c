@@ -23,7 +23,15 @@
 #define OV_MTU_MIN	576
 #define OV_MTU_MAX	9000
 
-enum { OV_PROP_MTU, OV_PROP_VNETID, OV_PROP_ENCAP, OV_PROP_NCOMMON };
+#define OV_CACHE_SIZE_DEFAULT	4096
+#define OV_CACHE_SIZE_MAX	1048576
+#define OV_PENDING_BYTES_DEFAULT	65536
+#define OV_PENDING_BYTES_MAX	(16 << 20)
+
+enum {
+	OV_PROP_MTU, OV_PROP_VNETID, OV_PROP_ENCAP, OV_PROP_CACHE_SIZE,
+	OV_PROP_PENDING_BYTES, OV_PROP_NCOMMON
+};
 
 /* "vxlan,nvgre": filled from ov_encaps[] by ov_dev_init(). */
 static char ov_encap_names[OVERLAY_PROP_SIZEMAX];
@@ -53,6 +61,27 @@ static const struct ov_prop_desc ov_common_props[] = {
 		.perm = OVERLAY_PROP_PERM_READ | OVERLAY_PROP_PERM_WRITE |
 			OVERLAY_PROP_PERM_REQUIRED,
 		.possible = ov_encap_names,
+	},
+	/* Dynamic mode: the target cache's bound, and frames per entry. */
+	[OV_PROP_CACHE_SIZE] = {
+		.name = "cache_size",
+		.type = OVERLAY_PROP_T_UINT,
+		.perm = OVERLAY_PROP_PERM_READ | OVERLAY_PROP_PERM_WRITE |
+			OVERLAY_PROP_PERM_ACTIVE,
+		.min = 1,
+		.max = OV_CACHE_SIZE_MAX,
+		.has_default = true,
+		.def_uint = OV_CACHE_SIZE_DEFAULT,
+	},
+	[OV_PROP_PENDING_BYTES] = {
+		.name = "pending_bytes",
+		.type = OVERLAY_PROP_T_UINT,
+		.perm = OVERLAY_PROP_PERM_READ | OVERLAY_PROP_PERM_WRITE |
+			OVERLAY_PROP_PERM_ACTIVE,
+		.min = 1,
+		.max = OV_PENDING_BYTES_MAX,
+		.has_default = true,
+		.def_uint = OV_PENDING_BYTES_DEFAULT,
 	},
 };
 
@@ -164,6 +193,12 @@ int ov_dev_setprop(struct ov_dev *od, const char *name, const u8 *buf,
 	memcpy(od->props[i].data, buf, size);
 	od->props[i].size = size;
 	od->props[i].set = true;
+	if (i == OV_PROP_CACHE_SIZE) {
+		WRITE_ONCE(od->cache_size, ov_prop_uint(d, &od->props[i]));
+		ov_tgt_trim(od);
+	} else if (i == OV_PROP_PENDING_BYTES) {
+		WRITE_ONCE(od->pending_bytes, ov_prop_uint(d, &od->props[i]));
+	}
 	return 0;
 }
 
@@ -177,6 +212,56 @@ struct ov_dev *ov_dev_find(struct net *net, u32 linkid)
 	if (!od || !net_eq(dev_net(od->dev), net))
 		return NULL;
 	return od;
+}
+
+/* A device by link id whose underlay is in net (wherever it is now). */
+struct ov_dev *ov_dev_find_underlay(struct net *net, u32 linkid)
+{
+	struct ov_dev *od = idr_find(&ov_linkids, linkid);
+
+	ASSERT_RTNL();
+	if (!od || !net_eq(od->net, net))
+		return NULL;
+	return od;
+}
+
+/* The devices now in net, up to room of them; returns how many there are. */
+u32 ov_dev_list(struct net *net, struct overlay_targ_link *out, u32 room)
+{
+	struct ov_dev *od;
+	const char *msg;
+	u32 n = 0;
+
+	ASSERT_RTNL();
+	list_for_each_entry(od, &ov_devs, node) {
+		if (!net_eq(dev_net(od->dev), net))
+			continue;
+		if (n < room) {
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].otl_linkid = od->linkid;
+			out[n].otl_dest_mode = od->dest_mode;
+			out[n].otl_state = ov_dev_state(od, &msg);
+		}
+		n++;
+	}
+	return n;
+}
+
+/* OVERLAY_STATE_* of a device, and the message STATUS shows. RTNL. */
+u32 ov_dev_state(struct ov_dev *od, const char **msg)
+{
+	u32 st = 0;
+
+	*msg = od->message;
+	if (od->active)
+		st |= OVERLAY_STATE_ACTIVE;
+	if (rtnl_dereference(od->dest) || rtnl_dereference(od->tc))
+		st |= OVERLAY_STATE_ASSOCIATED;
+	if (ov_tgt_degraded(od, msg))
+		st |= OVERLAY_STATE_DEGRADED;
+	if (netif_running(od->dev))
+		st |= OVERLAY_STATE_UP;
+	return st;
 }
 
 void ov_dev_count(struct ov_dev *od, enum ov_cnt c)
@@ -272,9 +357,21 @@ int ov_dev_associate(struct ov_dev *od, u32 mode, const u8 ip[16], u16 port)
 {
 	struct ov_sock *os = rtnl_dereference(od->sock);
 	struct ov_dest *dst, *old;
+	int err;
 
-	if (mode == OVERLAY_DEST_DYNAMIC)
-		return -EOPNOTSUPP;
+	if (mode == OVERLAY_DEST_DYNAMIC) {
+		if (port || memchr_inv(ip, 0, 16))
+			return -EINVAL;
+		err = ov_tgt_dev_init(od);
+		if (err)
+			return err;
+		old = rtnl_dereference(od->dest);
+		RCU_INIT_POINTER(od->dest, NULL);
+		od->dest_mode = mode;
+		if (old)
+			kfree_rcu(old, rcu);
+		return 0;
+	}
 	if (mode != OVERLAY_DEST_POINT)
 		return -EINVAL;
 	if (!ov_ip_is_unicast(ip))
@@ -293,6 +390,7 @@ int ov_dev_associate(struct ov_dev *od, u32 mode, const u8 ip[16], u16 port)
 	od->dest_mode = mode;
 	if (old)
 		kfree_rcu(old, rcu);
+	ov_tgt_dev_fini(od);
 	return 0;
 }
 
@@ -300,6 +398,7 @@ void ov_dev_disassociate(struct ov_dev *od)
 {
 	struct ov_dest *old = rtnl_dereference(od->dest);
 
+	ov_tgt_dev_fini(od);
 	RCU_INIT_POINTER(od->dest, NULL);
 	od->dest_mode = 0;
 	if (old)
@@ -363,12 +462,16 @@ static netdev_tx_t ov_ndo_start_xmit(struct sk_buff *skb,
 {
 	struct ov_dev *od = netdev_priv(dev);
 	const struct ov_dest *dst;
+	struct ov_tcache *tc;
 	struct ov_sock *os;
 
 	rcu_read_lock();
 	os = rcu_dereference(od->sock);
 	dst = rcu_dereference(od->dest);
-	if (unlikely(!os || !dst)) {
+	tc = rcu_dereference(od->tc);
+	if (likely(os && tc)) {
+		ov_tgt_xmit(od, os, tc, skb);
+	} else if (unlikely(!os || !dst)) {
 		ov_dev_count(od, OV_CNT_TX_NODEST);
 		kfree_skb(skb);
 	} else if (unlikely(od->encap->xmit(od, os, skb, dst))) {
@@ -423,6 +526,8 @@ static void ov_dev_setup(struct net_device *dev)
 	dev->max_mtu = OV_MTU_MAX;
 	eth_hw_addr_random(dev);
 	od->dev = dev;
+	od->cache_size = OV_CACHE_SIZE_DEFAULT;
+	od->pending_bytes = OV_PENDING_BYTES_DEFAULT;
 	INIT_HLIST_NODE(&od->vnet_node);
 	INIT_LIST_HEAD(&od->node);
 }

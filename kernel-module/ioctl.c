@@ -7,7 +7,9 @@
  * (EINVAL), no CAP_NET_ADMIN over the caller's network namespace (EPERM),
  * unreadable argument (EFAULT), unknown flag bits or non-zero padding
  * (EINVAL), unknown link id (ENOENT), then the operation's own errors.
- * Every operation runs under RTNL.
+ * Every operation runs under RTNL. The dynamic mode's ioctls are
+ * argument-checked here and carried out in target.c; LOOKUP, RESPOND, DROP
+ * and PKT act on the request queue of the namespace the file was opened in.
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
@@ -27,6 +29,15 @@ union ov_ioc_arg {
 	struct overlay_ioc_prop prop;
 	struct overlay_ioc_status status;
 	struct overlay_ioc_associate assoc;
+	struct overlay_targ_info info;
+	struct overlay_ioc_degrade degrade;
+	struct overlay_ioc_lookup lookup;
+	struct overlay_ioc_respond respond;
+	struct overlay_ioc_targ_pkt pkt;
+	struct overlay_ioc_frame frame;
+	struct overlay_ioc_list list;
+	struct overlay_ioc_cache cache;
+	struct overlay_ioc_cache_iter iter;
 };
 
 /* A string field must be NUL-terminated within its array. */
@@ -193,6 +204,7 @@ static int ov_ioc_status(struct net *net, union ov_ioc_arg *a)
 	struct rtnl_link_stats64 st = {};
 	struct ov_sock *os;
 	struct ov_dev *od;
+	const char *msg;
 
 	if (s->oisc_flags || s->oisc_pad)
 		return -EINVAL;
@@ -202,11 +214,9 @@ static int ov_ioc_status(struct net *net, union ov_ioc_arg *a)
 	memset(s, 0, sizeof(*s));
 	s->oisc_linkid = od->linkid;
 	s->oisc_ifindex = od->dev->ifindex;
-	s->oisc_state = (od->active ? OVERLAY_STATE_ACTIVE : 0) |
-			(rtnl_dereference(od->dest) ?
-			 OVERLAY_STATE_ASSOCIATED : 0);
+	s->oisc_state = ov_dev_state(od, &msg) & ~OVERLAY_STATE_UP;
 	s->oisc_dest_mode = od->dest_mode;
-	strscpy(s->oisc_message, od->message, sizeof(s->oisc_message));
+	strscpy(s->oisc_message, msg, sizeof(s->oisc_message));
 	dev_get_tstats64(od->dev, &st);
 	s->oisc_dev.oc_tx_packets = st.tx_packets;
 	s->oisc_dev.oc_tx_bytes = st.tx_bytes;
@@ -232,10 +242,178 @@ static int ov_ioc_associate(struct net *net, union ov_ioc_arg *a)
 	return ov_dev_associate(od, as->oia_mode, as->oia_ip, as->oia_port);
 }
 
+/* ---- dynamic mode (target.c does the work) ---- */
+
+static int ov_ioc_targ_info(struct net *net, union ov_ioc_arg *a)
+{
+	struct overlay_targ_info *ti = &a->info;
+	struct ov_dev *od;
+	const char *msg;
+	u32 linkid;
+
+	if (ti->ot_flags)
+		return -EINVAL;
+	od = ov_dev_find(net, ti->ot_linkid);
+	if (!od)
+		return -ENOENT;
+	linkid = ti->ot_linkid;
+	memset(ti, 0, sizeof(*ti));
+	ti->ot_linkid = linkid;
+	ti->ot_dest_mode = od->dest_mode;
+	ti->ot_state = ov_dev_state(od, &msg);
+	ov_tgt_info(od, ti);
+	return 0;
+}
+
+static int ov_ioc_degrade(struct net *net, union ov_ioc_arg *a)
+{
+	struct overlay_ioc_degrade *d = &a->degrade;
+	struct ov_dev *od;
+
+	if (d->odg_flags || !ov_ioc_str_ok(d->odg_message,
+					   sizeof(d->odg_message)))
+		return -EINVAL;
+	od = ov_dev_find(net, d->odg_linkid);
+	return od ? ov_tgt_degrade(od, d->odg_message) : -ENOENT;
+}
+
+static int ov_ioc_restore(struct net *net, union ov_ioc_arg *a)
+{
+	struct ov_dev *od;
+	int err;
+
+	od = ov_ioc_link(net, &a->link, &err);
+	if (od)
+		ov_tgt_restore(od);
+	return err;
+}
+
+static int ov_ioc_lookup(struct file *f, struct net *net, union ov_ioc_arg *a)
+{
+	return ov_tgt_lookup(f, ov_tgt_file_net(f), &a->lookup);
+}
+
+static int ov_ioc_respond(struct file *f, struct net *net, union ov_ioc_arg *a)
+{
+	return ov_tgt_respond(f, ov_tgt_file_net(f), &a->respond);
+}
+
+static int ov_ioc_drop(struct file *f, struct net *net, union ov_ioc_arg *a)
+{
+	return ov_tgt_drop(f, ov_tgt_file_net(f), &a->pkt);
+}
+
+static int ov_ioc_pkt(struct file *f, struct net *net, union ov_ioc_arg *a)
+{
+	return ov_tgt_pkt(f, ov_tgt_file_net(f), &a->pkt);
+}
+
+static int ov_ioc_inject(struct net *net, union ov_ioc_arg *a)
+{
+	struct ov_dev *od = ov_dev_find(net, a->frame.oif_linkid);
+
+	return od ? ov_tgt_inject(od, &a->frame) : -ENOENT;
+}
+
+static int ov_ioc_resend(struct net *net, union ov_ioc_arg *a)
+{
+	struct ov_dev *od = ov_dev_find(net, a->frame.oif_linkid);
+
+	return od ? ov_tgt_resend(od, &a->frame) : -ENOENT;
+}
+
+static int ov_ioc_list(struct net *net, union ov_ioc_arg *a)
+{
+	struct overlay_ioc_list *l = &a->list;
+	struct overlay_targ_link *buf = NULL;
+	u32 n, room = l->ols_count;
+	int err = 0;
+
+	if (l->ols_flags || room > OVERLAY_TARG_BATCH_MAX)
+		return -EINVAL;
+	if (room) {
+		buf = kvmalloc_array(room, sizeof(*buf), GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	n = ov_dev_list(net, buf, room);
+	if (room && copy_to_user(u64_to_user_ptr(l->ols_links), buf,
+				 min(n, room) * sizeof(*buf)))
+		err = -EFAULT;
+	kvfree(buf);
+	l->ols_count = n;
+	return err;
+}
+
+static struct ov_dev *ov_ioc_cache_dev(struct net *net,
+				       struct overlay_ioc_cache *c, int *err)
+{
+	*err = -EINVAL;
+	if (c->oc_flags)
+		return NULL;
+	*err = -ENOENT;
+	return ov_dev_find(net, c->oc_linkid);
+}
+
+static int ov_ioc_cache_get(struct net *net, union ov_ioc_arg *a)
+{
+	struct ov_dev *od;
+	int err;
+
+	od = ov_ioc_cache_dev(net, &a->cache, &err);
+	return od ? ov_tgt_cache_get(od, &a->cache.oc_entry) : err;
+}
+
+static int ov_ioc_cache_set(struct net *net, union ov_ioc_arg *a)
+{
+	struct ov_dev *od;
+	int err;
+
+	od = ov_ioc_cache_dev(net, &a->cache, &err);
+	return od ? ov_tgt_cache_set(od, &a->cache.oc_entry) : err;
+}
+
+static int ov_ioc_cache_remove(struct net *net, union ov_ioc_arg *a)
+{
+	struct overlay_targ_cache_entry *e = &a->cache.oc_entry;
+	struct ov_dev *od;
+	int err;
+
+	od = ov_ioc_cache_dev(net, &a->cache, &err);
+	if (!od)
+		return err;
+	if (e->otc_flags || e->otc_pad)
+		return -EINVAL;
+	return ov_tgt_cache_remove(od, e->otc_mac);
+}
+
+static int ov_ioc_cache_flush(struct net *net, union ov_ioc_arg *a)
+{
+	struct ov_dev *od;
+	int err;
+
+	od = ov_ioc_link(net, &a->link, &err);
+	return od ? ov_tgt_cache_flush(od) : err;
+}
+
+static int ov_ioc_cache_iter(struct net *net, union ov_ioc_arg *a)
+{
+	struct ov_dev *od = ov_dev_find(net, a->iter.oci_linkid);
+
+	if (a->iter.oci_flags)
+		return -EINVAL;
+	return od ? ov_tgt_cache_iter(od, &a->iter) : -ENOENT;
+}
+
 struct ov_ioc {
 	unsigned int cmd;
 	int (*fn)(struct net *net, union ov_ioc_arg *a);
+	/* Instead of fn: the responder's ioctls, which need the file. */
+	int (*ffn)(struct file *f, struct net *net, union ov_ioc_arg *a);
 };
+
+#define OV_IOC(c, f)	[_IOC_NR(c)] = { .cmd = (c), .fn = (f) }
+#define OV_IOCF(c, f)	[_IOC_NR(c)] = { .cmd = (c), .ffn = (f) }
 
 /* Indexed by ioctl number; the full command is checked against cmd. */
 static const struct ov_ioc ov_iocs[] = {
@@ -269,6 +447,21 @@ static const struct ov_ioc ov_iocs[] = {
 	[_IOC_NR(OVERLAY_IOC_DISASSOCIATE)] = {
 		.cmd = OVERLAY_IOC_DISASSOCIATE, .fn = ov_ioc_disassociate,
 	},
+	OV_IOC(OVERLAY_IOC_TARG_INFO, ov_ioc_targ_info),
+	OV_IOC(OVERLAY_IOC_DEGRADE, ov_ioc_degrade),
+	OV_IOC(OVERLAY_IOC_RESTORE, ov_ioc_restore),
+	OV_IOCF(OVERLAY_IOC_LOOKUP, ov_ioc_lookup),
+	OV_IOCF(OVERLAY_IOC_RESPOND, ov_ioc_respond),
+	OV_IOCF(OVERLAY_IOC_DROP, ov_ioc_drop),
+	OV_IOCF(OVERLAY_IOC_PKT, ov_ioc_pkt),
+	OV_IOC(OVERLAY_IOC_INJECT, ov_ioc_inject),
+	OV_IOC(OVERLAY_IOC_RESEND, ov_ioc_resend),
+	OV_IOC(OVERLAY_IOC_LIST, ov_ioc_list),
+	OV_IOC(OVERLAY_IOC_CACHE_GET, ov_ioc_cache_get),
+	OV_IOC(OVERLAY_IOC_CACHE_SET, ov_ioc_cache_set),
+	OV_IOC(OVERLAY_IOC_CACHE_REMOVE, ov_ioc_cache_remove),
+	OV_IOC(OVERLAY_IOC_CACHE_FLUSH, ov_ioc_cache_flush),
+	OV_IOC(OVERLAY_IOC_CACHE_ITER, ov_ioc_cache_iter),
 };
 
 static long ov_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -281,7 +474,8 @@ static long ov_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	int err;
 
 	if (_IOC_TYPE(cmd) != OVERLAY_IOC_TYPE ||
-	    _IOC_NR(cmd) >= ARRAY_SIZE(ov_iocs) || !ov_iocs[_IOC_NR(cmd)].fn)
+	    _IOC_NR(cmd) >= ARRAY_SIZE(ov_iocs) ||
+	    (!ov_iocs[_IOC_NR(cmd)].fn && !ov_iocs[_IOC_NR(cmd)].ffn))
 		return -ENOTTY;
 	ioc = &ov_iocs[_IOC_NR(cmd)];
 	if (cmd != ioc->cmd)
@@ -293,7 +487,7 @@ static long ov_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -EFAULT;
 
 	rtnl_lock();
-	err = ioc->fn(net, &a);
+	err = ioc->fn ? ioc->fn(net, &a) : ioc->ffn(file, net, &a);
 	rtnl_unlock();
 
 	if (!err && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, &a, size))
@@ -301,8 +495,22 @@ static long ov_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	return err;
 }
 
+static int ov_open(struct inode *inode, struct file *file)
+{
+	return ov_tgt_open(file);
+}
+
+static int ov_release(struct inode *inode, struct file *file)
+{
+	ov_tgt_release(file);
+	return 0;
+}
+
 static const struct file_operations ov_fops = {
 	.owner = THIS_MODULE,
+	.open = ov_open,
+	.release = ov_release,
+	.poll = ov_tgt_poll,
 	.unlocked_ioctl = ov_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

@@ -19,11 +19,10 @@
  * whose destination it does not know. The overlay architecture (illumos
  * overlay(7)) separates the device, which encapsulates, from the answer to
  * "where does this MAC live", which a userland daemon (varpd) gives. This
- * module is the device half. Today it has the point mode: every frame goes
- * to one destination. The dynamic mode (a target cache per device and the
- * LOOKUP/RESPOND channel on /dev/overlay) is reserved in the uapi header's
- * ioctl number space, in struct overlay_ioc_associate's mode, and in
- * struct ov_dev's dest_mode.
+ * module is the device half. A device has one of two destination modes:
+ * point (every frame goes to one destination) or dynamic (a target cache
+ * per device, filled by a userland responder through the lookup channel on
+ * /dev/overlay: LOOKUP/RESPOND and friends, target.c).
  *
  * Files (one per subsystem, names ov_<subsystem>_<verb>)
  * -----
@@ -31,6 +30,8 @@
  *	ioctl.c		/dev/overlay: argument checks and dispatch
  *	device.c	the net_device, properties, activation, transmit,
  *			the rtnl link kind, namespace teardown
+ *	target.c	dynamic mode: the target cache, the request queue,
+ *			the responder and the lookup channel's ioctls
  *	socket.c	underlay endpoints shared per (encap, netns, address,
  *			port), the receive demultiplexer by vnetid, and the
  *			route-and-headroom step every transmit shares
@@ -59,6 +60,35 @@
  * one are dropped and counted as tx_nodest); received frames are delivered
  * only while it is up. There is no way back from active to inactive but
  * deletion: the underlay identity of a device does not change under it.
+ *
+ * Dynamic mode: a cache entry and a request
+ * -----------------------------------------
+ * A dynamic device's target cache maps an inner destination MAC to an
+ * entry:
+ *
+ *	(none) --frame--> PENDING --RESPOND ip--> VALID --evict/REMOVE--> (none)
+ *	                     |   \--RESPOND drop/DROP--> DROP --evict/REMOVE-->
+ *	                     +--REMOVE/FLUSH/device gone--> (none), frames dropped
+ *	CACHE_SET: any state -> VALID or DROP (a PENDING one's frames go out)
+ *
+ * A PENDING entry holds the frames sent to it (pending_bytes, the first
+ * one always) and exactly one request. Broadcast and multicast entries
+ * are forgotten once answered, so each such frame asks again. The cache
+ * holds at most cache_size entries; a miss on a full cache evicts the least
+ * recently used VALID/DROP entry, or is dropped if all are PENDING.
+ *
+ * A request lives in its namespace's queue (the namespace of the device's
+ * underlay):
+ *
+ *	queued --LOOKUP--> in flight --RESPOND/DROP--> answered (freed)
+ *	  ^                    |
+ *	  +--responder closed--+    (any state) --entry removed--> freed
+ *
+ * One open file per namespace is the responder (claimed by its first
+ * LOOKUP/RESPOND/DROP/PKT, released on close). No responder: the
+ * namespace's dynamic devices report DEGRADED. At most
+ * OVERLAY_TARG_QUEUE_MAX requests per namespace; misses beyond are
+ * dropped and counted.
  *
  * Underlay endpoints
  * ------------------
@@ -99,10 +129,18 @@
  * hook registrations are freed after a grace period; a device leaves its
  * endpoint's hash in dellink, before unregister_netdevice's synchronize.
  * Counters are atomic64 (errors) and per-CPU (packets, bytes).
+ * Dynamic mode: od->tc (the cache) is created and destroyed under RTNL and
+ * read by the datapath under RCU. Each cache has a spinlock over its hash,
+ * LRU list, entries and counters (the datapath holds it for one lookup and
+ * sends after dropping it; CACHE_ITER and CACHE_FLUSH take it one bucket
+ * at a time); each namespace's request queue has a spinlock, nested inside
+ * a cache's. A cache is marked dead under its lock before it is emptied
+ * and freed after a grace period.
  *
  * Not supported (yet)
  * -------------------
- * Dynamic destinations (later issues); multicast/flood underlays; VXLAN
+ * Multicast/flood underlays (a responder floods with RESEND); a cache key
+ * with the VLAN (entries are per MAC); VXLAN
  * extensions (GBP, GPE: frames with such flags are dropped as bad flags);
  * NVGRE with checksum or sequence numbers (RFC 7637 forbids them: dropped);
  * ECN propagation between inner and outer headers; offloads of the
@@ -139,9 +177,12 @@ static int __init ov_mod_init(void)
 	BUILD_BUG_ON(offsetof(struct overlay_counters, oc_rx_inactive) !=
 		     offsetof(struct overlay_counters, oc_tx_nodest) +
 		     (OV_CNT_RX_INACTIVE - OV_CNT_TX_NODEST) * sizeof(u64));
-	err = ov_dev_init();
+	err = ov_tgt_init();
 	if (err)
 		return err;
+	err = ov_dev_init();
+	if (err)
+		goto err_tgt_exit;
 	err = ov_ioctl_init();
 	if (err)
 		goto err_dev_exit;
@@ -149,6 +190,8 @@ static int __init ov_mod_init(void)
 
 err_dev_exit:
 	ov_dev_exit();
+err_tgt_exit:
+	ov_tgt_exit();
 	return err;
 }
 
@@ -156,11 +199,12 @@ static void __exit ov_mod_exit(void)
 {
 	ov_ioctl_exit();
 	ov_dev_exit();
+	ov_tgt_exit();
 	rcu_barrier();		/* kfree_rcu of endpoints and hooks */
 }
 
 module_init(ov_mod_init);
 module_exit(ov_mod_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("overlay network devices: VXLAN and NVGRE, point mode");
+MODULE_DESCRIPTION("overlay network devices: VXLAN and NVGRE, point and dynamic destinations");
 MODULE_ALIAS_RTNL_LINK(OVERLAY_LINK_KIND);

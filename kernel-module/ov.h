@@ -32,6 +32,7 @@ enum ov_cnt {
 
 struct ov_sock;
 struct ov_dev;
+struct ov_tcache;
 
 /* A point-mode destination; replaced whole under RTNL, read under RCU. */
 struct ov_dest {
@@ -102,8 +103,13 @@ struct ov_dev {
 	u32 encap_opts;			/* set by encap->configure */
 	struct ov_sock __rcu *sock;	/* set while active */
 	struct hlist_node vnet_node;	/* in sock->vnets */
-	struct ov_dest __rcu *dest;
+	struct ov_dest __rcu *dest;	/* point mode */
+	struct ov_tcache __rcu *tc;	/* dynamic mode: target.c */
 	u32 dest_mode;
+	u32 cache_size;			/* properties, read by the datapath */
+	u32 pending_bytes;
+	bool degraded;			/* DEGRADE'd, RTNL */
+	char degrade_msg[OVERLAY_MSGLEN];	/* RTNL */
 	struct ov_prop_val props[OV_PROPS_MAX];	/* RTNL */
 	char message[OVERLAY_MSGLEN];	/* RTNL */
 	atomic64_t cnt[OV_CNT_N];
@@ -120,6 +126,9 @@ extern struct rtnl_link_ops ov_link_ops;
 int ov_dev_create(struct net *net, const char *name, u32 *linkid,
 		  int *ifindex);
 struct ov_dev *ov_dev_find(struct net *net, u32 linkid);
+struct ov_dev *ov_dev_find_underlay(struct net *net, u32 linkid);
+u32 ov_dev_list(struct net *net, struct overlay_targ_link *out, u32 room);
+u32 ov_dev_state(struct ov_dev *od, const char **msg);
 void ov_dev_delete(struct ov_dev *od);
 int ov_dev_activate(struct ov_dev *od);
 int ov_dev_associate(struct ov_dev *od, u32 mode, const u8 ip[16], u16 port);
@@ -171,6 +180,39 @@ static inline bool ov_key_is_v4(const struct ov_sock_key *k)
 {
 	return ov_ip_is_v4(k->ip);
 }
+
+/* target.c */
+void ov_tgt_xmit(struct ov_dev *od, struct ov_sock *os, struct ov_tcache *tc,
+		 struct sk_buff *skb);
+int ov_tgt_dev_init(struct ov_dev *od);
+void ov_tgt_dev_fini(struct ov_dev *od);
+void ov_tgt_trim(struct ov_dev *od);
+int ov_tgt_open(struct file *file);
+void ov_tgt_release(struct file *file);
+struct net *ov_tgt_file_net(struct file *file);
+__poll_t ov_tgt_poll(struct file *file, struct poll_table_struct *pt);
+bool ov_tgt_degraded(struct ov_dev *od, const char **msg);
+int ov_tgt_lookup(struct file *file, struct net *net,
+		  struct overlay_ioc_lookup *lk);
+int ov_tgt_respond(struct file *file, struct net *net,
+		   struct overlay_ioc_respond *rp);
+int ov_tgt_drop(struct file *file, struct net *net,
+		struct overlay_ioc_targ_pkt *p);
+int ov_tgt_pkt(struct file *file, struct net *net,
+	       struct overlay_ioc_targ_pkt *p);
+int ov_tgt_inject(struct ov_dev *od, struct overlay_ioc_frame *f);
+int ov_tgt_resend(struct ov_dev *od, struct overlay_ioc_frame *f);
+int ov_tgt_degrade(struct ov_dev *od, const char *msg);
+void ov_tgt_restore(struct ov_dev *od);
+void ov_tgt_info(struct ov_dev *od, struct overlay_targ_info *ti);
+int ov_tgt_cache_get(struct ov_dev *od, struct overlay_targ_cache_entry *o);
+int ov_tgt_cache_set(struct ov_dev *od,
+		     const struct overlay_targ_cache_entry *o);
+int ov_tgt_cache_remove(struct ov_dev *od, const u8 *mac);
+int ov_tgt_cache_flush(struct ov_dev *od);
+int ov_tgt_cache_iter(struct ov_dev *od, struct overlay_ioc_cache_iter *it);
+int ov_tgt_init(void);
+void ov_tgt_exit(void);
 
 /* ioctl.c */
 int ov_ioctl_init(void);

@@ -25,7 +25,7 @@
  *    IPv4 address is written IPv4-mapped (::ffff:a.b.c.d). Ports are in host
  *    order. Unsigned property values are __u64 in host order.
  *
- * Lifecycle of a device (point mode; the dynamic mode is reserved):
+ * Lifecycle of a device (point mode; dynamic mode: see "Dynamic mode" below):
  *
  *	CREATE  -> SETPROP encap, vnetid, <encap>/listen_ip, ... (any order)
  *	        -> ASSOCIATE mode=POINT with the one destination
@@ -37,11 +37,11 @@
  *
  * ioctl number space (type OVERLAY_IOC_TYPE):
  *	0x01 - 0x1f	device administration (below)
- *	0x20 - 0x3f	destinations: ASSOCIATE/DISASSOCIATE now; the dynamic
- *			mode's LOOKUP/RESPOND/DROP/PKT/INJECT/RESEND/DEGRADE/
- *			RESTORE/LIST reserved here
- *	0x40 - 0x5f	reserved for the target cache (GET, SET, REMOVE,
- *			FLUSH, ITER)
+ *	0x20 - 0x3f	destinations: ASSOCIATE, DISASSOCIATE, and the
+ *			dynamic mode's lookup channel (TARG_INFO, DEGRADE,
+ *			RESTORE, LOOKUP, RESPOND, DROP, PKT, INJECT, RESEND,
+ *			LIST)
+ *	0x40 - 0x5f	the target cache (GET, SET, REMOVE, FLUSH, ITER)
  */
 #ifndef _UAPI_LINUX_OVERLAY_H
 #define _UAPI_LINUX_OVERLAY_H
@@ -172,6 +172,7 @@ struct overlay_counters {
 #define OVERLAY_STATE_ACTIVE		0x1
 #define OVERLAY_STATE_ASSOCIATED	0x2	/* has a destination */
 #define OVERLAY_STATE_DEGRADED		0x4	/* see oisc_message */
+#define OVERLAY_STATE_UP		0x8	/* the net_device is up (LIST) */
 
 /*
  * OVERLAY_IOC_STATUS: state, the last error or degradation message, and
@@ -191,15 +192,21 @@ struct overlay_ioc_status {
 
 /* Destination modes. */
 #define OVERLAY_DEST_POINT	1	/* one destination for every frame */
-#define OVERLAY_DEST_DYNAMIC	2	/* reserved: per-MAC lookups */
+#define OVERLAY_DEST_DYNAMIC	2	/* per-MAC lookups: the target cache */
 
 /*
- * OVERLAY_IOC_ASSOCIATE: give a device its destination. Point mode only for
- * now (OVERLAY_DEST_DYNAMIC: EOPNOTSUPP). oia_ip is the remote underlay
- * address (unicast, same family as the listen address at ACTIVATE, else
- * EAFNOSUPPORT there); oia_port is the remote port for UDP encapsulations (0
- * = the encapsulation's default) and must be 0 for NVGRE. May be issued
- * again to move the destination, also while active.
+ * OVERLAY_IOC_ASSOCIATE: give a device its destination mode.
+ * OVERLAY_DEST_POINT: oia_ip is the remote underlay address (unicast, same
+ * family as the listen address at ACTIVATE, else EAFNOSUPPORT there);
+ * oia_port is the remote port for UDP encapsulations (0 = the
+ * encapsulation's default) and must be 0 for NVGRE. May be issued again to
+ * move the destination, also while active.
+ * OVERLAY_DEST_DYNAMIC: oia_ip and oia_port must be zero (EINVAL); the
+ * device gets an empty target cache (below) and every frame is sent to the
+ * destination its inner destination MAC resolves to. Issued again on a
+ * dynamic device it keeps the cache (a no-op); switching between point and
+ * dynamic replaces the destination state (the cache and its pending frames
+ * are dropped and counted). Any other mode: EINVAL.
  */
 struct overlay_ioc_associate {
 	__u32	oia_linkid;
@@ -208,6 +215,267 @@ struct overlay_ioc_associate {
 	__u16	oia_port;
 	__u16	oia_pad;
 	__u8	oia_ip[16];
+};
+
+
+/*
+ * Dynamic mode
+ * ------------
+ * A dynamic device keeps a target cache keyed by inner destination MAC.
+ * An entry is PENDING (a lookup is outstanding; frames wait on it), VALID
+ * (frames go to its underlay address and port) or DROP (frames are dropped
+ * and counted):
+ *
+ *	(none) --first frame--> PENDING --RESPOND dest--> VALID
+ *	                           |  \---RESPOND drop / DROP--> DROP
+ *	                           |
+ *	          CACHE_SET makes any state VALID or DROP; CACHE_REMOVE,
+ *	          CACHE_FLUSH and eviction remove VALID and DROP entries
+ *	          (CACHE_REMOVE/FLUSH also PENDING ones, dropping their frames)
+ *
+ * The cache holds at most the device property cache_size entries (PENDING
+ * ones included). A miss that finds it full evicts the least recently used
+ * VALID or DROP entry; when every entry is PENDING the frame is dropped and
+ * counted (ot_drop_cache_full). A PENDING entry holds at most the property
+ * pending_bytes bytes of frames; beyond that, frames are dropped and counted
+ * (ot_drop_pending). When the answer comes every queued frame is sent in
+ * order, the first one included.
+ *
+ * Broadcast and multicast destination MACs take the same path, with
+ * OVERLAY_TARG_REQ_BCAST set in the request: the answer applies to the
+ * frames queued on that request and is not cached, so every later
+ * broadcast frame asks again (a responder answers ARP, NDP or DHCP with
+ * PKT, INJECT and DROP; or floods with RESEND). A broadcast entry set with
+ * CACHE_SET is kept like any other.
+ *
+ * Requests and the responder. Each PENDING entry has one request on its
+ * network namespace's request queue (at most OVERLAY_TARG_QUEUE_MAX
+ * requests, queued and in flight; a miss beyond that is dropped and
+ * counted, ot_drop_queue_full, and asks again with its next frame). The
+ * namespace's request queue serves the dynamic devices whose underlay was
+ * created there. LOOKUP moves requests from the queue to "in flight" and
+ * hands them out; RESPOND or DROP answers and ends them. One open file per
+ * namespace is the responder: the first LOOKUP, RESPOND, DROP or PKT on a
+ * file claims the role, the same ioctls on another file fail with EBUSY
+ * until it is closed. When the responder's file is closed (the process
+ * exits or is killed) its in-flight requests go back to the queue, in their
+ * order, for the next responder. While no responder holds the namespace,
+ * its dynamic devices report OVERLAY_STATE_DEGRADED with the message "no
+ * responder"; DEGRADE marks a device degraded with the responder's own
+ * message until RESTORE (or the responder's file closes). poll() on any
+ * /dev/overlay file opened in the namespace reports POLLIN while requests
+ * are queued.
+ */
+
+#define OVERLAY_TARG_QUEUE_MAX	8192	/* requests per namespace */
+#define OVERLAY_TARG_BATCH_MAX	1024	/* records per LOOKUP/RESPOND/LIST/ITER */
+#define OVERLAY_TARG_FRAME_MAX	65535	/* bytes: PKT, INJECT, RESEND */
+
+/*
+ * OVERLAY_IOC_TARG_INFO: a device's destination mode and target cache
+ * figures. Any mode; the cache fields are zero unless dynamic.
+ * Accounting: every frame a dynamic device is asked to send is counted once
+ * in ot_tx_frames and ends in exactly one of ot_sent (handed to the
+ * encapsulation, now or after its answer), the ot_drop_* counters, or
+ * ot_pending_frames (still waiting).
+ */
+struct overlay_targ_info {
+	__u32	ot_linkid;
+	__u32	ot_flags;		/* in: 0 */
+	__u32	ot_dest_mode;		/* out: OVERLAY_DEST_* or 0 */
+	__u32	ot_state;		/* out: OVERLAY_STATE_* */
+	__u32	ot_cache_size;		/* out: the bound (property cache_size) */
+	__u32	ot_pending_bytes;	/* out: property pending_bytes */
+	__u32	ot_entries;		/* out: entries now, all states */
+	__u32	ot_pending;		/* out: PENDING entries now */
+	__u64	ot_pending_frames;	/* out: frames waiting on them */
+	__u64	ot_tx_frames;		/* out: frames to send, since ASSOCIATE */
+	__u64	ot_sent;		/* out */
+	__u64	ot_hits;		/* out: frames that found VALID/DROP */
+	__u64	ot_misses;		/* out: entries created by a frame */
+	__u64	ot_requests;		/* out: requests queued */
+	__u64	ot_answers;		/* out: requests answered */
+	__u64	ot_evictions;		/* out */
+	__u64	ot_drop_entry;		/* out: dropped by a DROP entry/answer */
+	__u64	ot_drop_pending;	/* out: pending_bytes exceeded */
+	__u64	ot_drop_cache_full;	/* out: every entry PENDING */
+	__u64	ot_drop_queue_full;	/* out: request queue full */
+	__u64	ot_drop_flushed;	/* out: pending frames removed/flushed */
+	__u64	ot_drop_error;		/* out: no memory, device inactive */
+	__u64	ot_reserved[4];
+};
+
+/* OVERLAY_IOC_DEGRADE: mark a device degraded, with a reason. */
+struct overlay_ioc_degrade {
+	__u32	odg_linkid;
+	__u32	odg_flags;		/* in: 0 */
+	char	odg_message[OVERLAY_MSGLEN];	/* NUL-terminated, not empty */
+};
+
+/* otr_flags */
+#define OVERLAY_TARG_REQ_BCAST	0x1	/* destination is broadcast/multicast */
+
+/* One request, as LOOKUP returns it. */
+struct overlay_targ_req {
+	__u64	otr_reqid;		/* never 0, never reused */
+	__u32	otr_linkid;
+	__u32	otr_flags;		/* OVERLAY_TARG_REQ_* */
+	__u8	otr_dst[6];		/* the destination MAC looked up */
+	__u8	otr_src[6];		/* the first frame's source MAC */
+	__u16	otr_ethertype;		/* the first frame's (inside a VLAN tag) */
+	__u16	otr_vlan;		/* VLAN id of the first frame, 0: none */
+	__u32	otr_pktsize;		/* bytes of the first frame (PKT) */
+	__u32	otr_pad;
+};
+
+/*
+ * OVERLAY_IOC_LOOKUP: non-blocking, batched. olk_count in: room in the
+ * array at olk_reqs (1..OVERLAY_TARG_BATCH_MAX, else EINVAL); out: how many
+ * requests were written (0: none queued). Claims the responder role (EBUSY:
+ * another file holds it). EFAULT: the array is not writable (the requests
+ * stay queued).
+ */
+struct overlay_ioc_lookup {
+	__u32	olk_flags;		/* in: 0 */
+	__u32	olk_count;		/* in/out */
+	__u64	olk_reqs;		/* in: pointer to struct overlay_targ_req[] */
+};
+
+/* ors_flags */
+#define OVERLAY_TARG_RESP_DROP	0x1	/* drop: no destination for this MAC */
+
+/* One answer. */
+struct overlay_targ_resp {
+	__u64	ors_reqid;
+	__u32	ors_flags;		/* OVERLAY_TARG_RESP_* */
+	__u16	ors_port;		/* UDP encapsulations: 0 = default */
+	__u16	ors_pad;
+	__u8	ors_ip[16];		/* unicast; ignored with DROP */
+	__s32	ors_error;		/* out: 0 or -errno for this record */
+	__u32	ors_pad2;
+};
+
+/*
+ * OVERLAY_IOC_RESPOND: answer requests, batched. orp_count records at
+ * orp_resps (1..OVERLAY_TARG_BATCH_MAX, else EINVAL). Each record is
+ * answered or fails on its own: ors_error is 0, -ENOENT (no such request,
+ * already answered, or its device is gone), -EINVAL (bad flags, padding, a
+ * non-unicast address, a port with NVGRE), -EAFNOSUPPORT (the address's
+ * family is not the device's underlay's). Out: orp_failed, how many records
+ * failed. Claims the responder role.
+ */
+struct overlay_ioc_respond {
+	__u32	orp_flags;		/* in: 0 */
+	__u32	orp_count;		/* in */
+	__u32	orp_failed;		/* out */
+	__u32	orp_pad;
+	__u64	orp_resps;		/* in: pointer to struct overlay_targ_resp[] */
+};
+
+/*
+ * OVERLAY_IOC_DROP: answer one request with "drop" (the entry becomes DROP,
+ * its frames are dropped). OVERLAY_IOC_PKT: copy the request's first frame
+ * into the buffer at opk_buf of opk_size bytes; out: opk_size is the
+ * frame's length (when larger than the buffer, the frame is cut and
+ * OVERLAY_TARG_PKT_TRUNC is set in opk_flags). Both: ENOENT no such
+ * request; both claim the responder role.
+ */
+#define OVERLAY_TARG_PKT_TRUNC	0x1	/* out only */
+struct overlay_ioc_targ_pkt {
+	__u64	opk_reqid;
+	__u32	opk_flags;		/* in: 0 */
+	__u32	opk_size;		/* in: buffer bytes; out: frame bytes */
+	__u64	opk_buf;		/* in: pointer (unused by DROP) */
+};
+
+/*
+ * OVERLAY_IOC_INJECT: deliver an Ethernet frame (14..OVERLAY_TARG_FRAME_MAX
+ * bytes, EINVAL otherwise) into a device as if received from the underlay
+ * (ENETDOWN when the device is not up). OVERLAY_IOC_RESEND: encapsulate one and
+ * send it to oif_ip/oif_port (ENOTCONN when the device is not active or not
+ * up; EINVAL/EAFNOSUPPORT for the address as in RESPOND). Any mode.
+ */
+struct overlay_ioc_frame {
+	__u32	oif_linkid;
+	__u32	oif_flags;		/* in: 0 */
+	__u32	oif_size;		/* frame bytes at oif_buf */
+	__u16	oif_port;		/* RESEND only */
+	__u16	oif_pad;
+	__u8	oif_ip[16];		/* RESEND only */
+	__u64	oif_buf;
+};
+
+/* One device, as LIST returns it. */
+struct overlay_targ_link {
+	__u32	otl_linkid;
+	__u32	otl_state;		/* OVERLAY_STATE_* */
+	__u32	otl_dest_mode;		/* OVERLAY_DEST_* or 0 */
+	__u32	otl_pad;
+};
+
+/*
+ * OVERLAY_IOC_LIST: the devices in the caller's namespace. ols_count in:
+ * room at ols_links (0..OVERLAY_TARG_BATCH_MAX); out: how many devices exist
+ * (when more than the room, only the room is written).
+ */
+struct overlay_ioc_list {
+	__u32	ols_flags;		/* in: 0 */
+	__u32	ols_count;		/* in/out */
+	__u64	ols_links;		/* pointer to struct overlay_targ_link[] */
+};
+
+/* otc_flags */
+#define OVERLAY_TARG_CACHE_DROP		0x1	/* a DROP entry */
+#define OVERLAY_TARG_CACHE_PENDING	0x2	/* out only: PENDING entry */
+
+/* One cache entry. */
+struct overlay_targ_cache_entry {
+	__u8	otc_mac[6];
+	__u16	otc_port;		/* host order; 0 = the default */
+	__u32	otc_flags;		/* OVERLAY_TARG_CACHE_* */
+	__u32	otc_pad;
+	__u8	otc_ip[16];		/* VALID only */
+};
+
+/*
+ * OVERLAY_IOC_CACHE_GET, _SET, _REMOVE: one entry by MAC on a dynamic
+ * device (EINVAL on any other; ENOENT from GET and REMOVE when the MAC has
+ * no entry). SET makes a VALID entry (oc_entry.otc_ip unicast of the
+ * underlay's family, port as in ASSOCIATE) or a DROP entry (flag DROP, ip
+ * and port zero); a PENDING entry so set sends or drops its frames and its
+ * request ends (RESPOND on it then gets ENOENT). SET on a full cache evicts
+ * as a miss would (ENOSPC when every entry is PENDING). REMOVE of a PENDING
+ * entry drops its frames (counted in ot_drop_flushed).
+ */
+struct overlay_ioc_cache {
+	__u32	oc_linkid;
+	__u32	oc_flags;		/* in: 0 */
+	struct overlay_targ_cache_entry	oc_entry;
+};
+
+/*
+ * OVERLAY_IOC_CACHE_FLUSH (struct overlay_ioc_link): remove every entry of
+ * a dynamic device, PENDING ones included (their frames are dropped and
+ * counted, their requests end).
+ */
+
+/*
+ * OVERLAY_IOC_CACHE_ITER: page through a dynamic device's cache without
+ * holding it. oci_cursor is opaque: {0, 0} starts a walk; pass back what the
+ * previous call returned. oci_count in: room at oci_ents
+ * (1..OVERLAY_TARG_BATCH_MAX); out: entries written. oci_done is 1 when the
+ * walk is over. An entry present for the whole walk is returned exactly
+ * once; entries added or removed during it may or may not be. A cursor from
+ * another device or cache (a device gets a new cache each time it enters dynamic mode) fails with
+ * ESTALE; a malformed one with EINVAL.
+ */
+struct overlay_ioc_cache_iter {
+	__u32	oci_linkid;
+	__u32	oci_flags;		/* in: 0 */
+	__u32	oci_count;		/* in/out */
+	__u32	oci_done;		/* out */
+	__u64	oci_cursor[2];		/* in/out */
+	__u64	oci_ents;		/* pointer to struct overlay_targ_cache_entry[] */
 };
 
 #define OVERLAY_IOC_CREATE	_IOWR(OVERLAY_IOC_TYPE, 0x01, struct overlay_ioc_create)
@@ -221,5 +489,20 @@ struct overlay_ioc_associate {
 /* 0x09 - 0x1f: reserved for administration */
 #define OVERLAY_IOC_ASSOCIATE	_IOW(OVERLAY_IOC_TYPE, 0x20, struct overlay_ioc_associate)
 #define OVERLAY_IOC_DISASSOCIATE _IOW(OVERLAY_IOC_TYPE, 0x21, struct overlay_ioc_link)
+#define OVERLAY_IOC_TARG_INFO	_IOWR(OVERLAY_IOC_TYPE, 0x22, struct overlay_targ_info)
+#define OVERLAY_IOC_DEGRADE	_IOW(OVERLAY_IOC_TYPE, 0x23, struct overlay_ioc_degrade)
+#define OVERLAY_IOC_RESTORE	_IOW(OVERLAY_IOC_TYPE, 0x24, struct overlay_ioc_link)
+#define OVERLAY_IOC_LOOKUP	_IOWR(OVERLAY_IOC_TYPE, 0x25, struct overlay_ioc_lookup)
+#define OVERLAY_IOC_RESPOND	_IOWR(OVERLAY_IOC_TYPE, 0x26, struct overlay_ioc_respond)
+#define OVERLAY_IOC_DROP	_IOW(OVERLAY_IOC_TYPE, 0x27, struct overlay_ioc_targ_pkt)
+#define OVERLAY_IOC_PKT		_IOWR(OVERLAY_IOC_TYPE, 0x28, struct overlay_ioc_targ_pkt)
+#define OVERLAY_IOC_INJECT	_IOW(OVERLAY_IOC_TYPE, 0x29, struct overlay_ioc_frame)
+#define OVERLAY_IOC_RESEND	_IOW(OVERLAY_IOC_TYPE, 0x2a, struct overlay_ioc_frame)
+#define OVERLAY_IOC_LIST	_IOWR(OVERLAY_IOC_TYPE, 0x2b, struct overlay_ioc_list)
+#define OVERLAY_IOC_CACHE_GET	_IOWR(OVERLAY_IOC_TYPE, 0x40, struct overlay_ioc_cache)
+#define OVERLAY_IOC_CACHE_SET	_IOW(OVERLAY_IOC_TYPE, 0x41, struct overlay_ioc_cache)
+#define OVERLAY_IOC_CACHE_REMOVE _IOW(OVERLAY_IOC_TYPE, 0x42, struct overlay_ioc_cache)
+#define OVERLAY_IOC_CACHE_FLUSH	_IOW(OVERLAY_IOC_TYPE, 0x43, struct overlay_ioc_link)
+#define OVERLAY_IOC_CACHE_ITER	_IOWR(OVERLAY_IOC_TYPE, 0x44, struct overlay_ioc_cache_iter)
 
 #endif /* _UAPI_LINUX_OVERLAY_H */

@@ -26,9 +26,42 @@
  *                                   unknown (an unused number), flags
  *                                   (CREATE with flags=1), pad (SETPROP
  *                                   with non-zero padding), fault (a bad
- *                                   pointer), dynamic LINK (ASSOCIATE in the
- *                                   reserved dynamic mode), mode0 LINK
+ *                                   pointer), dynamic LINK (ASSOCIATE dynamic
+ *                                   with an address: EINVAL), mode0 LINK
  *                                   (ASSOCIATE with mode 0)
+ *   dynamic LINK                    ASSOCIATE in dynamic mode
+ *   updyn NAME ENCAP VNETID LISTEN_IP [PROP=VALUE...]
+ *                                   like up, but dynamic; prints the LINKID
+ *   info LINK [FIELD]               TARG_INFO: mode, state and the target
+ *                                   cache's figures (or one of them)
+ *   cache-get LINK MAC              print "MAC IP PORT", "MAC drop" or
+ *                                   "MAC pending"
+ *   cache-set LINK MAC IP [PORT] | cache-set LINK MAC drop
+ *   cache-remove LINK MAC
+ *   cache-flush LINK
+ *   cache-list LINK [PAGE]          CACHE_ITER, PAGE entries a call
+ *                                   (default 100), one line an entry as
+ *                                   cache-get; then "entries N calls C"
+ *   degrade LINK MESSAGE / restore LINK
+ *   list                            LIST: "LINKID state mode" per device
+ *   lookup [N]                      one LOOKUP of up to N requests (this
+ *                                   process becomes the responder until it
+ *                                   exits): "REQID LINK DST SRC ETHERTYPE
+ *                                   VLAN FLAGS SIZE" per request
+ *   blast IFNAME N [SEED]           send N Ethernet frames, each to a
+ *                                   distinct unicast MAC, out of IFNAME
+ *                                   through a packet socket
+ *   badtarg KIND [LINK]             malformed dynamic-mode ioctls; KIND:
+ *                                   lookup0, lookupbig, lookupflags,
+ *                                   respond0, respondflags (a record with
+ *                                   unknown flags: prints its error),
+ *                                   respondbad (unknown request id),
+ *                                   pktbad, dropbad, iterbad (cursor from
+ *                                   nowhere), iterstale (another
+ *                                   generation), iterflags, cacheflags,
+ *                                   setbcastip (a multicast IP), injectsmall,
+ *                                   resendinactive, degradeempty, listbig,
+ *                                   point (cache ioctl on a point device)
  *   churn N LISTEN_IP               create, configure (vxlan and nvgre in
  *                                   turn), associate, activate and delete N
  *                                   devices, checking each is gone after
@@ -58,6 +91,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/capability.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -73,6 +108,7 @@
 #include <unistd.h>
 
 #include "uapi/overlay.h"
+#include "ov_text.h"
 
 static const char *prog = "ovctl";
 static int expect_errno;	/* 0: expect success */
@@ -88,7 +124,9 @@ static const struct {
 	{ "EBUSY", EBUSY }, { "ERANGE", ERANGE }, { "EALREADY", EALREADY },
 	{ "EAFNOSUPPORT", EAFNOSUPPORT }, { "EOPNOTSUPP", EOPNOTSUPP },
 	{ "EADDRINUSE", EADDRINUSE }, { "EADDRNOTAVAIL", EADDRNOTAVAIL },
-	{ "E2BIG", E2BIG }, { "EACCES", EACCES },
+	{ "E2BIG", E2BIG }, { "EACCES", EACCES }, { "ESTALE", ESTALE },
+	{ "ENOSPC", ENOSPC }, { "ENETDOWN", ENETDOWN },
+	{ "ENOTCONN", ENOTCONN },
 };
 
 static const char *errname(int e)
@@ -205,15 +243,7 @@ static uint32_t link_parse(const char *s)
 
 static void ip_parse(const char *s, uint8_t ip[16])
 {
-	struct in_addr v4;
-
-	memset(ip, 0, 16);
-	if (inet_pton(AF_INET, s, &v4) == 1) {
-		ip[10] = ip[11] = 0xff;
-		memcpy(ip + 12, &v4, 4);
-		return;
-	}
-	if (inet_pton(AF_INET6, s, ip) != 1) {
+	if (!ov_text_ip(s, ip)) {
 		fprintf(stderr, "%s: %s is not an IP address\n", prog, s);
 		exit(2);
 	}
@@ -221,12 +251,7 @@ static void ip_parse(const char *s, uint8_t ip[16])
 
 static void ip_format(const uint8_t ip[16], char *buf, size_t len)
 {
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (memcmp(ip, mapped, 12) == 0)
-		inet_ntop(AF_INET, ip + 12, buf, (socklen_t)len);
-	else
-		inet_ntop(AF_INET6, ip, buf, (socklen_t)len);
+	ov_text_ip_format(ip, buf, len);
 }
 
 static void propinfo_by_name(uint32_t link, const char *name,
@@ -368,10 +393,14 @@ static void cmd_status(uint32_t link, const char *field)
 		       s.oisc_state & OVERLAY_STATE_ACTIVE ? "active" : "inactive",
 		       s.oisc_state & OVERLAY_STATE_ASSOCIATED ? ",associated" : "",
 		       s.oisc_state & OVERLAY_STATE_DEGRADED ? ",degraded" : "",
-		       s.oisc_dest_mode == OVERLAY_DEST_POINT ? "point" : "-",
+		       s.oisc_dest_mode == OVERLAY_DEST_POINT ? "point" :
+		       s.oisc_dest_mode == OVERLAY_DEST_DYNAMIC ? "dynamic" : "-",
 		       s.oisc_message[0] ? s.oisc_message : "-");
 	} else if (strcmp(field, "state") == 0) {
 		printf("%s\n", s.oisc_state & OVERLAY_STATE_ACTIVE ? "active" : "inactive");
+		return;
+	} else if (strcmp(field, "degraded") == 0) {
+		printf("%s\n", s.oisc_state & OVERLAY_STATE_DEGRADED ? "degraded" : "online");
 		return;
 	} else if (strcmp(field, "message") == 0) {
 		printf("%s\n", s.oisc_message);
@@ -463,6 +492,286 @@ static void cmd_badioctl(const char *kind, const char *link)
 		usage();
 	}
 	printf("badioctl %s: succeeded\n", kind);
+}
+
+
+/* ---- dynamic mode ---- */
+
+static void mac_parse(const char *s, uint8_t mac[6])
+{
+	if (!ov_text_mac(s, mac)) {
+		fprintf(stderr, "%s: %s is not a MAC address\n", prog, s);
+		exit(2);
+	}
+}
+
+static void mac_format(const uint8_t *m, char *buf, size_t len)
+{
+	ov_text_mac_format(m, buf, len);
+}
+
+static void cmd_dynamic(uint32_t link)
+{
+	struct overlay_ioc_associate a = {
+		.oia_linkid = link,
+		.oia_mode = OVERLAY_DEST_DYNAMIC,
+	};
+
+	xioctl(OVERLAY_IOC_ASSOCIATE, &a, "ASSOCIATE dynamic");
+}
+
+static void cmd_info(uint32_t link, const char *field)
+{
+	struct overlay_targ_info ti = { .ot_linkid = link };
+	static const char *const f[] = {
+		"mode", "state", "cache_size", "pending_bytes", "entries",
+		"pending", "pending_frames", "tx_frames", "sent", "hits",
+		"misses", "requests", "answers", "evictions", "drop_entry",
+		"drop_pending", "drop_cache_full", "drop_queue_full",
+		"drop_flushed", "drop_error",
+	};
+	uint64_t v[sizeof(f) / sizeof(f[0])];
+
+	xioctl(OVERLAY_IOC_TARG_INFO, &ti, "TARG_INFO");
+	v[0] = ti.ot_dest_mode;
+	v[1] = ti.ot_state;
+	v[2] = ti.ot_cache_size;
+	v[3] = ti.ot_pending_bytes;
+	v[4] = ti.ot_entries;
+	v[5] = ti.ot_pending;
+	memcpy(&v[6], &ti.ot_pending_frames, 14 * sizeof(uint64_t));
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (!field)
+			printf("%s %" PRIu64 "\n", f[i], v[i]);
+		else if (strcmp(field, f[i]) == 0) {
+			printf("%" PRIu64 "\n", v[i]);
+			return;
+		}
+	}
+	if (field) {
+		fprintf(stderr, "%s: no info field %s\n", prog, field);
+		exit(2);
+	}
+}
+
+static void entry_print(const struct overlay_targ_cache_entry *e)
+{
+	char mac[24], ip[64];
+
+	mac_format(e->otc_mac, mac, sizeof(mac));
+	if (e->otc_flags & OVERLAY_TARG_CACHE_PENDING)
+		printf("%s pending\n", mac);
+	else if (e->otc_flags & OVERLAY_TARG_CACHE_DROP)
+		printf("%s drop\n", mac);
+	else {
+		ip_format(e->otc_ip, ip, sizeof(ip));
+		printf("%s %s %u\n", mac, ip, e->otc_port);
+	}
+}
+
+static void cmd_cache(const char *op, uint32_t link, int argc, char **argv)
+{
+	struct overlay_ioc_cache c = { .oc_linkid = link };
+
+	if (argc < 1)
+		usage();
+	mac_parse(argv[0], c.oc_entry.otc_mac);
+	if (strcmp(op, "get") == 0) {
+		xioctl(OVERLAY_IOC_CACHE_GET, &c, "CACHE_GET");
+		entry_print(&c.oc_entry);
+	} else if (strcmp(op, "remove") == 0) {
+		xioctl(OVERLAY_IOC_CACHE_REMOVE, &c, "CACHE_REMOVE");
+	} else {
+		if (argc < 2)
+			usage();
+		if (strcmp(argv[1], "drop") == 0) {
+			c.oc_entry.otc_flags = OVERLAY_TARG_CACHE_DROP;
+		} else {
+			ip_parse(argv[1], c.oc_entry.otc_ip);
+			c.oc_entry.otc_port = argc > 2 ? (uint16_t)strtoul(argv[2], NULL, 0) : 0;
+		}
+		xioctl(OVERLAY_IOC_CACHE_SET, &c, "CACHE_SET");
+	}
+}
+
+static void cmd_cache_list(uint32_t link, unsigned long page)
+{
+	static struct overlay_targ_cache_entry ents[OVERLAY_TARG_BATCH_MAX];
+	struct overlay_ioc_cache_iter it = { .oci_linkid = link };
+	unsigned long n = 0, calls = 0;
+
+	if (page < 1 || page > OVERLAY_TARG_BATCH_MAX)
+		usage();
+	do {
+		it.oci_count = (uint32_t)page;
+		it.oci_ents = (uintptr_t)ents;
+		xioctl(OVERLAY_IOC_CACHE_ITER, &it, "CACHE_ITER");
+		calls++;
+		for (uint32_t i = 0; i < it.oci_count; i++)
+			entry_print(&ents[i]);
+		n += it.oci_count;
+	} while (!it.oci_done);
+	printf("entries %lu calls %lu\n", n, calls);
+}
+
+static void cmd_degrade(uint32_t link, const char *msg)
+{
+	struct overlay_ioc_degrade d = { .odg_linkid = link };
+
+	snprintf(d.odg_message, sizeof(d.odg_message), "%s", msg);
+	xioctl(OVERLAY_IOC_DEGRADE, &d, "DEGRADE");
+}
+
+static void cmd_list(void)
+{
+	static struct overlay_targ_link l[OVERLAY_TARG_BATCH_MAX];
+	struct overlay_ioc_list ls = {
+		.ols_count = OVERLAY_TARG_BATCH_MAX, .ols_links = (uintptr_t)l,
+	};
+
+	xioctl(OVERLAY_IOC_LIST, &ls, "LIST");
+	for (uint32_t i = 0; i < ls.ols_count && i < OVERLAY_TARG_BATCH_MAX; i++)
+		printf("%u %s%s%s%s %s\n", l[i].otl_linkid,
+		       l[i].otl_state & OVERLAY_STATE_ACTIVE ? "active" : "inactive",
+		       l[i].otl_state & OVERLAY_STATE_ASSOCIATED ? ",associated" : "",
+		       l[i].otl_state & OVERLAY_STATE_DEGRADED ? ",degraded" : "",
+		       l[i].otl_state & OVERLAY_STATE_UP ? ",up" : "",
+		       l[i].otl_dest_mode == OVERLAY_DEST_POINT ? "point" :
+		       l[i].otl_dest_mode == OVERLAY_DEST_DYNAMIC ? "dynamic" : "-");
+}
+
+static void cmd_lookup(unsigned long n)
+{
+	static struct overlay_targ_req r[OVERLAY_TARG_BATCH_MAX];
+	struct overlay_ioc_lookup lk = {
+		.olk_count = (uint32_t)n, .olk_reqs = (uintptr_t)r,
+	};
+	char dst[24], src[24];
+
+	xioctl(OVERLAY_IOC_LOOKUP, &lk, "LOOKUP");
+	for (uint32_t i = 0; i < lk.olk_count; i++) {
+		mac_format(r[i].otr_dst, dst, sizeof(dst));
+		mac_format(r[i].otr_src, src, sizeof(src));
+		printf("%" PRIu64 " %u %s %s 0x%04x %u %s %u\n",
+		       (uint64_t)r[i].otr_reqid, r[i].otr_linkid, dst, src,
+		       r[i].otr_ethertype, r[i].otr_vlan,
+		       r[i].otr_flags & OVERLAY_TARG_REQ_BCAST ? "bcast" : "-",
+		       r[i].otr_pktsize);
+	}
+}
+
+static void cmd_blast(const char *ifname, unsigned long n, unsigned long seed)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	uint8_t f[60] = { 0 };
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+
+	if (fd < 0)
+		die("socket(AF_PACKET)");
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	if (!sll.sll_ifindex) {
+		fprintf(stderr, "%s: no interface %s\n", prog, ifname);
+		exit(1);
+	}
+	f[6] = 0x02; f[7] = 0xbb;	/* source 02:bb:00:00:00:01 */
+	f[11] = 1;
+	f[12] = 0x88; f[13] = 0xb5;	/* local experimental ethertype */
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned long v = i + seed;
+
+		f[0] = 0x02; f[1] = 0xaa;	/* 02:aa:xx:xx:xx:xx, unicast */
+		f[2] = (uint8_t)(v >> 24); f[3] = (uint8_t)(v >> 16);
+		f[4] = (uint8_t)(v >> 8); f[5] = (uint8_t)v;
+		while (sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&sll,
+			      sizeof(sll)) != (ssize_t)sizeof(f)) {
+			if (errno != ENOBUFS && errno != EAGAIN)
+				die("sendto");
+			usleep(1000);
+		}
+	}
+	close(fd);
+	printf("blast: %lu frames to distinct MACs out of %s\n", n, ifname);
+}
+
+static void cmd_badtarg(const char *kind, const char *link)
+{
+	static struct overlay_targ_req r[2];
+	static struct overlay_targ_resp rs[1];
+	static struct overlay_targ_cache_entry ents[4];
+	uint8_t frame[8] = { 0 };
+	uint32_t id = link ? link_parse(link) : 0;
+	struct overlay_ioc_lookup lk = { .olk_count = 1, .olk_reqs = (uintptr_t)r };
+	struct overlay_ioc_respond rp = { .orp_count = 1, .orp_resps = (uintptr_t)rs };
+	struct overlay_ioc_targ_pkt p = { .opk_reqid = 0xdeadbeef, .opk_size = 8,
+					  .opk_buf = (uintptr_t)frame };
+	struct overlay_ioc_cache_iter it = { .oci_linkid = id, .oci_count = 4,
+					     .oci_ents = (uintptr_t)ents };
+	struct overlay_ioc_cache c = { .oc_linkid = id };
+	struct overlay_ioc_frame fr = { .oif_linkid = id, .oif_size = sizeof(frame),
+					.oif_buf = (uintptr_t)frame };
+	struct overlay_ioc_degrade dg = { .odg_linkid = id };
+	struct overlay_ioc_list ls = { .ols_count = OVERLAY_TARG_BATCH_MAX + 1 };
+
+	if (strcmp(kind, "lookup0") == 0) {
+		lk.olk_count = 0;
+		xioctl(OVERLAY_IOC_LOOKUP, &lk, "LOOKUP (count 0)");
+	} else if (strcmp(kind, "lookupbig") == 0) {
+		lk.olk_count = OVERLAY_TARG_BATCH_MAX + 1;
+		xioctl(OVERLAY_IOC_LOOKUP, &lk, "LOOKUP (count too big)");
+	} else if (strcmp(kind, "lookupflags") == 0) {
+		lk.olk_flags = 0x80;
+		xioctl(OVERLAY_IOC_LOOKUP, &lk, "LOOKUP (flags)");
+	} else if (strcmp(kind, "respond0") == 0) {
+		rp.orp_count = 0;
+		xioctl(OVERLAY_IOC_RESPOND, &rp, "RESPOND (count 0)");
+	} else if (strcmp(kind, "respondflags") == 0 || strcmp(kind, "respondbad") == 0) {
+		rs[0].ors_reqid = 0xdeadbeef;
+		rs[0].ors_flags = kind[7] == 'f' ? 0x40 : OVERLAY_TARG_RESP_DROP;
+		xioctl(OVERLAY_IOC_RESPOND, &rp, "RESPOND");
+		printf("record error %s failed %u\n", errname(-rs[0].ors_error),
+		       rp.orp_failed);
+		return;
+	} else if (strcmp(kind, "pktbad") == 0) {
+		xioctl(OVERLAY_IOC_PKT, &p, "PKT (unknown request)");
+	} else if (strcmp(kind, "dropbad") == 0) {
+		xioctl(OVERLAY_IOC_DROP, &p, "DROP (unknown request)");
+	} else if (strcmp(kind, "iterbad") == 0) {
+		it.oci_cursor[0] = 0;
+		it.oci_cursor[1] = 5;
+		xioctl(OVERLAY_IOC_CACHE_ITER, &it, "CACHE_ITER (bad cursor)");
+	} else if (strcmp(kind, "iterstale") == 0) {
+		xioctl(OVERLAY_IOC_CACHE_ITER, &it, "CACHE_ITER (start)");
+		it.oci_cursor[0] ^= 1ULL << 40;	/* another generation */
+		it.oci_count = 4;
+		xioctl(OVERLAY_IOC_CACHE_ITER, &it, "CACHE_ITER (stale cursor)");
+	} else if (strcmp(kind, "iterflags") == 0) {
+		it.oci_flags = 1;
+		xioctl(OVERLAY_IOC_CACHE_ITER, &it, "CACHE_ITER (flags)");
+	} else if (strcmp(kind, "cacheflags") == 0) {
+		c.oc_entry.otc_flags = 0x100;
+		c.oc_entry.otc_mac[0] = 2;
+		xioctl(OVERLAY_IOC_CACHE_SET, &c, "CACHE_SET (flags)");
+	} else if (strcmp(kind, "setbcastip") == 0) {
+		c.oc_entry.otc_mac[0] = 2;
+		ip_parse("224.0.0.1", c.oc_entry.otc_ip);
+		xioctl(OVERLAY_IOC_CACHE_SET, &c, "CACHE_SET (multicast IP)");
+	} else if (strcmp(kind, "injectsmall") == 0) {
+		xioctl(OVERLAY_IOC_INJECT, &fr, "INJECT (8-byte frame)");
+	} else if (strcmp(kind, "resendinactive") == 0) {
+		fr.oif_size = 60;
+		ip_parse("192.0.2.9", fr.oif_ip);
+		xioctl(OVERLAY_IOC_RESEND, &fr, "RESEND");
+	} else if (strcmp(kind, "degradeempty") == 0) {
+		xioctl(OVERLAY_IOC_DEGRADE, &dg, "DEGRADE (empty message)");
+	} else if (strcmp(kind, "listbig") == 0) {
+		xioctl(OVERLAY_IOC_LIST, &ls, "LIST (room too big)");
+	} else if (strcmp(kind, "point") == 0) {
+		c.oc_entry.otc_mac[0] = 2;
+		xioctl(OVERLAY_IOC_CACHE_GET, &c, "CACHE_GET (point device)");
+	} else {
+		usage();
+	}
+	printf("badtarg %s: succeeded\n", kind);
 }
 
 static void cmd_churn(unsigned long n, const char *listen)
@@ -766,6 +1075,59 @@ int main(int argc, char **argv)
 		cmd_associate(id, argv[4], port);
 		cmd_link(OVERLAY_IOC_ACTIVATE, id, "ACTIVATE");
 		printf("%u\n", id);
+	} else if (strcmp(cmd, "dynamic") == 0) {
+		NEED(1);
+		cmd_dynamic(link_parse(argv[0]));
+	} else if (strcmp(cmd, "updyn") == 0) {
+		char prop[64];
+		uint32_t id;
+
+		NEED(4);
+		id = cmd_create(argv[0]);
+		prop_set(id, "encap", argv[1]);
+		prop_set(id, "vnetid", argv[2]);
+		snprintf(prop, sizeof(prop), "%s/listen_ip", argv[1]);
+		prop_set(id, prop, argv[3]);
+		for (int i = 4; i < argc; i++) {
+			char *eq = strchr(argv[i], '=');
+
+			if (!eq)
+				usage();
+			*eq = '\0';
+			prop_set(id, argv[i], eq + 1);
+		}
+		cmd_dynamic(id);
+		cmd_link(OVERLAY_IOC_ACTIVATE, id, "ACTIVATE");
+		printf("%u\n", id);
+	} else if (strcmp(cmd, "info") == 0) {
+		NEED(1);
+		cmd_info(link_parse(argv[0]), argc > 1 ? argv[1] : NULL);
+	} else if (strncmp(cmd, "cache-", 6) == 0 && (strcmp(cmd + 6, "get") == 0 ||
+		   strcmp(cmd + 6, "set") == 0 || strcmp(cmd + 6, "remove") == 0)) {
+		NEED(2);
+		cmd_cache(cmd + 6, link_parse(argv[0]), argc - 1, argv + 1);
+	} else if (strcmp(cmd, "cache-flush") == 0) {
+		NEED(1);
+		cmd_link(OVERLAY_IOC_CACHE_FLUSH, link_parse(argv[0]), "CACHE_FLUSH");
+	} else if (strcmp(cmd, "cache-list") == 0) {
+		NEED(1);
+		cmd_cache_list(link_parse(argv[0]), argc > 1 ? num(argv[1]) : 100);
+	} else if (strcmp(cmd, "degrade") == 0) {
+		NEED(2);
+		cmd_degrade(link_parse(argv[0]), argv[1]);
+	} else if (strcmp(cmd, "restore") == 0) {
+		NEED(1);
+		cmd_link(OVERLAY_IOC_RESTORE, link_parse(argv[0]), "RESTORE");
+	} else if (strcmp(cmd, "list") == 0) {
+		cmd_list();
+	} else if (strcmp(cmd, "lookup") == 0) {
+		cmd_lookup(argc > 0 ? num(argv[0]) : 16);
+	} else if (strcmp(cmd, "blast") == 0) {
+		NEED(2);
+		cmd_blast(argv[0], num(argv[1]), argc > 2 ? num(argv[2]) : 0);
+	} else if (strcmp(cmd, "badtarg") == 0) {
+		NEED(1);
+		cmd_badtarg(argv[0], argc > 1 ? argv[1] : NULL);
 	} else if (strcmp(cmd, "badioctl") == 0) {
 		NEED(1);
 		cmd_badioctl(argv[0], argc > 1 ? argv[1] : NULL);

@@ -30,8 +30,8 @@ ov_in h ip -d link show ov0 | sed 's/^/# /'
 # Defaults and the property table.
 c props "$id" | sed 's/^/# /'
 n=$(c props "$id" | tail -n +2 | wc -l)
-eq "$n" 7 "number of properties"
-for p in mtu vnetid encap vxlan/listen_ip vxlan/listen_port nvgre/listen_ip nvgre/flowid; do
+eq "$n" 9 "number of properties"
+for p in mtu vnetid encap cache_size pending_bytes vxlan/listen_ip vxlan/listen_port nvgre/listen_ip nvgre/flowid; do
 	c props "$id" | grep -q "^$p " || ov_fail "property $p not listed"
 done
 eq "$(c get "$id" mtu)" 1400 "default mtu"
