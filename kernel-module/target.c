@@ -753,8 +753,6 @@ static struct sk_buff *ov_tgt_frame(struct ov_dev *od,
 {
 	struct sk_buff *skb;
 
-	if (f->oif_size < ETH_HLEN || f->oif_size > OVERLAY_TARG_FRAME_MAX)
-		return ERR_PTR(-EINVAL);
 	skb = alloc_skb(headroom + f->oif_size, GFP_KERNEL);
 	if (!skb)
 		return ERR_PTR(-ENOMEM);
@@ -773,7 +771,8 @@ int ov_tgt_inject(struct ov_dev *od, struct overlay_ioc_frame *f)
 	struct sk_buff *skb;
 
 	if (f->oif_flags || f->oif_pad || f->oif_port ||
-	    memchr_inv(f->oif_ip, 0, sizeof(f->oif_ip)))
+	    memchr_inv(f->oif_ip, 0, sizeof(f->oif_ip)) ||
+	    f->oif_size < ETH_HLEN || f->oif_size > OVERLAY_TARG_FRAME_MAX)
 		return -EINVAL;
 	if (!netif_running(od->dev))
 		return -ENETDOWN;
@@ -793,10 +792,13 @@ int ov_tgt_resend(struct ov_dev *od, struct overlay_ioc_frame *f)
 	struct sk_buff *skb;
 	int err;
 
-	if (f->oif_flags || f->oif_pad)
+	if (f->oif_flags || f->oif_pad || f->oif_size < ETH_HLEN ||
+	    f->oif_size > OVERLAY_TARG_FRAME_MAX)
 		return -EINVAL;
-	if (!rtnl_dereference(od->sock) || !netif_running(od->dev))
+	if (!rtnl_dereference(od->sock))
 		return -ENOTCONN;
+	if (!netif_running(od->dev))
+		return -ENETDOWN;
 	err = ov_tgt_check_dest(od, f->oif_ip, f->oif_port);
 	if (err)
 		return err;

@@ -237,8 +237,9 @@ struct overlay_ioc_associate {
  * ones included). A miss that finds it full evicts the least recently used
  * VALID or DROP entry; when every entry is PENDING the frame is dropped and
  * counted (ot_drop_cache_full). A PENDING entry holds at most the property
- * pending_bytes bytes of frames; beyond that, frames are dropped and counted
- * (ot_drop_pending). When the answer comes every queued frame is sent in
+ * pending_bytes bytes of frames (its first frame is always held); beyond
+ * that, frames are dropped and counted (ot_drop_pending). The key is the
+ * MAC alone: VLANs share entries. When the answer comes every queued frame is sent in
  * order, the first one included.
  *
  * Broadcast and multicast destination MACs take the same path, with
@@ -392,8 +393,8 @@ struct overlay_ioc_targ_pkt {
  * OVERLAY_IOC_INJECT: deliver an Ethernet frame (14..OVERLAY_TARG_FRAME_MAX
  * bytes, EINVAL otherwise) into a device as if received from the underlay
  * (ENETDOWN when the device is not up). OVERLAY_IOC_RESEND: encapsulate one and
- * send it to oif_ip/oif_port (ENOTCONN when the device is not active or not
- * up; EINVAL/EAFNOSUPPORT for the address as in RESPOND). Any mode.
+ * send it to oif_ip/oif_port (ENOTCONN when the device is not active,
+ * ENETDOWN when it is not up; EINVAL/EAFNOSUPPORT for the address as in RESPOND). Any mode.
  */
 struct overlay_ioc_frame {
 	__u32	oif_linkid;

@@ -48,11 +48,14 @@
  *                                   process becomes the responder until it
  *                                   exits): "REQID LINK DST SRC ETHERTYPE
  *                                   VLAN FLAGS SIZE" per request
- *   blast IFNAME N [SEED]           send N Ethernet frames, each to a
- *                                   distinct unicast MAC, out of IFNAME
+ *   blast IFNAME N [SEED [REPEAT]]  send N Ethernet frames of 60 bytes,
+ *                                   to distinct unicast MACs 02:aa:<SEED+i>
+ *                                   (each REPEAT times), out of IFNAME
  *                                   through a packet socket
  *   badtarg KIND [LINK]             malformed dynamic-mode ioctls; KIND:
  *                                   lookup0, lookupbig, lookupflags,
+ *                                   lookupsize (wrong size), lookupfault
+ *                                   (unwritable array),
  *                                   respond0, respondflags (a record with
  *                                   unknown flags: prints its error),
  *                                   respondbad (unknown request id),
@@ -660,7 +663,8 @@ static void cmd_lookup(unsigned long n)
 	}
 }
 
-static void cmd_blast(const char *ifname, unsigned long n, unsigned long seed)
+static void cmd_blast(const char *ifname, unsigned long n, unsigned long seed,
+		      unsigned long repeat)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	uint8_t f[60] = { 0 };
@@ -682,15 +686,17 @@ static void cmd_blast(const char *ifname, unsigned long n, unsigned long seed)
 		f[0] = 0x02; f[1] = 0xaa;	/* 02:aa:xx:xx:xx:xx, unicast */
 		f[2] = (uint8_t)(v >> 24); f[3] = (uint8_t)(v >> 16);
 		f[4] = (uint8_t)(v >> 8); f[5] = (uint8_t)v;
-		while (sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&sll,
-			      sizeof(sll)) != (ssize_t)sizeof(f)) {
-			if (errno != ENOBUFS && errno != EAGAIN)
-				die("sendto");
-			usleep(1000);
-		}
+		for (unsigned long r = 0; r < repeat; r++)
+			while (sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&sll,
+				      sizeof(sll)) != (ssize_t)sizeof(f)) {
+				if (errno != ENOBUFS && errno != EAGAIN)
+					die("sendto");
+				usleep(1000);
+			}
 	}
 	close(fd);
-	printf("blast: %lu frames to distinct MACs out of %s\n", n, ifname);
+	printf("blast: %lu frames to %lu distinct MACs out of %s\n", n * repeat,
+	       n, ifname);
 }
 
 static void cmd_badtarg(const char *kind, const char *link)
@@ -718,6 +724,13 @@ static void cmd_badtarg(const char *kind, const char *link)
 	} else if (strcmp(kind, "lookupbig") == 0) {
 		lk.olk_count = OVERLAY_TARG_BATCH_MAX + 1;
 		xioctl(OVERLAY_IOC_LOOKUP, &lk, "LOOKUP (count too big)");
+	} else if (strcmp(kind, "lookupsize") == 0) {
+		xioctl(_IOC(_IOC_READ | _IOC_WRITE, OVERLAY_IOC_TYPE,
+			    _IOC_NR(OVERLAY_IOC_LOOKUP), sizeof(lk) - 8), &lk,
+		       "LOOKUP (wrong size)");
+	} else if (strcmp(kind, "lookupfault") == 0) {
+		lk.olk_reqs = 8;
+		xioctl(OVERLAY_IOC_LOOKUP, &lk, "LOOKUP (bad array pointer)");
 	} else if (strcmp(kind, "lookupflags") == 0) {
 		lk.olk_flags = 0x80;
 		xioctl(OVERLAY_IOC_LOOKUP, &lk, "LOOKUP (flags)");
@@ -1124,7 +1137,8 @@ int main(int argc, char **argv)
 		cmd_lookup(argc > 0 ? num(argv[0]) : 16);
 	} else if (strcmp(cmd, "blast") == 0) {
 		NEED(2);
-		cmd_blast(argv[0], num(argv[1]), argc > 2 ? num(argv[2]) : 0);
+		cmd_blast(argv[0], num(argv[1]), argc > 2 ? num(argv[2]) : 0,
+			  argc > 3 ? num(argv[3]) : 1);
 	} else if (strcmp(cmd, "badtarg") == 0) {
 		NEED(1);
 		cmd_badtarg(argv[0], argc > 1 ? argv[1] : NULL);
