@@ -327,6 +327,23 @@ void create_overlay(const Globals& g, const overlayadm::SavedOverlay& o) {
             throw Failure("property \"" + k + "\" belongs to plugin " + own + ", not " + o.search);
         (own.empty() ? kprops : vprops).emplace_back(k, val);
     }
+    /* The plugin's half is checked before anything is made. */
+    auto pprops = v->plugin_prop_info(o.search);
+    for (auto& [n, val] : vprops) {
+        auto it = std::find_if(pprops.begin(), pprops.end(), [&](auto& p) { return p.name == n; });
+        if (it == pprops.end()) {
+            std::vector<std::string> names;
+            for (auto& p : pprops)
+                names.push_back(p.name);
+            throw Failure("unknown property \"" + n + "\" (plugin " + o.search + " has: " +
+                          join(names) + ")");
+        }
+    }
+    for (auto& p : pprops)
+        if (p.required && std::none_of(vprops.begin(), vprops.end(),
+                                       [&](auto& kv) { return kv.first == p.name; }))
+            throw Failure("missing required property \"" + p.name + "\" (plugin " + o.search +
+                          ")");
     Kernel k(g.device);
     auto link = k.create(o.name);
     uint64_t id = 0;
@@ -484,6 +501,13 @@ std::string range(const std::string& type, uint64_t min, uint64_t max, const std
     return possible;
 }
 
+/* ip:port, [ipv6]:port, or the address alone for port 0 (the encapsulation's default). */
+std::string dest_text(std::string ip, const std::string& port) {
+    if (ip.find(':') != std::string::npos)
+        ip = "[" + ip + "]";
+    return port.empty() || port == "0" ? ip : ip + ":" + port;
+}
+
 /* The destination of a point-mode overlay, from its plugin's dest_ip/dest_port. */
 std::string point_dest(const std::vector<varpd::client::PropInfo>& props) {
     std::string ip, port;
@@ -494,11 +518,7 @@ std::string point_dest(const std::vector<varpd::client::PropInfo>& props) {
         if (tail == "dest_port")
             port = p.value;
     }
-    if (ip.empty())
-        return "";
-    if (ip.find(':') != std::string::npos)
-        ip = "[" + ip + "]";
-    return port.empty() ? ip : ip + ":" + port;
+    return ip.empty() ? "" : dest_text(ip, port);
 }
 
 int cmd_show(const Globals& g, const Args& a) {
@@ -561,9 +581,7 @@ int cmd_show(const Globals& g, const Args& a) {
             try {
                 for (auto& e : v->cache_iter(l.linkid))
                     t.add({l.name, e.mac,
-                           e.drop ? "drop"
-                                  : (e.ip.find(':') != std::string::npos ? "[" + e.ip + "]" : e.ip) +
-                                        ":" + std::to_string(e.port)});
+                           e.drop ? "drop" : dest_text(e.ip, std::to_string(e.port))});
             } catch (const varpd::ClientError& e) {
                 std::fprintf(stderr, "overlayadm: %s: cannot read the target cache: %s\n",
                              l.name.c_str(), e.what());
@@ -672,15 +690,23 @@ int cmd_modify(const Globals& g, const Args& a) {
 /* ---- show-plugin ---- */
 
 int cmd_show_plugin(const Globals& g, const Args& a) {
-    Format fmt = a.has('j') ? Format::json : Format::text;
+    Format fmt = format_of(a);
     auto v = varpd_connect(g);
-    Table t({"plugin", "mode", "blocking", "file"});
+    Table t({"plugin", "mode", "blocking", "file", "property", "type", "perm", "req", "default",
+             "possible"});
+    t.select(a.has('o') ? a.get('o') : "plugin,mode,property,perm,req,default,possible");
     bool found = false;
     for (auto& p : v->list_plugins()) {
         if (!a.operands.empty() && p.name != a.operands[0])
             continue;
         found = true;
-        t.add({p.name, p.mode, p.blocking ? "yes" : "no", p.file});
+        auto props = v->plugin_prop_info(p.name);
+        if (props.empty())
+            t.add({p.name, p.mode, p.blocking ? "yes" : "no", p.file});
+        for (auto& pr : props)
+            t.add({p.name, p.mode, p.blocking ? "yes" : "no", p.file, pr.name, pr.type,
+                   std::string(pr.readable ? "r" : "-") + (pr.writable ? "w" : "-"),
+                   pr.required ? "y" : "-", pr.def, range(pr.type, pr.min, pr.max, pr.possible)});
     }
     if (!a.operands.empty() && !found)
         throw Failure("unknown plugin \"" + a.operands[0] + "\" (varpd has: " +
@@ -719,7 +745,12 @@ const std::vector<Command> commands = {
      "[name]",
      cmd_show},
     {"set-overlayprop", {{'p', "prop=value[,...]", 0, true, true}}, "name", cmd_setprop},
-    {"show-plugin", {{'j', nullptr, 0, false, false}}, "[plugin]", cmd_show_plugin},
+    {"show-plugin",
+     {{'j', nullptr, 0, false, false},
+      {'p', nullptr, 0, false, false},
+      {'o', "field[,...]", 0, false, false}},
+     "[plugin]",
+     cmd_show_plugin},
     {"up", {}, "", cmd_up},
     {"help", {}, "", cmd_help},
 };

@@ -130,17 +130,27 @@ void Client::set_prop(uint64_t id, const std::string& name, const std::string& v
     });
 }
 
+static std::vector<client::PropInfo> props_of(capnp::List<control::PropInfo>::Reader l) {
+    std::vector<client::PropInfo> v;
+    for (auto p : l)
+        v.push_back({p.getName(), p.getType(), p.getReadable(), p.getWritable(), p.getRequired(),
+                     p.getValue(), p.getDefault(), p.getMin(), p.getMax(), p.getPossible()});
+    return v;
+}
+
 std::vector<client::PropInfo> Client::prop_info(uint64_t id) {
     return guarded([&] {
         auto req = impl_->cap.propInfoRequest();
         req.setId(id);
-        auto r = req.send().wait(impl_->ws());
-        std::vector<client::PropInfo> v;
-        for (auto p : r.getProps())
-            v.push_back({p.getName(), p.getType(), p.getReadable(), p.getWritable(),
-                         p.getRequired(), p.getValue(), p.getDefault(), p.getMin(), p.getMax(),
-                         p.getPossible()});
-        return v;
+        return props_of(req.send().wait(impl_->ws()).getProps());
+    });
+}
+
+std::vector<client::PropInfo> Client::plugin_prop_info(const std::string& plugin) {
+    return guarded([&] {
+        auto req = impl_->cap.pluginPropInfoRequest();
+        req.setPlugin(plugin);
+        return props_of(req.send().wait(impl_->ws()).getProps());
     });
 }
 

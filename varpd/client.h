@@ -86,6 +86,8 @@ class Client {
     std::string get_prop(uint64_t id, const std::string& name);
     void set_prop(uint64_t id, const std::string& name, const std::string& value);
     std::vector<client::PropInfo> prop_info(uint64_t id);
+    /* A backend's properties without an instance (values empty). */
+    std::vector<client::PropInfo> plugin_prop_info(const std::string& plugin);
     client::CacheEntry cache_get(uint32_t linkid, const std::string& mac);
     void cache_set(uint32_t linkid, const client::CacheEntry& e);
     void cache_remove(uint32_t linkid, const std::string& mac);

@@ -91,4 +91,7 @@ interface Varpd {
                     channel :Text, instances :UInt32, plugins :UInt32,
                     degraded :List(Degraded), setAside :List(Refused));
   stats @13 (id :UInt64) -> (stats :Stats);   # id 0: every instance together
+  # A backend's properties without an instance (values empty): what
+  # `overlayadm show-plugin` lists and create-overlay checks before creating.
+  pluginPropInfo @14 (plugin :Text) -> (props :List(PropInfo));
 }

@@ -43,6 +43,21 @@ void fill(control::CacheEntry::Builder b, const CacheEntry& e) {
     b.setPort(e.dest.port);
 }
 
+void fill(capnp::List<control::PropInfo>::Builder l, const std::vector<PropDesc>& v) {
+    for (unsigned i = 0; i < v.size(); i++) {
+        l[i].setName(v[i].name);
+        l[i].setType(v[i].type);
+        l[i].setReadable(v[i].readable);
+        l[i].setWritable(v[i].writable);
+        l[i].setRequired(v[i].required);
+        l[i].setValue(v[i].value);
+        l[i].setDefault(v[i].def);
+        l[i].setMin(v[i].min);
+        l[i].setMax(v[i].max);
+        l[i].setPossible(v[i].possible);
+    }
+}
+
 Mac parse_mac(capnp::Text::Reader t) {
     Mac m;
     std::string why;
@@ -118,19 +133,14 @@ class ControlImpl final : public control::Varpd::Server {
     kj::Promise<void> propInfo(PropInfoContext ctx) override {
         std::vector<PropDesc> v;
         check(d_.prop_info(ctx.getParams().getId(), v));
-        auto l = ctx.getResults().initProps(static_cast<unsigned>(v.size()));
-        for (unsigned i = 0; i < v.size(); i++) {
-            l[i].setName(v[i].name);
-            l[i].setType(v[i].type);
-            l[i].setReadable(v[i].readable);
-            l[i].setWritable(v[i].writable);
-            l[i].setRequired(v[i].required);
-            l[i].setValue(v[i].value);
-            l[i].setDefault(v[i].def);
-            l[i].setMin(v[i].min);
-            l[i].setMax(v[i].max);
-            l[i].setPossible(v[i].possible);
-        }
+        fill(ctx.getResults().initProps(static_cast<unsigned>(v.size())), v);
+        return kj::READY_NOW;
+    }
+
+    kj::Promise<void> pluginPropInfo(PluginPropInfoContext ctx) override {
+        std::vector<PropDesc> v;
+        check(d_.plugin_prop_info(ctx.getParams().getPlugin().cStr(), v));
+        fill(ctx.getResults().initProps(static_cast<unsigned>(v.size())), v);
         return kj::READY_NOW;
     }
 

@@ -699,6 +699,32 @@ Status Daemon::prop_info(uint64_t id, std::vector<PropDesc>& out) {
     auto in = by_id(id);
     if (!in)
         return Status::fail(ENOENT, "no instance " + std::to_string(id));
+    return describe_props(*in, true, out);
+}
+
+Status Daemon::plugin_prop_info(const std::string& plugin, std::vector<PropDesc>& out) {
+    const Backend* be = plugins_.find(plugin);
+    if (!be)
+        return Status::fail(ENOENT, "no backend \"" + plugin + "\"");
+    /* Never started nor mapped; vpo_destroy runs on the loop when it goes. */
+    auto in = make_instance(this);
+    in->ph = ProvHandle{{&provider_ops}, in.get()};
+    in->d = this;
+    in->id = 0;
+    in->linkid = 0;
+    in->be = be;
+    in->mode = static_cast<Mode>(be->mode);
+    int rc = be->ops->vpo_create(&in->ph.prov, be->mode, &in->arg);
+    if (rc != 0) {
+        in->arg = nullptr;
+        return Status::fail(-rc, "backend " + plugin + ": create failed: " + errtext(rc));
+    }
+    return describe_props(*in, false, out);
+}
+
+Status Daemon::describe_props(Instance& inst, bool values, std::vector<PropDesc>& out) {
+    Instance* in = &inst;
+    uint64_t id = in->id;
     uint32_t n = 0;
     int rc = in->be->ops->vpo_nprops(in->arg, &n);
     if (rc != 0)
@@ -723,7 +749,7 @@ Status Daemon::prop_info(uint64_t id, std::vector<PropDesc>& out) {
         p.min = info.vpi_min;
         p.max = info.vpi_max;
         p.possible = info.vpi_possible;
-        if (p.readable)
+        if (values && p.readable)
             get_prop(id, p.name, p.value);
         out.push_back(std::move(p));
     }

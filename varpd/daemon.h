@@ -98,6 +98,8 @@ class Daemon {
     Status get_prop(uint64_t id, const std::string& name, std::string& value);
     Status set_prop(uint64_t id, const std::string& name, const std::string& value);
     Status prop_info(uint64_t id, std::vector<PropDesc>& out);
+    /* A backend's properties, from a transient backend instance (never started). */
+    Status plugin_prop_info(const std::string& plugin, std::vector<PropDesc>& out);
     std::vector<InstanceView> instances() const;
     Status stats(uint64_t id, StatsSnapshot& out) const;
     const PluginSet& plugins() const { return plugins_; }
@@ -123,6 +125,7 @@ class Daemon {
     Status associate(Instance& in);
     Status persist(Instance& in);
     Status find_prop(Instance& in, const std::string& name, varpd_prop_info_t& info);
+    Status describe_props(Instance& in, bool values, std::vector<PropDesc>& out);
     void serve_lookups();
     void dispatch(const LookupRequest& req);
     void call_plugin(std::shared_ptr<Instance> inst, std::function<void()> fn);
