@@ -1,15 +1,13 @@
 /*
  * KernelChannel: everything varpd asks of overlay.ko, as an interface.
  *
- * Theory: varpd talks to the kernel through /dev/overlay, but only part of
- * that conversation exists in overlay.ko today (the admin ioctls and point
- * mode's ASSOCIATE). The dynamic mode's lookup channel (LOOKUP, RESPOND,
- * DROP, PKT, INJECT, RESEND, DEGRADE, RESTORE, LIST and the target cache
- * ioctls) is a later issue. So the daemon is written against this interface
- * and two implementations exist:
- *   - DevOverlayChannel (channel_dev.cpp): the real /dev/overlay. Point mode
- *     works; every dynamic-mode method returns ENOTSUP with a reason saying
- *     the kernel lacks it. No ioctl number is invented.
+ * Theory: varpd talks to the kernel through /dev/overlay: point mode's
+ * ASSOCIATE and the dynamic mode's lookup channel (LOOKUP, RESPOND, DROP,
+ * PKT, INJECT, RESEND, DEGRADE, RESTORE, LIST and the target cache ioctls).
+ * The daemon is written against this interface so that its lookup path can
+ * be tested without the kernel; two implementations exist:
+ *   - DevOverlayChannel (channel_dev.cpp): the real /dev/overlay, every
+ *     method one ioctl (RESPOND group-committed across threads).
  *   - FakeChannel (channel_fake.h): an in-memory double with the semantics
  *     the design gives the kernel (a request queue with a pollable fd, a
  *     target cache per link, degraded state), used by the unit tests and the

@@ -81,12 +81,13 @@
  * aside, never silently left without answers.
  *
  * Not supported, and why:
- *   - The kernel's dynamic-mode channel (LOOKUP/RESPOND/DROP/PKT/INJECT/
- *     RESEND/DEGRADE/RESTORE/LIST, target cache ioctls) is not in overlay.ko
- *     yet: against /dev/overlay, varpd does point mode for real and the
- *     dynamic methods fail with ENOTSUP saying so (channel_dev.cpp). The
- *     lookup path runs against the in-memory channel (`-K none`, the tests,
- *     the benchmark).
+ *   - More than one responder per network namespace: overlay.ko gives
+ *     the lookup channel (LOOKUP/RESPOND/DROP/PKT/...) to one open file per
+ *     namespace, so varpd claims it at start (channel_dev.cpp) and a second
+ *     varpd in the same namespace, or one started while another responder
+ *     (ov-responder) holds it, exits saying so. Run one varpd per
+ *     namespace. `-K none` runs the lookup path against the in-memory
+ *     channel (the tests, the benchmark).
  *   - Unloading or reloading a plugin while varpd runs (restart varpd).
  *   - 802.1Q-tagged proxy requests, DHCPv6, IPv6 extension headers before
  *     ICMPv6 (libtools' builders refuse them; counted as drops).
