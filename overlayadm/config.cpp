@@ -1,13 +1,12 @@
 // The persistent overlays file: see config.h.
 #include "config.h"
 
-#include <libtools/rename.h>
-#include <nlohmann/json.hpp>
-
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <libtools/rename.h>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <sys/file.h>
@@ -87,9 +86,11 @@ void Config::save() {
         nlohmann::json props = nlohmann::json::array();
         for (auto& [k, v] : o.props)
             props.push_back({k, v});
-        j["overlays"].push_back(
-            {{"name", o.name}, {"encap", o.encap}, {"search", o.search}, {"vnetid", o.vnetid},
-             {"props", props}});
+        j["overlays"].push_back({{"name", o.name},
+                                 {"encap", o.encap},
+                                 {"search", o.search},
+                                 {"vnetid", o.vnetid},
+                                 {"props", props}});
     }
     std::string text = j.dump(2) + "\n";
     ov_error_t err;

@@ -29,7 +29,7 @@ struct SavedOverlay {
 };
 
 class Config {
-  public:
+public:
     /* Locks the state directory (creating it, mode 0755) and loads the file. Throws. */
     explicit Config(const std::string& state_dir);
     ~Config();
@@ -42,7 +42,7 @@ class Config {
     void save(); /* throws std::runtime_error naming the file */
     const std::string& path() const { return path_; }
 
-  private:
+private:
     std::string path_;
     int lock_fd_ = -1;
     std::vector<SavedOverlay> overlays_;

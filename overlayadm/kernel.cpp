@@ -1,8 +1,6 @@
 // overlayadm's kernel interface: see kernel.h.
 #include "kernel.h"
 
-#include <uapi/overlay.h>
-
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
@@ -17,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <uapi/overlay.h>
 #include <unistd.h>
 
 namespace overlayadm {
@@ -47,12 +46,14 @@ std::string format_value(uint32_t type, const uint8_t* buf, uint32_t size) {
     case OVERLAY_PROP_T_IP:
         return size == 16 ? ip_text(buf) : "";
     case OVERLAY_PROP_T_STRING:
-        return std::string(reinterpret_cast<const char*>(buf), strnlen(reinterpret_cast<const char*>(buf), size));
+        return std::string(reinterpret_cast<const char*>(buf),
+                           strnlen(reinterpret_cast<const char*>(buf), size));
     }
     return "";
 }
 
-template <size_t N> void copy_name(char (&dst)[N], const std::string& s) {
+template <size_t N>
+void copy_name(char (&dst)[N], const std::string& s) {
     std::snprintf(dst, N, "%s", s.c_str());
 }
 
@@ -213,7 +214,8 @@ std::string Kernel::getprop(uint32_t linkid, const std::string& name) {
     p.oip_linkid = linkid;
     copy_name(p.oip_name, name);
     ioc(OVERLAY_IOC_GETPROP, &p, "get " + name);
-    return format_value(pi.oipi_type, p.oip_value, std::min<uint32_t>(p.oip_size, OVERLAY_PROP_SIZEMAX));
+    return format_value(pi.oipi_type, p.oip_value,
+                        std::min<uint32_t>(p.oip_size, OVERLAY_PROP_SIZEMAX));
 }
 
 void Kernel::setprop(uint32_t linkid, const std::string& name, const std::string& value) {
@@ -314,9 +316,9 @@ std::map<uint32_t, std::string> overlay_ifaces() {
                     for (auto* b = static_cast<rtattr*>(RTA_DATA(a)); RTA_OK(b, ilen);
                          b = RTA_NEXT(b, ilen))
                         if (b->rta_type == IFLA_INFO_KIND)
-                            kind.assign(static_cast<const char*>(RTA_DATA(b)),
-                                        strnlen(static_cast<const char*>(RTA_DATA(b)),
-                                                RTA_PAYLOAD(b)));
+                            kind.assign(
+                                static_cast<const char*>(RTA_DATA(b)),
+                                strnlen(static_cast<const char*>(RTA_DATA(b)), RTA_PAYLOAD(b)));
                 }
             }
             if (kind == OVERLAY_LINK_KIND)

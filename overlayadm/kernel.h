@@ -22,11 +22,11 @@
 namespace overlayadm {
 
 class KernelError : public std::runtime_error {
-  public:
+public:
     KernelError(int err, const std::string& what) : std::runtime_error(what), err_(err) {}
     int err() const { return err_; }
 
-  private:
+private:
     int err_;
 };
 
@@ -49,7 +49,7 @@ struct KLink {
 };
 
 class Kernel {
-  public:
+public:
     /* Opens the device; throws KernelError (saying whether overlay.ko is loaded). */
     explicit Kernel(const std::string& dev = "/dev/overlay");
     ~Kernel();
@@ -69,7 +69,7 @@ class Kernel {
     std::vector<KLink> links();
     std::optional<KLink> find(const std::string& name);
 
-  private:
+private:
     void ioc(unsigned long cmd, void* arg, const std::string& what);
     int fd_ = -1;
 };

@@ -43,20 +43,17 @@
  * (show-overlay -t shows the one destination instead), dynamic mode until
  * overlay.ko has its lookup channel (varpd's ENOTSUP is shown as is).
  */
+#include "client.h"
 #include "config.h"
 #include "kernel.h"
 #include "output.h"
-
-#include "client.h"
-
-#include <libtools/ethers.h>
-#include <uapi/overlay.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <libtools/ethers.h>
 #include <map>
 #include <memory>
 #include <optional>
@@ -64,6 +61,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <uapi/overlay.h>
 #include <unistd.h>
 #include <vector>
 
@@ -277,8 +275,8 @@ Props parse_props(const std::vector<std::string>& lists) {
         size_t start = 0;
         while (true) {
             size_t comma = l.find(',', start);
-            std::string kv = l.substr(start, comma == std::string::npos ? std::string::npos
-                                                                        : comma - start);
+            std::string kv =
+                l.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
             size_t eq = kv.find('=');
             if (eq == std::string::npos || eq == 0)
                 throw UsageError("\"" + kv + "\" is not prop=value");
@@ -335,15 +333,14 @@ void create_overlay(const Globals& g, const overlayadm::SavedOverlay& o) {
             std::vector<std::string> names;
             for (auto& p : pprops)
                 names.push_back(p.name);
-            throw Failure("unknown property \"" + n + "\" (plugin " + o.search + " has: " +
-                          join(names) + ")");
+            throw Failure("unknown property \"" + n + "\" (plugin " + o.search +
+                          " has: " + join(names) + ")");
         }
     }
     for (auto& p : pprops)
         if (p.required && std::none_of(vprops.begin(), vprops.end(),
                                        [&](auto& kv) { return kv.first == p.name; }))
-            throw Failure("missing required property \"" + p.name + "\" (plugin " + o.search +
-                          ")");
+            throw Failure("missing required property \"" + p.name + "\" (plugin " + o.search + ")");
     Kernel k(g.device);
     auto link = k.create(o.name);
     uint64_t id = 0;
@@ -391,7 +388,8 @@ int cmd_create(const Globals& g, const Args& a) {
     }
     overlayadm::Config cfg(g.state_dir);
     if (cfg.find(o.name))
-        throw Failure("name \"" + o.name + "\" is taken (a saved overlay; 'overlayadm up' brings it back)");
+        throw Failure("name \"" + o.name +
+                      "\" is taken (a saved overlay; 'overlayadm up' brings it back)");
     create_overlay(g, o);
     cfg.overlays().push_back(o);
     try {
@@ -495,7 +493,8 @@ Format format_of(const Args& a) {
     return a.has('j') ? Format::json : a.has('p') ? Format::parsable : Format::text;
 }
 
-std::string range(const std::string& type, uint64_t min, uint64_t max, const std::string& possible) {
+std::string range(const std::string& type, uint64_t min, uint64_t max,
+                  const std::string& possible) {
     if (type == "uint")
         return std::to_string(min) + "-" + std::to_string(max);
     return possible;
@@ -580,8 +579,8 @@ int cmd_show(const Globals& g, const Args& a) {
             }
             try {
                 for (auto& e : v->cache_iter(l.linkid))
-                    t.add({l.name, e.mac,
-                           e.drop ? "drop" : dest_text(e.ip, std::to_string(e.port))});
+                    t.add(
+                        {l.name, e.mac, e.drop ? "drop" : dest_text(e.ip, std::to_string(e.port))});
             } catch (const varpd::ClientError& e) {
                 std::fprintf(stderr, "overlayadm: %s: cannot read the target cache: %s\n",
                              l.name.c_str(), e.what());
@@ -709,8 +708,8 @@ int cmd_show_plugin(const Globals& g, const Args& a) {
                    pr.required ? "y" : "-", pr.def, range(pr.type, pr.min, pr.max, pr.possible)});
     }
     if (!a.operands.empty() && !found)
-        throw Failure("unknown plugin \"" + a.operands[0] + "\" (varpd has: " +
-                      join(plugin_names(*v)) + ")");
+        throw Failure("unknown plugin \"" + a.operands[0] +
+                      "\" (varpd has: " + join(plugin_names(*v)) + ")");
     std::fputs(t.render(fmt).c_str(), stdout);
     return 0;
 }
@@ -768,7 +767,8 @@ int main(int argc, char** argv) {
             std::fputs(usage_all().c_str(), stdout);
             return 0;
         } else {
-            std::fprintf(stderr, "overlayadm: unknown option %s\n%s", o.c_str(), usage_all().c_str());
+            std::fprintf(stderr, "overlayadm: unknown option %s\n%s", o.c_str(),
+                         usage_all().c_str());
             return 2;
         }
     }

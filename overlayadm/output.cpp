@@ -1,10 +1,9 @@
 // Output tables: see output.h.
 #include "output.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 namespace overlayadm {
@@ -37,8 +36,8 @@ void Table::select(const std::string& olist) {
     size_t start = 0;
     while (true) {
         size_t comma = olist.find(',', start);
-        std::string f = lower(olist.substr(start, comma == std::string::npos ? std::string::npos
-                                                                              : comma - start));
+        std::string f = lower(
+            olist.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         auto it = std::find(fields_.begin(), fields_.end(), f);
         if (it == fields_.end()) {
             std::string names;

@@ -18,7 +18,7 @@ namespace overlayadm {
 enum class Format { text, parsable, json };
 
 class Table {
-  public:
+public:
     explicit Table(std::vector<std::string> fields); /* lower-case names */
     /* Choose fields from a -o list; throws std::invalid_argument naming a bad one. */
     void select(const std::string& olist);
@@ -26,7 +26,7 @@ class Table {
     std::string render(Format f) const;
     static std::string escape(const std::string& v); /* parsable escaping */
 
-  private:
+private:
     std::vector<std::string> fields_;
     std::vector<size_t> shown_;
     std::vector<std::vector<std::string>> rows_;
