@@ -348,6 +348,8 @@ void create_overlay(const Globals& g, const overlayadm::SavedOverlay& o) {
         try {
             k.setprop(link.linkid, "encap", o.encap);
         } catch (const KernelError& e) {
+            if (e.err() != ERANGE && e.err() != EINVAL)
+                throw;
             auto pi = k.propinfo(link.linkid, "encap");
             throw Failure("unknown encapsulation \"" + o.encap + "\" (possible: " + pi.possible +
                           ")");
@@ -493,8 +495,11 @@ Format format_of(const Args& a) {
     return a.has('j') ? Format::json : a.has('p') ? Format::parsable : Format::text;
 }
 
-std::string range(const std::string& type, uint64_t min, uint64_t max,
+/* The POSSIBLE column: what may be written (nothing for a read-only property). */
+std::string range(bool writable, const std::string& type, uint64_t min, uint64_t max,
                   const std::string& possible) {
+    if (!writable)
+        return "";
     if (type == "uint")
         return std::to_string(min) + "-" + std::to_string(max);
     return possible;
@@ -595,14 +600,15 @@ int cmd_show(const Globals& g, const Args& a) {
                 std::string perm = std::string(p.perm & OVERLAY_PROP_PERM_READ ? "r" : "-") +
                                    (p.perm & OVERLAY_PROP_PERM_WRITE ? "w" : "-");
                 t.add({l.name, p.name, perm, p.perm & OVERLAY_PROP_PERM_REQUIRED ? "y" : "-",
-                       p.value, p.def, range(p.type, p.min, p.max, p.possible)});
+                       p.value, p.def,
+                       range(p.perm & OVERLAY_PROP_PERM_WRITE, p.type, p.min, p.max, p.possible)});
             }
             if (in)
                 for (auto& p : v->prop_info(in->id))
                     t.add({l.name, p.name,
                            std::string(p.readable ? "r" : "-") + (p.writable ? "w" : "-"),
                            p.required ? "y" : "-", p.value, p.def,
-                           range(p.type, p.min, p.max, p.possible)});
+                           range(p.writable, p.type, p.min, p.max, p.possible)});
         }
     }
     std::fputs(t.render(fmt).c_str(), stdout);
@@ -705,7 +711,8 @@ int cmd_show_plugin(const Globals& g, const Args& a) {
         for (auto& pr : props)
             t.add({p.name, p.mode, p.blocking ? "yes" : "no", p.file, pr.name, pr.type,
                    std::string(pr.readable ? "r" : "-") + (pr.writable ? "w" : "-"),
-                   pr.required ? "y" : "-", pr.def, range(pr.type, pr.min, pr.max, pr.possible)});
+                   pr.required ? "y" : "-", pr.def,
+                   range(pr.writable, pr.type, pr.min, pr.max, pr.possible)});
     }
     if (!a.operands.empty() && !found)
         throw Failure("unknown plugin \"" + a.operands[0] +

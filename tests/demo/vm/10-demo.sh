@@ -119,6 +119,7 @@ for p in "h1 10.12.0.2" "h1 10.13.0.3" "h2 10.23.0.3" "h3 10.13.0.1" "h2 10.12.0
 done
 [ $pings = 6 ] || ov_fail "only $pings of 6 pings across the overlays were answered"
 
+show "overlayadm show-plugin" h1 overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/demo/h1/state show-plugin
 show "overlayadm show-overlay ov12" h1 overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/demo/h1/state show-overlay ov12
 show "overlayadm show-overlay -f" h1 overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/demo/h1/state show-overlay -f
 show "overlayadm show-overlay -t" h1 overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/demo/h1/state show-overlay -t
