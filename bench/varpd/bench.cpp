@@ -16,8 +16,8 @@
  * cost. The ratio says what varpd adds. Both in one run, best of three
  * rounds for the rates (the machine is shared).
  *
- * Later (with the kernel channel): the same measurement in the VM against
- * overlay.ko.
+ * Against the real overlay.ko: vm/ (10-varpd-vm.sh in the VM, run.sh adds
+ * files_vm_* to the same JSON; the bench-varpd target runs both).
  */
 #include "channel_fake.h"
 #include "client.h"
