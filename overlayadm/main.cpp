@@ -231,6 +231,9 @@ std::unique_ptr<varpd::Client> varpd_connect(const Globals& g) {
     int e = errno;
     if (s >= 0)
         close(s);
+    if (rc != 0 && (e == EACCES || e == EPERM))
+        throw Failure("cannot reach varpd at " + g.socket + ": " + std::strerror(e) +
+                      " (its control socket is for root)");
     if (rc != 0)
         throw Failure("varpd is not running (cannot connect to " + g.socket + ": " +
                       std::strerror(e) +
