@@ -40,8 +40,8 @@
  *
  * Not supported: changing encap or vnetid of an active overlay (the kernel
  * refuses; delete and create again), a target cache on point-mode devices
- * (show-overlay -t shows the one destination instead), dynamic mode until
- * overlay.ko has its lookup channel (varpd's ENOTSUP is shown as is).
+ * (show-overlay -t shows the one destination instead; modify-overlay gets
+ * the kernel's refusal), setting the device's MAC address (ip link does).
  */
 #include "client.h"
 #include "config.h"
