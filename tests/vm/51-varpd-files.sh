@@ -14,6 +14,9 @@
 #    neighbour entries carry the table's MACs), and no frame with a
 #    broadcast or multicast inner destination is ever encapsulated on the
 #    underlay (overlay-snoop -j on all three links; unicast VXLAN is seen)
+#  - varpd lists a's cache (CACHE_ITER); changing c's entry in the table
+#    removes c's MAC from the caches (CACHE_REMOVE) and the next frame
+#    gets the new destination; no varpd reports an error
 #  - kill -9 of a's varpd with a ping running: the device is DEGRADED ("no
 #    responder"), its cache is flushed so a's frames wait on requests; the
 #    restarted varpd (same state directory) restores the instance from disk,
@@ -128,6 +131,36 @@ for h in a b c; do
 	echo "# capture at $h: $n VXLAN frames, all unicast inside"
 done
 echo "varpd-files: no broadcast or multicast reached the underlay"
+
+# varpd's view of a's cache (CACHE_ITER through its control API); then a
+# shootdown: c's entry gains an explicit port (4789, VXLAN's default), every
+# varpd reloads the shared table and removes c's MAC from its kernel cache
+# (CACHE_REMOVE) while b's stays; the next frame asks again and gets the
+# new destination.
+ctl a cache "$ida" | sed 's/^/# a cache via varpd: /'
+for m in "$MB 198.51.100.2" "$MC 198.51.100.3"; do
+	ctl a cache "$ida" | grep -qi "^$m " || ov_fail "varpd's CACHE_ITER of a lacks $m"
+done
+inst_a=$(cat "$T/a.inst")
+reloads=$(ctl a get "$inst_a" files/reloads)
+sed 's/"ip": "198.51.100.3"/"ip": "198.51.100.3", "port": 4789/' "$T/table.json" >"$T/table.new"
+mv "$T/table.new" "$T/table.json"
+ov_wait a 10 sh -c "[ \$(varpd-ctl -s $T/state.a/varpd.sock get $inst_a files/reloads) -gt $reloads ]"
+ov_wait a 5 sh -c "! ovctl cache-get $ida $MC"
+ov_wait b 5 sh -c "! ovctl cache-get $(cat "$T/b.id") $MC"
+ov_in a ovctl cache-get "$ida" $MB | grep -q "^$MB 198.51.100.2 0$" ||
+	ov_fail "b's unchanged entry was shot down: $(ov_in a ovctl cache-get "$ida" $MB 2>&1)"
+ov_ping a 10.51.0.3 2
+ov_in a ovctl cache-get "$ida" $MC | grep -q "^$MC 198.51.100.3 4789$" ||
+	ov_fail "c's new destination is not in a's cache: $(ov_in a ovctl cache-get "$ida" $MC 2>&1)"
+for h in a b c; do
+	s=$(ctl $h stats)
+	case "$s" in
+	*" errors 0 outstanding 0 "*) ;;
+	*) ov_fail "$h: varpd reports errors or unanswered queries: $s" ;;
+	esac
+done
+echo "varpd-files: CACHE_ITER through varpd; a table change shoots down only the changed MAC"
 
 # kill -9 a's varpd mid-traffic; restart it on the same state directory.
 ov_in a ping -i 0.2 -w 40 10.51.0.2 >"$T/ping" 2>&1 &
