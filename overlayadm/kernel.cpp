@@ -7,10 +7,13 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <libtools/ethers.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <map>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -350,6 +353,53 @@ std::vector<KLink> Kernel::links() {
     }
     std::sort(v.begin(), v.end(), [](const KLink& a, const KLink& b) { return a.name < b.name; });
     return v;
+}
+
+namespace {
+
+struct IfSock {
+    int fd;
+    IfSock() : fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+        if (fd < 0)
+            throw KernelError(errno, std::string("socket: ") + std::strerror(errno));
+    }
+    ~IfSock() { close(fd); }
+    IfSock(const IfSock&) = delete;
+    IfSock& operator=(const IfSock&) = delete;
+};
+
+} // namespace
+
+void Kernel::set_mac(const std::string& ifname, const std::string& mac) {
+    ov_ether_addr_t a;
+    ov_error_t err;
+    if (ov::ethers_parse(mac, &a, &err) != 0)
+        throw KernelError(EINVAL, "mac: malformed MAC \"" + mac + "\": " + err.reason);
+    ifreq ifr{};
+    std::snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname.c_str());
+    ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    std::memcpy(ifr.ifr_hwaddr.sa_data, a.octet, OV_ETHER_ADDR_LEN);
+    IfSock s;
+    if (ioctl(s.fd, SIOCSIFHWADDR, &ifr) == 0)
+        return;
+    int e = errno;
+    if (e == EBUSY)
+        throw KernelError(e, "mac cannot change while " + ifname + " is up (ip link set " + ifname +
+                                 " down first)");
+    if (e == EADDRNOTAVAIL || e == EINVAL)
+        throw KernelError(e, "mac: \"" + mac + "\" is not a unicast Ethernet address");
+    throw KernelError(e, "mac: " + std::string(std::strerror(e)));
+}
+
+std::string Kernel::get_mac(const std::string& ifname) {
+    ifreq ifr{};
+    std::snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname.c_str());
+    IfSock s;
+    if (ioctl(s.fd, SIOCGIFHWADDR, &ifr) != 0)
+        throw KernelError(errno, ifname + ": mac: " + std::strerror(errno));
+    ov_ether_addr_t a;
+    std::memcpy(a.octet, ifr.ifr_hwaddr.sa_data, OV_ETHER_ADDR_LEN);
+    return ov::ethers_format(a);
 }
 
 std::optional<KLink> Kernel::find(const std::string& name) {

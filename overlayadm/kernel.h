@@ -69,6 +69,14 @@ public:
     std::vector<KLink> links();
     std::optional<KLink> find(const std::string& name);
 
+    /*
+     * The link's Ethernet address (overlayadm's own property "mac", set
+     * through SIOCSIFHWADDR as ip link does): a backend keyed by MAC needs
+     * the address its table lists, and `up` must give it back.
+     */
+    void set_mac(const std::string& ifname, const std::string& mac);
+    std::string get_mac(const std::string& ifname);
+
 private:
     void ioc(unsigned long cmd, void* arg, const std::string& what);
     int fd_ = -1;

@@ -310,6 +310,11 @@ overlayadm::KLink need_link(Kernel& k, const std::string& name) {
 
 /* ---- create / delete / up ---- */
 
+std::string parse_mac(const std::string& s);
+
+/* overlayadm's own link property: the device's Ethernet address. */
+constexpr const char* mac_prop = "mac";
+
 /* Make both halves of an overlay; undo both on any failure. */
 void create_overlay(const Globals& g, const overlayadm::SavedOverlay& o) {
     if (o.name.empty() || o.name.size() >= OVERLAY_NAMELEN)
@@ -320,7 +325,12 @@ void create_overlay(const Globals& g, const overlayadm::SavedOverlay& o) {
     if (std::find(plugins.begin(), plugins.end(), o.search) == plugins.end())
         throw Failure("unknown plugin \"" + o.search + "\" (varpd has: " + join(plugins) + ")");
     Props kprops, vprops;
+    std::optional<std::string> mac;
     for (auto& [k, val] : o.props) {
+        if (k == mac_prop) {
+            mac = parse_mac(val);
+            continue;
+        }
         if (k == "encap" || k == "vnetid")
             throw UsageError("property " + k + " is set with -" + (k == "encap" ? "e" : "v"));
         std::string own = owner(k, plugins);
@@ -360,6 +370,8 @@ void create_overlay(const Globals& g, const overlayadm::SavedOverlay& o) {
         k.setprop(link.linkid, "vnetid", std::to_string(o.vnetid));
         for (auto& [n, val] : kprops)
             k.setprop(link.linkid, n, val);
+        if (mac)
+            k.set_mac(link.name, *mac);
         /* The device is new: an instance varpd still has on its link id is stale. */
         if (auto stale = instance_of(*v, link.linkid))
             v->destroy_instance(stale->id);
@@ -387,6 +399,9 @@ int cmd_create(const Globals& g, const Args& a) {
     o.vnetid = parse_vnetid(a.get('v'));
     if (a.has('p'))
         o.props = parse_props(a.opts.at('p'));
+    for (auto& [k, val] : o.props)
+        if (k == mac_prop)
+            parse_mac(val); /* a usage error before anything is looked at */
     if (a.has('t')) {
         create_overlay(g, o);
         return 0;
@@ -458,6 +473,10 @@ int cmd_setprop(const Globals& g, const Args& a) {
     auto in = instance_of(*v, link.linkid);
     for (auto& [p, val] : props) {
         std::string own = owner(p, plugins);
+        if (p == mac_prop) {
+            k.set_mac(link.name, val);
+            continue;
+        }
         if (own.empty()) {
             k.setprop(link.linkid, p, val);
             continue;
@@ -606,6 +625,7 @@ int cmd_show(const Globals& g, const Args& a) {
                        p.value, p.def,
                        range(p.perm & OVERLAY_PROP_PERM_WRITE, p.type, p.min, p.max, p.possible)});
             }
+            t.add({l.name, mac_prop, "rw", "-", k.get_mac(l.name), "", ""});
             if (in)
                 for (auto& p : v->prop_info(in->id))
                     t.add({l.name, p.name,
