@@ -1,7 +1,8 @@
 #!/bin/sh
 # overlayadm persistence with real traffic: two hosts make saved overlays
-# (VXLAN over IPv4 and NVGRE over IPv6) and a temporary one, and ping
-# across them. Then each host becomes a fresh machine that has only its
+# (VXLAN over IPv4 and NVGRE over IPv6 with the direct backend, and a
+# dynamic VXLAN one with the files backend and its MAC address given as
+# overlayadm's mac property) and a temporary one, and ping across them. Then each host becomes a fresh machine that has only its
 # saved overlays.json: varpd is stopped and its state directory removed,
 # overlay.ko is unloaded and loaded again, a new varpd starts on an empty
 # state directory, and `overlayadm up` re-creates the saved overlays (not
@@ -34,18 +35,26 @@ varpd_stop() { # HOST
 ov_on_exit 'for h in a b; do kill $(cat '"$top"'/$h/varpd/varpd.lock) 2>/dev/null; done'
 adm() { h=$1; shift; ov_in "$h" overlayadm -S "$top/$h/varpd/varpd.sock" -D "$top/$h/state" "$@"; }
 
-# make HOST ME PEER ME6 PEER6
+MA=02:00:00:00:80:0a MB=02:00:00:00:80:0b
+cat >"$top/table.json" <<EOT
+{ "$MA": { "ip": "192.0.2.1", "arp": "10.8.0.1" },
+  "$MB": { "ip": "192.0.2.2", "arp": "10.8.0.2" } }
+EOT
+
+# make HOST ME PEER ME6 PEER6 MAC
 make_overlays() {
 	adm "$1" create-overlay -e vxlan -s direct -v 100 \
 		-p "vxlan/listen_ip=$2,direct/dest_ip=$3" ov4 || ov_fail "create ov4 in $1"
 	adm "$1" create-overlay -e nvgre -s direct -v 200 \
 		-p "nvgre/listen_ip=$4,direct/dest_ip=$5" ov6 || ov_fail "create ov6 in $1"
+	adm "$1" create-overlay -e vxlan -s files -v 80 \
+		-p "vxlan/listen_ip=$2,files/config=$top/table.json,mac=$6" ov8 || ov_fail "create ov8 in $1"
 	adm "$1" create-overlay -t -e vxlan -s direct -v 300 \
 		-p "vxlan/listen_ip=$2,direct/dest_ip=$3" ovt || ov_fail "create ovt in $1"
 }
-# address HOST N: tenant addresses 10.4.0.N on ov4, 10.6.0.N on ov6, up
+# address HOST N: tenant addresses 10.D.0.N on ovD (D = 4, 6, 8), up
 address() {
-	for d in ov4 ov6; do
+	for d in ov4 ov6 ov8; do
 		ov_in "$1" ip link set "$d" up
 		ov_in "$1" ip addr add "10.${d#ov}.0.$2/24" dev "$d"
 	done
@@ -53,15 +62,16 @@ address() {
 
 varpd_start a
 varpd_start b
-make_overlays a 192.0.2.1 192.0.2.2 2001:db8::1 2001:db8::2
-make_overlays b 192.0.2.2 192.0.2.1 2001:db8::2 2001:db8::1
+make_overlays a 192.0.2.1 192.0.2.2 2001:db8::1 2001:db8::2 $MA
+make_overlays b 192.0.2.2 192.0.2.1 2001:db8::2 2001:db8::1 $MB
 adm a set-overlayprop -p mtu=1300 ov4 || ov_fail "set mtu"
 adm b set-overlayprop -p mtu=1300 ov4 || ov_fail "set mtu"
 address a 1
 address b 2
 ov_ping a 10.4.0.2
 ov_ping a 10.6.0.2
-echo "overlayadm-up: saved VXLAN/IPv4 and NVGRE/IPv6 overlays carry traffic"
+ov_ping a 10.8.0.2
+echo "overlayadm-up: saved VXLAN/IPv4, NVGRE/IPv6 and dynamic (files) overlays carry traffic"
 
 # A fresh machine: no varpd state, overlay.ko reloaded, only overlays.json kept.
 for h in a b; do
@@ -86,16 +96,21 @@ for h in a b; do
 	out=$(adm $h up) || ov_fail "up in $h: $out"
 	echo "$out" | grep -q '^ov4: up$' || ov_fail "up in $h said: $out"
 	echo "$out" | grep -q '^ov6: up$' || ov_fail "up in $h said: $out"
+	echo "$out" | grep -q '^ov8: up$' || ov_fail "up in $h said: $out"
 	ov_in $h ip link show ovt >/dev/null 2>&1 && ov_fail "up re-created the temporary ovt in $h"
 	mtu=$(adm $h show-overlay -p -o property,value ov4 | sed -n 's/^mtu://p')
 	[ "$mtu" = 1300 ] || ov_fail "ov4's mtu after up is '$mtu', not 1300"
 done
+ov_in a ip link show ov8 | grep -q "link/ether $MA " || ov_fail "ov8's MAC did not come back in a"
 address a 1
 address b 2
 ov_ping a 10.4.0.2
 ov_ping b 10.6.0.1
+ov_ping b 10.8.0.1
+adm a show-overlay -t ov8 | grep -q "^ov8 *$MB *192.0.2.2" ||
+	ov_fail "a's ov8 did not learn b's MAC: $(adm a show-overlay -t ov8)"
 adm a up | grep -q '^ov4: already up$' || ov_fail "a second up did not say already up"
-echo "overlayadm-up: a fresh varpd and overlay.ko, and up brings both saved overlays back"
+echo "overlayadm-up: a fresh varpd and overlay.ko, and up brings the three saved overlays back"
 
 # A damaged overlays.json is refused, named, and left as it was.
 echo '{"version": 1, "overlays": [' >"$top/a/state/overlays.json"
