@@ -65,13 +65,13 @@ say "maps each tenant MAC to its host's underlay address and its IPv4 address (a
 files() {
 	n=$1
 	adm "h$n" create-overlay -e vxlan -s files -v 100 \
-		-p "vxlan/listen_ip=192.0.2.$n,files/config=/tmp/demo/table.json" ov0 ||
+		-p "vxlan/listen_ip=192.0.2.$n,files/config=/tmp/demo/table.json,mac=02:08:20:00:01:0$n" ov0 ||
 		ov_fail "create-overlay ov0 in h$n"
-	ov_in "h$n" ip link set ov0 address "02:08:20:00:01:0$n"
 	ov_in "h$n" ip link set ov0 up
 	ov_in "h$n" ip addr add "10.100.0.$n/24" dev ov0
-	say "[h$n]\$ overlayadm create-overlay -e vxlan -s files -v 100 -p vxlan/listen_ip=192.0.2.$n,files/config=/tmp/demo/table.json ov0"
-	say "[h$n]\$ ip link set ov0 address 02:08:20:00:01:0$n up; ip addr add 10.100.0.$n/24 dev ov0"
+	say "[h$n]\$ overlayadm create-overlay -e vxlan -s files -v 100 \\"
+	say "        -p vxlan/listen_ip=192.0.2.$n,files/config=/tmp/demo/table.json,mac=02:08:20:00:01:0$n ov0"
+	say "[h$n]\$ ip link set ov0 up; ip addr add 10.100.0.$n/24 dev ov0"
 }
 say ""
 cat >/tmp/demo/table.json <<EOT
