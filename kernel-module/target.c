@@ -301,7 +301,13 @@ static void ov_tce_enqueue(struct ov_dev *od, struct ov_tcache *tc,
 		kfree_skb(skb);
 		return;
 	}
+	/*
+	 * Held frames are bounded here (pending_bytes, cache_size), not by
+	 * the sender's socket: orphan them, or a sender to many unanswered
+	 * destinations would block on its own send buffer.
+	 */
 	skb_dst_drop(skb);
+	skb_orphan(skb);
 	e->qbytes += skb->len;
 	tc->pending_frames++;
 	__skb_queue_tail(&e->q, skb);

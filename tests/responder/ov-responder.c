@@ -5,7 +5,7 @@
  * every request from a static table. It drives the VM tests (tests/vm/7*)
  * and the miss benchmark; varpd is the real responder.
  *
- *   ov-responder [-b BATCH] [-d MS] [-c COUNT] [-q] TABLE
+ *   ov-responder [-b BATCH] [-d MS] [-c COUNT] [-q] [-t] TABLE
  *
  * TABLE, one rule a line ('#' comments):
  *   MAC IP [PORT]     answer requests for MAC with this destination
@@ -17,11 +17,14 @@
  *                     with MAC by PKT + INJECT (and the request dropped)
  *   default drop      requests matching no rule are dropped (the default
  *                     is to leave them unanswered, PENDING)
+ *   default IP [PORT] requests matching no rule get this destination
  * -b BATCH  requests per LOOKUP (default 64; 1 = one at a time)
  * -d MS     wait MS milliseconds after each LOOKUP before answering (so a
  *           test can kill us with requests in flight)
  * -c COUNT  exit 0 after answering COUNT requests
  * -q        do not log each answer
+ * -t        with -c: on exit print "elapsed_us US answered N", the time
+ *           from the first request taken to the last answer (bench-miss)
  *
  * Theory: single-threaded; poll() on the descriptor wakes it when requests
  * are queued, LOOKUP takes up to BATCH of them, one RESPOND answers the
@@ -69,6 +72,7 @@ struct rule {
 static struct rule rules[MAXRULES];
 static int nrules;
 static bool default_drop, quiet;
+static struct rule default_dest;	/* nip 1 when set */
 
 static void die(const char *msg)
 {
@@ -106,6 +110,13 @@ static void table_load(const char *path)
 		memset(r, 0, sizeof(*r));
 		if (strcmp(w[0], "default") == 0 && n == 2 && strcmp(w[1], "drop") == 0) {
 			default_drop = true;
+			continue;
+		} else if (strcmp(w[0], "default") == 0 && (n == 2 || n == 3)) {
+			if (!ip_parse(w[1], default_dest.ip[0]))
+				goto bad;
+			default_dest.kind = R_DEST;
+			default_dest.nip = 1;
+			default_dest.port = n == 3 ? (uint16_t)atoi(w[2]) : 0;
 			continue;
 		} else if (strcmp(w[0], "arp") == 0 && n == 3 &&
 			   inet_pton(AF_INET, w[1], r->arp_ip) == 1 &&
@@ -153,7 +164,7 @@ static const struct rule *rule_for(const struct overlay_targ_req *rq)
 	for (int i = 0; bc && i < nrules; i++)
 		if (rules[i].kind == R_BCAST || rules[i].kind == R_RESEND)
 			return &rules[i];
-	return NULL;
+	return default_dest.nip ? &default_dest : NULL;
 }
 
 static int devfd;
@@ -271,14 +282,17 @@ int main(int argc, char **argv)
 	static struct overlay_targ_req reqs[OVERLAY_TARG_BATCH_MAX];
 	static struct overlay_targ_resp resps[OVERLAY_TARG_BATCH_MAX];
 	unsigned long batch = 64, delay_ms = 0, count = 0, answered = 0;
+	struct timespec t0 = { 0 }, t1;
+	bool timing = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "b:d:c:q")) != -1) {
+	while ((opt = getopt(argc, argv, "b:d:c:qt")) != -1) {
 		switch (opt) {
 		case 'b': batch = strtoul(optarg, NULL, 0); break;
 		case 'd': delay_ms = strtoul(optarg, NULL, 0); break;
 		case 'c': count = strtoul(optarg, NULL, 0); break;
 		case 'q': quiet = true; break;
+		case 't': timing = true; break;
 		default: goto usage;
 		}
 	}
@@ -310,6 +324,8 @@ int main(int argc, char **argv)
 			printf("ready\n");
 		if (lk.olk_count && !quiet)
 			printf("took %u\n", lk.olk_count);
+		if (lk.olk_count && t0.tv_sec == 0 && t0.tv_nsec == 0)
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (lk.olk_count && delay_ms) {
 			struct timespec ts = {
 				.tv_sec = (time_t)(delay_ms / 1000),
@@ -355,10 +371,16 @@ int main(int argc, char **argv)
 						strerror(-resps[i].ors_error));
 			answered += rp.orp_count - rp.orp_failed;
 		}
-		if (count && answered >= count)
+		if (count && answered >= count) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (timing)
+				printf("elapsed_us %.0f answered %lu\n",
+				       (double)(t1.tv_sec - t0.tv_sec) * 1e6 +
+				       (double)(t1.tv_nsec - t0.tv_nsec) / 1e3, answered);
 			return 0;
+		}
 	}
 usage:
-	fprintf(stderr, "usage: ov-responder [-b BATCH] [-d MS] [-c COUNT] [-q] TABLE\n");
+	fprintf(stderr, "usage: ov-responder [-b BATCH] [-d MS] [-c COUNT] [-q] [-t] TABLE\n");
 	return 2;
 }

@@ -67,6 +67,15 @@ eq "$(info drop_flushed)" 3 "PENDING frames dropped by FLUSH"
 eq "$(c lookup 16)" "" "requests left after FLUSH"
 echo "cache: FLUSH drops PENDING entries' frames and ends their requests"
 
+# Held frames do not count against the sender's socket: 3000 unanswered
+# destinations (far beyond one socket's send buffer) do not block it.
+c set "$id" cache_size 4000
+c blast ov71 3000 $((0x5000)) >/dev/null || ov_fail "blast to unanswered MACs"
+eq "$(info pending_frames)" 3000 "frames held for 3000 unanswered MACs"
+c cache-flush "$id"
+c set "$id" cache_size 200
+echo "cache: a sender to many unanswered destinations is not blocked"
+
 # A responder that drops everything: 150 DROP entries, then iterate.
 echo "default drop" >"$T/table"
 ov_bg a ov-responder -q -b 1024 "$T/table" >"$T/resp.out" 2>&1
