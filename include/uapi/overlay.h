@@ -263,7 +263,10 @@ struct overlay_ioc_associate {
  * order, for the next responder. While no responder holds the namespace,
  * its dynamic devices report OVERLAY_STATE_DEGRADED with the message "no
  * responder"; DEGRADE marks a device degraded with the responder's own
- * message until RESTORE (or the responder's file closes). poll() on any
+ * message until RESTORE (it outlives the responder: a new one restores
+ * what it knows to be well). LOOKUP, RESPOND, DROP, PKT and poll() act on
+ * the namespace the file was opened in (not the caller's, should it have
+ * moved since). poll() on any
  * /dev/overlay file opened in the namespace reports POLLIN while requests
  * are queued.
  */
