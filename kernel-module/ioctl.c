@@ -417,36 +417,16 @@ struct ov_ioc {
 
 /* Indexed by ioctl number; the full command is checked against cmd. */
 static const struct ov_ioc ov_iocs[] = {
-	[_IOC_NR(OVERLAY_IOC_CREATE)] = {
-		.cmd = OVERLAY_IOC_CREATE, .fn = ov_ioc_create,
-	},
-	[_IOC_NR(OVERLAY_IOC_DELETE)] = {
-		.cmd = OVERLAY_IOC_DELETE, .fn = ov_ioc_delete,
-	},
-	[_IOC_NR(OVERLAY_IOC_ACTIVATE)] = {
-		.cmd = OVERLAY_IOC_ACTIVATE, .fn = ov_ioc_activate,
-	},
-	[_IOC_NR(OVERLAY_IOC_NPROPS)] = {
-		.cmd = OVERLAY_IOC_NPROPS, .fn = ov_ioc_nprops,
-	},
-	[_IOC_NR(OVERLAY_IOC_PROPINFO)] = {
-		.cmd = OVERLAY_IOC_PROPINFO, .fn = ov_ioc_propinfo,
-	},
-	[_IOC_NR(OVERLAY_IOC_GETPROP)] = {
-		.cmd = OVERLAY_IOC_GETPROP, .fn = ov_ioc_getprop,
-	},
-	[_IOC_NR(OVERLAY_IOC_SETPROP)] = {
-		.cmd = OVERLAY_IOC_SETPROP, .fn = ov_ioc_setprop,
-	},
-	[_IOC_NR(OVERLAY_IOC_STATUS)] = {
-		.cmd = OVERLAY_IOC_STATUS, .fn = ov_ioc_status,
-	},
-	[_IOC_NR(OVERLAY_IOC_ASSOCIATE)] = {
-		.cmd = OVERLAY_IOC_ASSOCIATE, .fn = ov_ioc_associate,
-	},
-	[_IOC_NR(OVERLAY_IOC_DISASSOCIATE)] = {
-		.cmd = OVERLAY_IOC_DISASSOCIATE, .fn = ov_ioc_disassociate,
-	},
+	OV_IOC(OVERLAY_IOC_CREATE, ov_ioc_create),
+	OV_IOC(OVERLAY_IOC_DELETE, ov_ioc_delete),
+	OV_IOC(OVERLAY_IOC_ACTIVATE, ov_ioc_activate),
+	OV_IOC(OVERLAY_IOC_NPROPS, ov_ioc_nprops),
+	OV_IOC(OVERLAY_IOC_PROPINFO, ov_ioc_propinfo),
+	OV_IOC(OVERLAY_IOC_GETPROP, ov_ioc_getprop),
+	OV_IOC(OVERLAY_IOC_SETPROP, ov_ioc_setprop),
+	OV_IOC(OVERLAY_IOC_STATUS, ov_ioc_status),
+	OV_IOC(OVERLAY_IOC_ASSOCIATE, ov_ioc_associate),
+	OV_IOC(OVERLAY_IOC_DISASSOCIATE, ov_ioc_disassociate),
 	OV_IOC(OVERLAY_IOC_TARG_INFO, ov_ioc_targ_info),
 	OV_IOC(OVERLAY_IOC_DEGRADE, ov_ioc_degrade),
 	OV_IOC(OVERLAY_IOC_RESTORE, ov_ioc_restore),
