@@ -443,6 +443,38 @@ static uint32_t cmd_create(const char *name)
 	return c.oic_linkid;
 }
 
+/*
+ * The first steps of "up" and "updyn": CREATE argv[0], then set encap
+ * argv[1], vnetid argv[2], <encap>/listen_ip argv[3], and every prop=value
+ * from argv[from] on. A bare word there is the destination port when port is
+ * given (the last one wins), and a usage error otherwise.
+ */
+static uint32_t cmd_create_props(char **argv, int argc, int from,
+				 const char **port)
+{
+	char prop[64];
+	uint32_t id;
+
+	id = cmd_create(argv[0]);
+	prop_set(id, "encap", argv[1]);
+	prop_set(id, "vnetid", argv[2]);
+	snprintf(prop, sizeof(prop), "%s/listen_ip", argv[1]);
+	prop_set(id, prop, argv[3]);
+	for (int i = from; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+
+		if (!eq) {
+			if (!port)
+				usage();
+			*port = argv[i];
+			continue;
+		}
+		*eq = '\0';
+		prop_set(id, argv[i], eq + 1);
+	}
+	return id;
+}
+
 static void cmd_associate(uint32_t link, const char *ip, const char *port)
 {
 	struct overlay_ioc_associate a = {
@@ -1066,25 +1098,10 @@ int main(int argc, char **argv)
 		cmd_status(link_parse(argv[0]), argc > 1 ? argv[1] : NULL);
 	} else if (strcmp(cmd, "up") == 0) {
 		const char *port = NULL;
-		char prop[64];
 		uint32_t id;
 
 		NEED(5);
-		id = cmd_create(argv[0]);
-		prop_set(id, "encap", argv[1]);
-		prop_set(id, "vnetid", argv[2]);
-		snprintf(prop, sizeof(prop), "%s/listen_ip", argv[1]);
-		prop_set(id, prop, argv[3]);
-		for (int i = 5; i < argc; i++) {
-			char *eq = strchr(argv[i], '=');
-
-			if (!eq) {
-				port = argv[i];
-				continue;
-			}
-			*eq = '\0';
-			prop_set(id, argv[i], eq + 1);
-		}
+		id = cmd_create_props(argv, argc, 5, &port);
 		cmd_associate(id, argv[4], port);
 		cmd_link(OVERLAY_IOC_ACTIVATE, id, "ACTIVATE");
 		printf("%u\n", id);
@@ -1092,23 +1109,10 @@ int main(int argc, char **argv)
 		NEED(1);
 		cmd_dynamic(link_parse(argv[0]));
 	} else if (strcmp(cmd, "updyn") == 0) {
-		char prop[64];
 		uint32_t id;
 
 		NEED(4);
-		id = cmd_create(argv[0]);
-		prop_set(id, "encap", argv[1]);
-		prop_set(id, "vnetid", argv[2]);
-		snprintf(prop, sizeof(prop), "%s/listen_ip", argv[1]);
-		prop_set(id, prop, argv[3]);
-		for (int i = 4; i < argc; i++) {
-			char *eq = strchr(argv[i], '=');
-
-			if (!eq)
-				usage();
-			*eq = '\0';
-			prop_set(id, argv[i], eq + 1);
-		}
+		id = cmd_create_props(argv, argc, 4, NULL);
 		cmd_dynamic(id);
 		cmd_link(OVERLAY_IOC_ACTIVATE, id, "ACTIVATE");
 		printf("%u\n", id);
