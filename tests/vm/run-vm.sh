@@ -84,6 +84,9 @@ done
 [[ "$timeout_s" =~ ^[0-9]+$ ]] || die "--timeout '$timeout_s' is not a number of seconds"
 build=$(mkdir -p "$build" && cd "$build" && pwd) || die "cannot use build dir '$build'"
 [ -n "$work" ] || work=$build/vm
+# The staging below runs in other directories: a relative --work must not
+# follow it there (make demo passes build/vm-demo).
+work=$(mkdir -p "$work" && cd "$work" && pwd) || die "cannot use work dir '$work'"
 
 # ---------------------------------------------------------------- self-test
 if [ $judge -eq 1 ]; then
