@@ -8,32 +8,33 @@
 #define OV_TEXT_H
 
 #include <arpa/inet.h>
+#include <libtools/ethers.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-/* "aa:bb:cc:dd:ee:ff" into mac; false if s is not one. */
-static inline bool ov_text_mac(const char *s, uint8_t mac[6])
+/*
+ * MACs go through libtools' ov_ethers (see ov_ethers(3)), the one parser and
+ * formatter the whole project uses: "aa:bb:cc:dd:ee:ff" into mac; false if s
+ * is not one, with the reason in err when err is not NULL.
+ */
+static inline bool ov_text_mac(const char *s, uint8_t mac[6], ov_error_t *err)
 {
-	unsigned int b[6];
-	char end;
+	ov_ether_addr_t a;
 
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-		   &b[5], &end) != 6)
+	if (ov_ethers_parse(s, &a, err) != 0)
 		return false;
-	for (int i = 0; i < 6; i++) {
-		if (b[i] > 0xff)
-			return false;
-		mac[i] = (uint8_t)b[i];
-	}
+	memcpy(mac, a.octet, OV_ETHER_ADDR_LEN);
 	return true;
 }
 
 static inline void ov_text_mac_format(const uint8_t *m, char *buf, size_t len)
 {
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
-		 m[3], m[4], m[5]);
+	ov_ether_addr_t a;
+
+	memcpy(a.octet, m, OV_ETHER_ADDR_LEN);
+	ov_ethers_format(&a, buf, len, NULL);
 }
 
 /* An IPv4 or IPv6 address into the 16-byte form; false if s is neither. */

@@ -534,15 +534,13 @@ static void cmd_badioctl(const char *kind, const char *link)
 
 static void mac_parse(const char *s, uint8_t mac[6])
 {
-	if (!ov_text_mac(s, mac)) {
-		fprintf(stderr, "%s: %s is not a MAC address\n", prog, s);
+	ov_error_t err;
+
+	if (!ov_text_mac(s, mac, &err)) {
+		fprintf(stderr, "%s: %s is not a MAC address: %s\n", prog, s,
+			err.reason);
 		exit(2);
 	}
-}
-
-static void mac_format(const uint8_t *m, char *buf, size_t len)
-{
-	ov_text_mac_format(m, buf, len);
 }
 
 static void cmd_dynamic(uint32_t link)
@@ -593,7 +591,7 @@ static void entry_print(const struct overlay_targ_cache_entry *e)
 {
 	char mac[24], ip[64];
 
-	mac_format(e->otc_mac, mac, sizeof(mac));
+	ov_text_mac_format(e->otc_mac, mac, sizeof(mac));
 	if (e->otc_flags & OVERLAY_TARG_CACHE_PENDING)
 		printf("%s pending\n", mac);
 	else if (e->otc_flags & OVERLAY_TARG_CACHE_DROP)
@@ -685,8 +683,8 @@ static void cmd_lookup(unsigned long n)
 
 	xioctl(OVERLAY_IOC_LOOKUP, &lk, "LOOKUP");
 	for (uint32_t i = 0; i < lk.olk_count; i++) {
-		mac_format(r[i].otr_dst, dst, sizeof(dst));
-		mac_format(r[i].otr_src, src, sizeof(src));
+		ov_text_mac_format(r[i].otr_dst, dst, sizeof(dst));
+		ov_text_mac_format(r[i].otr_src, src, sizeof(src));
 		printf("%" PRIu64 " %u %s %s 0x%04x %u %s %u\n",
 		       (uint64_t)r[i].otr_reqid, r[i].otr_linkid, dst, src,
 		       r[i].otr_ethertype, r[i].otr_vlan,

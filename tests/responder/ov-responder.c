@@ -80,7 +80,6 @@ static void die(const char *msg)
 	exit(1);
 }
 
-#define mac_parse ov_text_mac
 #define ip_parse ov_text_ip
 #define ip_format ov_text_ip_format
 
@@ -120,7 +119,7 @@ static void table_load(const char *path)
 			continue;
 		} else if (strcmp(w[0], "arp") == 0 && n == 3 &&
 			   inet_pton(AF_INET, w[1], r->arp_ip) == 1 &&
-			   mac_parse(w[2], r->mac)) {
+			   ov_text_mac(w[2], r->mac, NULL)) {
 			r->kind = R_ARP;
 		} else if (strcmp(w[0], "bcast") == 0 && n >= 3 &&
 			   strcmp(w[1], "resend") == 0) {
@@ -128,7 +127,7 @@ static void table_load(const char *path)
 			for (int i = 2; i < n; i++)
 				if (!ip_parse(w[i], r->ip[r->nip++]))
 					goto bad;
-		} else if (n >= 2 && (strcmp(w[0], "bcast") == 0 || mac_parse(w[0], r->mac))) {
+		} else if (n >= 2 && (strcmp(w[0], "bcast") == 0 || ov_text_mac(w[0], r->mac, NULL))) {
 			r->kind = w[0][0] == 'b' && !strchr(w[0], ':') ? R_BCAST : R_DEST;
 			if (strcmp(w[1], "drop") == 0 && n == 2 && r->kind == R_DEST) {
 				r->kind = R_DROP;
