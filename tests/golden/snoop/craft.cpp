@@ -3,6 +3,8 @@
 // pseudo-header) except where a case is about breaking something.
 #include "craft.h"
 
+#include <libtools/packet.h>
+
 #include <algorithm>
 
 namespace ov::snoop::craft {
@@ -22,17 +24,14 @@ Ip6 ip6(uint16_t a, uint16_t z) {
 }
 Ip6 ll6(uint8_t z) { return ip6(0xfe80, z); }
 
+// The Internet checksum (RFC 1071) is libtools' ov_packet_cksum_fold: a
+// partial sum carries into the next piece through its initial value, and
+// fold() complements the total.
 uint32_t sum16(const uint8_t* p, size_t n, uint32_t s = 0) {
-    for (size_t i = 0; i + 1 < n; i += 2)
-        s += uint32_t(p[i] << 8 | p[i + 1]);
-    if (n & 1)
-        s += uint32_t(p[n - 1] << 8);
-    return s;
+    return ov_packet_cksum_fold(p, n, s);
 }
 uint16_t fold(uint32_t s) {
-    while (s >> 16)
-        s = (s & 0xffff) + (s >> 16);
-    return uint16_t(~s);
+    return uint16_t(~ov_packet_cksum_fold(nullptr, 0, s));
 }
 void set16(Bytes& b, size_t off, uint16_t v) {
     b[off] = uint8_t(v >> 8);
