@@ -27,7 +27,7 @@ KVER ?= $(shell ls -d /usr/src/linux-headers-*-cloud-amd64 2>/dev/null | \
 	sed 's,.*/linux-headers-,,' | sort -V | tail -n 1)
 KDIR ?= /lib/modules/$(KVER)/build
 
-DEPS := build-essential cmake pkg-config git clang libclang-rt-14-dev \
+DEPS := build-essential cmake pkg-config git clang libclang-rt-14-dev libcurl4-openssl-dev \
 	clang-format libboost-dev libsqlite3-dev sqlite3 capnproto \
 	libcapnp-dev libpcap-dev expect tcl libgtest-dev libgmock-dev \
 	googletest libbenchmark-dev nlohmann-json3-dev mandoc tshark \

@@ -74,6 +74,25 @@ struct Degraded {
   message @1 :Text;
 }
 
+# One mapping of a writable backend (sqlite, etcd): where a MAC lives.
+struct Mapping {
+  mac @0 :Text;
+  ip @1 :Text;          # underlay address
+  port @2 :UInt16;      # 0: the encapsulation's default
+  arp @3 :Text;         # "" none: the IPv4 address this MAC answers ARP for
+  ndp @4 :Text;         # "" none: the IPv6 address it answers NDP for
+  dhcpProxy @5 :Text;   # "" none: the MAC its DHCP requests are sent to
+  ttl @6 :UInt32;       # seconds until it expires; 0 never (etcd: a lease)
+}
+
+# A bulk change in one backend transaction. Nothing is visible until
+# commit(); dropping the capability without commit() aborts it.
+interface Import {
+  put @0 (mappings :List(Mapping));
+  remove @1 (macs :List(Text));
+  commit @2 () -> (count :UInt64);   # mappings put or removed
+}
+
 interface Varpd {
   createInstance @0 (linkid :UInt32, plugin :Text, props :List(Prop)) -> (id :UInt64);
   destroyInstance @1 (id :UInt64);
@@ -94,4 +113,12 @@ interface Varpd {
   # A backend's properties without an instance (values empty): what
   # `overlayadm show-plugin` lists and create-overlay checks before creating.
   pluginPropInfo @14 (plugin :Text) -> (props :List(PropInfo));
+  # Mappings of a writable backend, by overlay link. Each change is one
+  # backend transaction; begin() opens a bulk one.
+  addMapping @15 (linkid :UInt32, mapping :Mapping);
+  removeMapping @16 (linkid :UInt32, mac :Text);
+  getMapping @17 (linkid :UInt32, mac :Text) -> (mapping :Mapping);
+  # In MAC order, strictly after `after` ("" from the first), at most limit.
+  listMappings @18 (linkid :UInt32, after :Text, limit :UInt32) -> (mappings :List(Mapping));
+  begin @19 (linkid :UInt32) -> (import :Import);
 }

@@ -169,6 +169,16 @@ const varpd_provider_ops_t provider_ops = {
         }
     },
     .vpv_linkid = [](varpd_provider_t* p) -> uint32_t { return inst_of(p)->linkid; },
+    .vpv_vnetid = [](varpd_provider_t*) -> uint32_t { return 0; }, /* TODO(mapping plumbing) */
+    .vpv_cache_flush = [](varpd_provider_t* p) -> int {
+        try {
+            Instance* in = inst_of(p);
+            Status s = in->d->channel().cache_flush(in->linkid);
+            return s.ok() ? 0 : -s.err;
+        } catch (...) {
+            return -ENOMEM;
+        }
+    },
 };
 
 /* The answers a backend gives, from any thread; nothing unwinds into it. */

@@ -149,6 +149,8 @@ double backend_alone(const varpd::Backend& be, const std::string& config,
         .vpv_restore = [](varpd_provider_t*) { return 0; },
         .vpv_log = [](varpd_provider_t*, int, const char*) {},
         .vpv_linkid = [](varpd_provider_t*) -> uint32_t { return 1; },
+        .vpv_vnetid = [](varpd_provider_t*) -> uint32_t { return 1; },
+        .vpv_cache_flush = [](varpd_provider_t*) { return 0; },
     };
     varpd_provider_t prov{&pops};
     void* arg = nullptr;

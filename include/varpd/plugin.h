@@ -18,7 +18,7 @@
  * which calls varpd_register_plugin() once per backend it provides, with a
  * name, a destination mode and a pointer to a static ops vector. varpd then
  * checks, and refuses the backend with a log line naming the problem when:
- * the ops vector's vpo_version is not VARPD_PLUGIN_ABI_VERSION; vpo_reserved
+ * the ops vector's vpo_version is not one varpd speaks (1 or 2); vpo_reserved
  * is not zero; vpo_flags has an unknown bit; any function pointer is NULL
  * (every operation is mandatory: an operation a backend does not support is
  * a function that says so, e.g. replies "drop" or returns -ENOTSUP); the name
@@ -59,6 +59,33 @@
  * bytes in network order (IPv4 written IPv4-mapped, ::ffff:a.b.c.d),
  * VARPD_PROP_T_STRING a NUL-terminated string whose size counts the NUL.
  *
+ * Mappings (ABI version 2). A writable backend (sqlite, etcd) also takes
+ * mapping changes through varpd, so `overlayadm add-mapping` works the same
+ * on each. A change is made inside a transaction: vpo_map_begin() opens
+ * one, vpo_map_put() / vpo_map_remove() stage changes in it (put replaces
+ * any mapping of that MAC), vpo_map_commit() makes them visible together
+ * and vpo_map_abort() forgets them; commit and abort both end the
+ * transaction. A backend that cannot hold a transaction open (etcd) may
+ * apply changes as they are staged, but abort must then undo them. An
+ * instance has at most one transaction open at a time: a second
+ * vpo_map_begin() may fail with -EBUSY. vpo_map_get() reads one mapping
+ * (-ENOENT: none), vpo_map_walk() reads them in MAC order after a MAC (or
+ * from the first) until the callback returns nonzero or max were given.
+ * Mappings are per overlay: the vnet is the device's, varpd_vnetid().
+ * A backend that takes no mapping changes answers -ENOTSUP from each (and
+ * says where its mappings come from in the error text). The map operations
+ * of a VARPD_PLUGIN_F_BLOCKING backend run on the worker pool, one at a
+ * time per instance; those of the others on the event loop. Every map
+ * operation but abort takes a varpd_err_t: on failure the backend writes
+ * one sentence naming the problem there (varpd shows it to the operator).
+ * A key already mapped elsewhere (an "arp" or "ndp" address another MAC
+ * answers for) is -EEXIST; a TTL a backend cannot honour, -ENOTSUP.
+ *
+ * Compatibility: varpd speaks versions 1 and 2. A version 1 ops vector ends
+ * after vpo_dhcp and its backend takes no mapping changes; a version 1
+ * plugin must not call the provider operations added in version 2
+ * (vpv_version tells a plugin which ones exist).
+ *
  * Return values: 0 or a negative errno. Not supported: unloading a plugin
  * while varpd runs; two ABI versions in one plugin object.
  */
@@ -72,13 +99,15 @@
 extern "C" {
 #endif
 
-#define VARPD_PLUGIN_ABI_VERSION 1
+#define VARPD_PLUGIN_ABI_VERSION 2 /* varpd also loads version 1 */
+#define VARPD_PLUGIN_ABI_VERSION_MIN 1
 #define VARPD_PLUGIN_REGISTER_SYMBOL "varpd_plugin_register"
 
 #define VARPD_NAMELEN 32         /* plugin name, NUL included */
 #define VARPD_PROP_NAMELEN 64    /* property name, NUL included */
 #define VARPD_PROP_SIZEMAX 1024  /* largest property value, bytes */
 #define VARPD_MSGLEN 128         /* degrade message, NUL included */
+#define VARPD_ERRLEN 256         /* varpd_err_t message, NUL included */
 
 /* Destination modes (vpo_create's mode, as the kernel's OVERLAY_DEST_*). */
 typedef enum varpd_mode {
@@ -114,6 +143,32 @@ typedef struct varpd_lookup {
     uint8_t vl_srcmac[6];
 } varpd_lookup_t;
 
+/* One mapping (ABI 2): where a MAC of this overlay lives, and what it answers. */
+#define VARPD_MAP_F_ARP 0x1  /* vm_arp is set: answer ARP for it with vm_mac */
+#define VARPD_MAP_F_NDP 0x2  /* vm_ndp is set: answer NDP for it with vm_mac */
+#define VARPD_MAP_F_DHCP 0x4 /* vm_dhcp is set: this MAC's DHCP goes there */
+#define VARPD_MAP_F_ALL (VARPD_MAP_F_ARP | VARPD_MAP_F_NDP | VARPD_MAP_F_DHCP)
+
+typedef struct varpd_mapping {
+    uint8_t vm_mac[6];
+    uint16_t vm_flags;    /* VARPD_MAP_F_* */
+    varpd_dest_t vm_dest; /* the underlay address and port */
+    uint8_t vm_arp[4];    /* IPv4, network order */
+    uint8_t vm_ndp[16];   /* IPv6 */
+    uint8_t vm_dhcp[6];   /* the DHCP proxy's MAC */
+    uint16_t vm_pad;      /* zero */
+    uint32_t vm_ttl;      /* seconds until it expires (a lease); 0: never */
+    uint32_t vm_pad2;     /* zero */
+} varpd_mapping_t;
+
+/* Why a map operation failed: one sentence, NUL-terminated. */
+typedef struct varpd_err {
+    char ve_msg[VARPD_ERRLEN];
+} varpd_err_t;
+
+/* vpo_map_walk's callback: nonzero stops the walk. */
+typedef int varpd_map_walk_fn(void* cookie, const varpd_mapping_t* m);
+
 typedef struct varpd_prop_info {
     char vpi_name[VARPD_PROP_NAMELEN];
     uint32_t vpi_type; /* VARPD_PROP_T_* */
@@ -140,6 +195,9 @@ typedef struct varpd_provider_ops {
     int (*vpv_restore)(varpd_provider_t*);
     void (*vpv_log)(varpd_provider_t*, int level, const char* msg);
     uint32_t (*vpv_linkid)(varpd_provider_t*);
+    /* Version 2. */
+    uint32_t (*vpv_vnetid)(varpd_provider_t*); /* the device's vnet id */
+    int (*vpv_cache_flush)(varpd_provider_t*); /* remove every cache entry */
 } varpd_provider_ops_t;
 
 struct varpd_provider {
@@ -181,7 +239,20 @@ typedef struct varpd_plugin_ops {
     void (*vpo_arp)(void* arg, varpd_query_t* q, const uint8_t ip[4]);
     void (*vpo_ndp)(void* arg, varpd_query_t* q, const uint8_t ip6[16]);
     void (*vpo_dhcp)(void* arg, varpd_query_t* q, const varpd_lookup_t* what);
+    /* Version 2: mappings (see "Mappings" above). */
+    int (*vpo_map_begin)(void* arg, void** txnp, varpd_err_t* err);
+    int (*vpo_map_put)(void* arg, void* txn, const varpd_mapping_t* m, size_t n, varpd_err_t* err);
+    int (*vpo_map_remove)(void* arg, void* txn, const uint8_t mac[6], varpd_err_t* err);
+    int (*vpo_map_commit)(void* arg, void* txn, varpd_err_t* err);
+    void (*vpo_map_abort)(void* arg, void* txn);
+    int (*vpo_map_get)(void* arg, const uint8_t mac[6], varpd_mapping_t* out, varpd_err_t* err);
+    /* after: NULL from the first MAC, else strictly after it; at most max */
+    int (*vpo_map_walk)(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* fn,
+                        void* cookie, varpd_err_t* err);
 } varpd_plugin_ops_t;
+
+/* The size of a version 1 ops vector: it ends after vpo_dhcp. */
+#define VARPD_PLUGIN_OPS_V1_SIZE (offsetof(varpd_plugin_ops_t, vpo_map_begin))
 
 /* What varpd passes to varpd_plugin_register(). */
 typedef struct varpd_register_ops {
@@ -244,6 +315,9 @@ static inline void varpd_log(varpd_provider_t* p, int level, const char* msg) {
     p->vp_ops->vpv_log(p, level, msg);
 }
 static inline uint32_t varpd_linkid(varpd_provider_t* p) { return p->vp_ops->vpv_linkid(p); }
+/* Version 2: the device's vnet id; flush its whole target cache. */
+static inline uint32_t varpd_vnetid(varpd_provider_t* p) { return p->vp_ops->vpv_vnetid(p); }
+static inline int varpd_cache_flush(varpd_provider_t* p) { return p->vp_ops->vpv_cache_flush(p); }
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 /* The one symbol a plugin exports (visibility is hidden by default). */
@@ -47,6 +48,41 @@ inline int give(const void* v, uint32_t len, void* buf, uint32_t* sizep) {
     return 0;
 }
 
+/* Write one sentence into a map operation's varpd_err_t; returns rc. */
+inline int fail(varpd_err_t* err, int rc, const char* why) {
+    if (err)
+        std::snprintf(err->ve_msg, sizeof(err->ve_msg), "%s", why);
+    return rc;
+}
+
+/*
+ * The map operations of a backend that takes no mapping changes: each
+ * fails with -ENOTSUP and Why (where its mappings come from instead).
+ * Use VARPD_PLUGIN_NO_MAPPINGS(NoMappings<why>) in the ops vector.
+ */
+template <const char* const& Why> struct NoMappings {
+    static int begin(void*, void**, varpd_err_t* e) { return fail(e, -ENOTSUP, Why); }
+    static int put(void*, void*, const varpd_mapping_t*, size_t, varpd_err_t* e) {
+        return fail(e, -ENOTSUP, Why);
+    }
+    static int remove(void*, void*, const uint8_t*, varpd_err_t* e) {
+        return fail(e, -ENOTSUP, Why);
+    }
+    static int commit(void*, void*, varpd_err_t* e) { return fail(e, -ENOTSUP, Why); }
+    static void abort(void*, void*) {}
+    static int get(void*, const uint8_t*, varpd_mapping_t*, varpd_err_t* e) {
+        return fail(e, -ENOTSUP, Why);
+    }
+    static int walk(void*, const uint8_t*, size_t, varpd_map_walk_fn*, void*, varpd_err_t* e) {
+        return fail(e, -ENOTSUP, Why);
+    }
+};
+
 } // namespace varpd_plugin
+
+#define VARPD_PLUGIN_NO_MAPPINGS(T)                                                             \
+    .vpo_map_begin = T::begin, .vpo_map_put = T::put, .vpo_map_remove = T::remove,               \
+    .vpo_map_commit = T::commit, .vpo_map_abort = T::abort, .vpo_map_get = T::get,               \
+    .vpo_map_walk = T::walk
 
 #endif

@@ -171,6 +171,9 @@ void d_arp(void*, varpd_query_t* q, const uint8_t*) { varpd_reply_drop(q); }
 void d_ndp(void*, varpd_query_t* q, const uint8_t*) { varpd_reply_drop(q); }
 void d_dhcp(void*, varpd_query_t* q, const varpd_lookup_t*) { varpd_reply_drop(q); }
 
+constexpr const char* no_mappings = "direct: a point-mode backend has one destination (property direct/dest_ip), no mappings";
+using NoMaps = varpd_plugin::NoMappings<no_mappings>;
+
 const varpd_plugin_ops_t direct_ops = {
     .vpo_version = VARPD_PLUGIN_ABI_VERSION,
     .vpo_flags = 0,
@@ -190,6 +193,7 @@ const varpd_plugin_ops_t direct_ops = {
     .vpo_arp = d_arp,
     .vpo_ndp = d_ndp,
     .vpo_dhcp = d_dhcp,
+    VARPD_PLUGIN_NO_MAPPINGS(NoMaps),
 };
 
 } // namespace

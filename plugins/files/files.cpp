@@ -376,6 +376,9 @@ int f_restore(varpd_provider_t* prov, varpd_mode_t mode, const void* buf, size_t
     return 0;
 }
 
+constexpr const char* no_mappings = "files: mappings come from the file named by files/config; edit that file";
+using NoMaps = varpd_plugin::NoMappings<no_mappings>;
+
 const varpd_plugin_ops_t files_ops = {
     .vpo_version = VARPD_PLUGIN_ABI_VERSION,
     .vpo_flags = 0,
@@ -395,6 +398,7 @@ const varpd_plugin_ops_t files_ops = {
     .vpo_arp = f_arp,
     .vpo_ndp = f_ndp,
     .vpo_dhcp = f_dhcp,
+    VARPD_PLUGIN_NO_MAPPINGS(NoMaps),
 };
 
 } // namespace

@@ -1,5 +1,7 @@
 // direct and files driven through their ops vectors, as varpd drives them,
 // with a provider and query handles that record what the backend does.
+#include "harness.h"
+
 #include <varpd/plugin.h>
 
 #include <libtools/rename.h>
@@ -19,124 +21,15 @@
 
 namespace {
 
-/* Loads one plugin object and keeps its single backend's ops. */
-struct Loaded {
-    void* h = nullptr;
-    const varpd_plugin_ops_t* ops = nullptr;
-    std::string name;
-    varpd_mode_t mode{};
-    explicit Loaded(const std::string& file) {
-        h = dlopen((std::string(OVERLAY_PLUGIN_DIR) + "/" + file).c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (!h)
-            return;
-        auto fn = reinterpret_cast<varpd_plugin_register_fn*>(dlsym(h, VARPD_PLUGIN_REGISTER_SYMBOL));
-        static const varpd_register_ops_t rops = {
-            .vrv_register = [](varpd_register_t* r, const char* n, varpd_mode_t m,
-                               const varpd_plugin_ops_t* o) -> int {
-                Loaded* self = *reinterpret_cast<Loaded**>(r + 1);
-                self->name = n;
-                self->mode = m;
-                self->ops = o;
-                return 0;
-            }};
-        struct {
-            varpd_register_t reg;
-            Loaded* self;
-        } ctx{{VARPD_PLUGIN_ABI_VERSION, 0, &rops}, this};
-        static_assert(sizeof(varpd_register_t) % alignof(Loaded*) == 0);
-        if (fn)
-            fn(&ctx.reg);
-    }
-    ~Loaded() {
-        if (h)
-            dlclose(h);
-    }
-};
+using namespace plugin_harness;
 
-/* A provider that records shootdowns and log lines. */
-struct Recorder {
-    varpd_provider_t prov{&ops};
-    std::mutex mu;
-    std::vector<std::array<uint8_t, 6>> invalidated;
-    std::vector<std::string> logs;
-    static const varpd_provider_ops_t ops;
-    static Recorder* of(varpd_provider_t* p) { return reinterpret_cast<Recorder*>(p); }
-    bool logged(const std::string& s) {
-        std::lock_guard g(mu);
-        for (auto& l : logs)
-            if (l.find(s) != std::string::npos)
-                return true;
-        return false;
-    }
-    size_t invalidations() {
-        std::lock_guard g(mu);
-        return invalidated.size();
-    }
-};
-
-const varpd_provider_ops_t Recorder::ops = {
-    .vpv_version = VARPD_PLUGIN_ABI_VERSION,
-    .vpv_pad = 0,
-    .vpv_cache_inject = [](varpd_provider_t*, const uint8_t*, const varpd_dest_t*) { return 0; },
-    .vpv_cache_invalidate = [](varpd_provider_t* p, const uint8_t* mac) {
-        std::lock_guard g(of(p)->mu);
-        std::array<uint8_t, 6> m;
-        std::memcpy(m.data(), mac, 6);
-        of(p)->invalidated.push_back(m);
-        return 0;
-    },
-    .vpv_degrade = [](varpd_provider_t*, const char*) { return 0; },
-    .vpv_restore = [](varpd_provider_t*) { return 0; },
-    .vpv_log = [](varpd_provider_t* p, int, const char* m) {
-        std::lock_guard g(of(p)->mu);
-        of(p)->logs.push_back(m);
-    },
-    .vpv_linkid = [](varpd_provider_t*) -> uint32_t { return 1; },
-};
-
-/* One query; records its one answer. */
-struct Answer {
-    varpd_query_t q{&ops};
-    enum { none, dest, drop, arp, ndp, dhcp } kind = none;
-    int count = 0;
-    varpd_dest_t d{};
-    uint8_t mac[6] = {};
-    static const varpd_query_ops_t ops;
-    static Answer* of(varpd_query_t* q) { return reinterpret_cast<Answer*>(q); }
-    static void with_mac(varpd_query_t* q, decltype(kind) k, const uint8_t* m) {
-        of(q)->kind = k;
-        of(q)->count++;
-        std::memcpy(of(q)->mac, m, 6);
-    }
-};
-
-const varpd_query_ops_t Answer::ops = {
-    .vqv_dest = [](varpd_query_t* q, const varpd_dest_t* d) {
-        of(q)->kind = dest;
-        of(q)->count++;
-        of(q)->d = *d;
-    },
-    .vqv_drop = [](varpd_query_t* q) {
-        of(q)->kind = drop;
-        of(q)->count++;
-    },
-    .vqv_arp = [](varpd_query_t* q, const uint8_t* m) { with_mac(q, arp, m); },
-    .vqv_ndp = [](varpd_query_t* q, const uint8_t* m) { with_mac(q, ndp, m); },
-    .vqv_dhcp = [](varpd_query_t* q, const uint8_t* m) { with_mac(q, dhcp, m); },
+/* A plugin built into this tree, by file name. */
+struct Plugin : Loaded {
+    explicit Plugin(const std::string& file) : Loaded(std::string(OVERLAY_PLUGIN_DIR) + "/" + file) {}
 };
 
 int set_ip(const varpd_plugin_ops_t* o, void* a, const char* name, std::array<uint8_t, 16> ip) {
     return o->vpo_setprop(a, name, ip.data(), 16);
-}
-int set_uint(const varpd_plugin_ops_t* o, void* a, const char* name, uint64_t v) {
-    return o->vpo_setprop(a, name, &v, 8);
-}
-int set_str(const varpd_plugin_ops_t* o, void* a, const char* name, const std::string& s) {
-    return o->vpo_setprop(a, name, s.c_str(), static_cast<uint32_t>(s.size() + 1));
-}
-
-constexpr std::array<uint8_t, 16> v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
-    return {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d};
 }
 
 varpd_lookup_t to_mac(uint8_t last) {
@@ -150,7 +43,7 @@ varpd_lookup_t to_mac(uint8_t last) {
 } // namespace
 
 TEST(Direct, PointDestinationPropertiesAndState) {
-    Loaded p("direct.so");
+    Plugin p("direct.so");
     ASSERT_NE(p.ops, nullptr) << dlerror();
     EXPECT_EQ(p.name, "direct");
     EXPECT_EQ(p.mode, VARPD_MODE_POINT);
@@ -238,7 +131,7 @@ class FilesBackend : public ::testing::Test {
         o->vpo_lookup(a, &q.q, &w);
         return q;
     }
-    Loaded p{"files.so"};
+    Plugin p{"files.so"};
     const varpd_plugin_ops_t* o = nullptr;
     Recorder rec;
     void* a = nullptr;

@@ -118,6 +118,13 @@ varpd_plugin_ops_t good_ops() {
         .vpo_arp = nop_ip,
         .vpo_ndp = nop_ip,
         .vpo_dhcp = nop_lookup,
+        .vpo_map_begin = [](void*, void**, varpd_err_t*) { return -ENOTSUP; },
+        .vpo_map_put = [](void*, void*, const varpd_mapping_t*, size_t, varpd_err_t*) { return -ENOTSUP; },
+        .vpo_map_remove = [](void*, void*, const uint8_t*, varpd_err_t*) { return -ENOTSUP; },
+        .vpo_map_commit = [](void*, void*, varpd_err_t*) { return -ENOTSUP; },
+        .vpo_map_abort = [](void*, void*) {},
+        .vpo_map_get = [](void*, const uint8_t*, varpd_mapping_t*, varpd_err_t*) { return -ENOTSUP; },
+        .vpo_map_walk = [](void*, const uint8_t*, size_t, varpd_map_walk_fn*, void*, varpd_err_t*) { return -ENOTSUP; },
     };
 }
 } // namespace
