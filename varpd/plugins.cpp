@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cctype>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <dlfcn.h>
@@ -41,8 +42,10 @@ std::string PluginSet::check_ops(const char* name, varpd_mode_t mode,
         return "unknown destination mode " + std::to_string(static_cast<int>(mode));
     if (ops == nullptr)
         return "no ops vector";
-    if (ops->vpo_version != VARPD_PLUGIN_ABI_VERSION)
+    if (ops->vpo_version < VARPD_PLUGIN_ABI_VERSION_MIN ||
+        ops->vpo_version > VARPD_PLUGIN_ABI_VERSION)
         return "ABI version " + std::to_string(ops->vpo_version) + ", varpd speaks " +
+               std::to_string(VARPD_PLUGIN_ABI_VERSION_MIN) + " and " +
                std::to_string(VARPD_PLUGIN_ABI_VERSION);
     if (ops->vpo_reserved != 0)
         return "vpo_reserved is not zero";
@@ -52,30 +55,38 @@ std::string PluginSet::check_ops(const char* name, varpd_mode_t mode,
             std::snprintf(b, sizeof(b), "%x", ops->vpo_flags & ~VARPD_PLUGIN_F_ALL);
             return std::string(b);
         }();
-    struct {
+    /* Every operation, in vector order; a version 1 vector ends at vpo_dhcp. */
+#define OV_OP(f) {#f, offsetof(varpd_plugin_ops_t, f)}
+    static const struct {
         const char* field;
-        bool present;
-    } const fields[] = {
-        {"vpo_create", ops->vpo_create != nullptr},
-        {"vpo_start", ops->vpo_start != nullptr},
-        {"vpo_stop", ops->vpo_stop != nullptr},
-        {"vpo_destroy", ops->vpo_destroy != nullptr},
-        {"vpo_default", ops->vpo_default != nullptr},
-        {"vpo_lookup", ops->vpo_lookup != nullptr},
-        {"vpo_nprops", ops->vpo_nprops != nullptr},
-        {"vpo_propinfo", ops->vpo_propinfo != nullptr},
-        {"vpo_getprop", ops->vpo_getprop != nullptr},
-        {"vpo_setprop", ops->vpo_setprop != nullptr},
-        {"vpo_save", ops->vpo_save != nullptr},
-        {"vpo_restore", ops->vpo_restore != nullptr},
-        {"vpo_arp", ops->vpo_arp != nullptr},
-        {"vpo_ndp", ops->vpo_ndp != nullptr},
-        {"vpo_dhcp", ops->vpo_dhcp != nullptr},
+        size_t off;
+    } fields[] = {
+        OV_OP(vpo_create),    OV_OP(vpo_start),     OV_OP(vpo_stop),       OV_OP(vpo_destroy),
+        OV_OP(vpo_default),   OV_OP(vpo_lookup),    OV_OP(vpo_nprops),     OV_OP(vpo_propinfo),
+        OV_OP(vpo_getprop),   OV_OP(vpo_setprop),   OV_OP(vpo_save),       OV_OP(vpo_restore),
+        OV_OP(vpo_arp),       OV_OP(vpo_ndp),       OV_OP(vpo_dhcp),       OV_OP(vpo_map_begin),
+        OV_OP(vpo_map_put),   OV_OP(vpo_map_remove), OV_OP(vpo_map_commit), OV_OP(vpo_map_abort),
+        OV_OP(vpo_map_get),   OV_OP(vpo_map_walk),
     };
-    for (auto& f : fields)
-        if (!f.present)
+#undef OV_OP
+    size_t end = ops->vpo_version < 2 ? VARPD_PLUGIN_OPS_V1_SIZE : sizeof(varpd_plugin_ops_t);
+    for (auto& f : fields) {
+        if (f.off + sizeof(void (*)()) > end)
+            break; /* never read past a shorter vector */
+        void (*fn)() = nullptr;
+        std::memcpy(&fn, reinterpret_cast<const char*>(ops) + f.off, sizeof(fn));
+        if (fn == nullptr)
             return std::string("missing operation ") + f.field + " (NULL)";
+    }
     return "";
+}
+
+std::shared_ptr<const varpd_plugin_ops_t> PluginSet::copy_ops(const varpd_plugin_ops_t* ops) {
+    auto copy = std::make_shared<varpd_plugin_ops_t>();
+    std::memset(copy.get(), 0, sizeof(*copy));
+    std::memcpy(copy.get(), ops,
+                ops->vpo_version < 2 ? VARPD_PLUGIN_OPS_V1_SIZE : sizeof(varpd_plugin_ops_t));
+    return copy;
 }
 
 int PluginSet::register_cb(varpd_register_t* reg, const char* name, varpd_mode_t mode,
@@ -94,10 +105,13 @@ int PluginSet::register_cb(varpd_register_t* reg, const char* name, varpd_mode_t
                                        set->find(name)->file);
             return -EEXIST;
         }
-        set->backends_.push_back(Backend{name, mode, ops, ctx->file});
+        auto owned = copy_ops(ops);
+        set->backends_.push_back(
+            Backend{name, mode, owned.get(), ctx->file, ops->vpo_version, owned});
         ctx->accepted++;
         set->log_.info("plugin " + ctx->file + ": backend \"" + label + "\" loaded (" +
-                       (mode == VARPD_MODE_POINT ? "point" : "dynamic") + " mode" +
+                       (mode == VARPD_MODE_POINT ? "point" : "dynamic") + " mode, ABI " +
+                       std::to_string(ops->vpo_version) +
                        (ops->vpo_flags & VARPD_PLUGIN_F_BLOCKING ? ", blocking" : "") + ")");
         return 0;
     } catch (...) { /* nothing unwinds into the plugin */

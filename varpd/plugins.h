@@ -11,6 +11,15 @@
  * Handles are closed when the PluginSet is destroyed, which must be after
  * every instance of its backends is gone (main owns both, in that order).
  *
+ * ABI versions: varpd speaks 1 and 2 (plugin.h, "Compatibility"). A version
+ * 1 ops vector is shorter: it ends after vpo_dhcp, so nothing past
+ * VARPD_PLUGIN_OPS_V1_SIZE is read. Each accepted vector is copied into a
+ * full-size one owned by the Backend (a version 1 backend's map operations
+ * NULL there); Backend::writable() says whether the map operations exist
+ * at all (abi 2). A version 2 backend may still refuse every change
+ * (-ENOTSUP, as direct and files do): writable() is "has the operations",
+ * the backend's own answer is the last word.
+ *
  * Locking: built once at start on the loop thread, then only read.
  */
 #ifndef VARPD_PLUGINS_H
@@ -29,9 +38,13 @@ namespace varpd {
 struct Backend {
     std::string name;
     varpd_mode_t mode;
-    const varpd_plugin_ops_t* ops;
+    const varpd_plugin_ops_t* ops; /* == owned.get(): full size, whatever the ABI */
     std::string file;
+    uint32_t abi = VARPD_PLUGIN_ABI_VERSION; /* the vector's vpo_version */
+    std::shared_ptr<const varpd_plugin_ops_t> owned;
     bool blocking() const { return ops->vpo_flags & VARPD_PLUGIN_F_BLOCKING; }
+    /* The map operations exist (ABI 2); the backend may still say -ENOTSUP. */
+    bool writable() const { return abi >= 2; }
 };
 
 struct Refusal {
@@ -61,6 +74,8 @@ class PluginSet {
 
   private:
     struct Ctx;
+    /* A full-size copy of an accepted vector (a version 1 one: its prefix only). */
+    static std::shared_ptr<const varpd_plugin_ops_t> copy_ops(const varpd_plugin_ops_t* ops);
     static int register_cb(varpd_register_t* reg, const char* name, varpd_mode_t mode,
                            const varpd_plugin_ops_t* ops);
     void refuse(const std::string& file, const std::string& reason);

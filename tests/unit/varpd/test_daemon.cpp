@@ -100,7 +100,7 @@ TEST_F(DaemonTest, ControlSocketIsPrivate) {
     auto s = client->status();
     EXPECT_EQ(s.pid, static_cast<uint32_t>(getpid()));
     EXPECT_EQ(s.channel, "fake");
-    EXPECT_EQ(s.plugins, 6u); /* direct, files, degrader, example, later, sleepy */
+    EXPECT_EQ(s.plugins, 7u); /* direct, files, abi1, degrader, example, later, sleepy */
 }
 
 TEST_F(DaemonTest, ListsPluginsAndRefusals) {
@@ -109,7 +109,8 @@ TEST_F(DaemonTest, ListsPluginsAndRefusals) {
     std::vector<std::string> names;
     for (auto& p : ps)
         names.push_back(p.name + "/" + p.mode + (p.blocking ? "/blocking" : ""));
-    EXPECT_EQ(names, (std::vector<std::string>{"direct/point", "files/dynamic", "degrader/dynamic",
+    EXPECT_EQ(names, (std::vector<std::string>{"direct/point", "files/dynamic", "abi1/dynamic",
+                                               "degrader/dynamic",
                                                "example/dynamic", "later/dynamic",
                                                "sleepy/dynamic/blocking"}));
     ASSERT_EQ(refused.size(), 3u);
@@ -164,7 +165,7 @@ TEST_F(DaemonTest, DirectInstanceSetsThePointDestination) {
 
 TEST_F(DaemonTest, BadRequestsAreRefusedWithTheReason) {
     EXPECT_NE(expect_error([&] { client->create_instance(1, "nope"); })
-                  .find("no backend \"nope\" (loaded: direct, files, degrader, example, later, sleepy)"),
+                  .find("no backend \"nope\" (loaded: direct, files, abi1, degrader, example, later, sleepy)"),
               std::string::npos);
     EXPECT_NE(expect_error([&] {
                   client->create_instance(1, "direct", {{"direct/dest_ip", "192.0.2.300"}});
@@ -586,4 +587,11 @@ TEST_F(DaemonTest, BackendsAnswerLaterFromTheirOwnThreads) {
     client->destroy_instance(id);
     ASSERT_TRUE(chan.wait_outcome(r, 5s));
     EXPECT_TRUE(vt::eventually([&] { return client->stats(0).outstanding == 0; }));
+}
+
+TEST_F(DaemonTest, AVersion1BackendStillAnswersLookups) {
+    client->create_instance(3, "abi1");
+    auto o = lookup(3, vt::unicast(macA, macR));
+    EXPECT_EQ(o.kind, FakeChannel::Outcome::responded);
+    EXPECT_EQ(o.dest, dest("192.0.2.200", 4789));
 }

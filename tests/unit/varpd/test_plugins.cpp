@@ -22,10 +22,20 @@ const Refusal* refusal_of(const PluginSet& ps, const std::string& file) {
 TEST(PluginLoad, GoodOnesLoadBadOnesAreRefusedByName) {
     vt::LogCapture cap;
     PluginSet ps(cap.log);
-    EXPECT_EQ(ps.load_dir(TEST_PLUGIN_DIR), 4u); /* degrader, example, later, sleepy */
+    EXPECT_EQ(ps.load_dir(TEST_PLUGIN_DIR), 5u); /* abi1, degrader, example, later, sleepy */
     ASSERT_NE(ps.find("example"), nullptr);
     EXPECT_EQ(ps.find("example")->mode, VARPD_MODE_DYNAMIC);
     EXPECT_FALSE(ps.find("example")->blocking());
+    EXPECT_EQ(ps.find("example")->abi, 2u);
+    EXPECT_TRUE(ps.find("example")->writable());
+    /* A version 1 plugin loads (its vector is read no further than vpo_dhcp:
+       the page after it faults) and has no map operations. */
+    ASSERT_NE(ps.find("abi1"), nullptr);
+    EXPECT_EQ(ps.find("abi1")->abi, 1u);
+    EXPECT_FALSE(ps.find("abi1")->writable());
+    EXPECT_EQ(ps.find("abi1")->ops->vpo_map_begin, nullptr);
+    EXPECT_NE(ps.find("abi1")->ops->vpo_lookup, nullptr);
+    EXPECT_TRUE(cap.contains("backend \"abi1\" loaded (dynamic mode, ABI 1)")) << cap.all();
     ASSERT_NE(ps.find("sleepy"), nullptr);
     EXPECT_TRUE(ps.find("sleepy")->blocking());
     EXPECT_EQ(ps.find("badabi"), nullptr);
@@ -33,7 +43,7 @@ TEST(PluginLoad, GoodOnesLoadBadOnesAreRefusedByName) {
 
     const Refusal* r = refusal_of(ps, "bad_abi.so");
     ASSERT_NE(r, nullptr);
-    EXPECT_NE(r->reason.find("backend \"badabi\" refused: ABI version 99, varpd speaks 1"),
+    EXPECT_NE(r->reason.find("backend \"badabi\" refused: ABI version 99, varpd speaks 1 and 2"),
               std::string::npos)
         << r->reason;
     r = refusal_of(ps, "missing_op.so");
@@ -138,9 +148,12 @@ TEST(PluginCheck, EveryFieldIsChecked) {
     ops.vpo_flags = 0x10;
     EXPECT_EQ(PluginSet::check_ops("ok", VARPD_MODE_DYNAMIC, &ops), "unknown vpo_flags bits 0x10");
     ops = good_ops();
-    ops.vpo_version = 2;
+    ops.vpo_version = 3;
     EXPECT_EQ(PluginSet::check_ops("ok", VARPD_MODE_DYNAMIC, &ops),
-              "ABI version 2, varpd speaks 1");
+              "ABI version 3, varpd speaks 1 and 2");
+    ops.vpo_version = 0;
+    EXPECT_EQ(PluginSet::check_ops("ok", VARPD_MODE_DYNAMIC, &ops),
+              "ABI version 0, varpd speaks 1 and 2");
     EXPECT_EQ(PluginSet::check_ops("ok", static_cast<varpd_mode_t>(7), &ops),
               "unknown destination mode 7");
     ops = good_ops();
@@ -177,5 +190,25 @@ TEST(PluginCheck, EveryFieldIsChecked) {
         }
         EXPECT_EQ(PluginSet::check_ops("ok", VARPD_MODE_DYNAMIC, &ops),
                   std::string("missing operation ") + names[i] + " (NULL)");
+    }
+    /* Version 2: every map operation too; version 1 has none to check. */
+    const char* map_names[] = {"vpo_map_begin", "vpo_map_put", "vpo_map_remove",
+                               "vpo_map_commit", "vpo_map_abort", "vpo_map_get",
+                               "vpo_map_walk"};
+    for (int i = 0; i < 7; i++) {
+        ops = good_ops();
+        switch (i) {
+        case 0: ops.vpo_map_begin = nullptr; break;
+        case 1: ops.vpo_map_put = nullptr; break;
+        case 2: ops.vpo_map_remove = nullptr; break;
+        case 3: ops.vpo_map_commit = nullptr; break;
+        case 4: ops.vpo_map_abort = nullptr; break;
+        case 5: ops.vpo_map_get = nullptr; break;
+        case 6: ops.vpo_map_walk = nullptr; break;
+        }
+        EXPECT_EQ(PluginSet::check_ops("ok", VARPD_MODE_DYNAMIC, &ops),
+                  std::string("missing operation ") + map_names[i] + " (NULL)");
+        ops.vpo_version = 1;
+        EXPECT_EQ(PluginSet::check_ops("ok", VARPD_MODE_DYNAMIC, &ops), "") << map_names[i];
     }
 }
