@@ -1,6 +1,8 @@
 // overlayadm's kernel interface: see kernel.h.
 #include "kernel.h"
 
+#include "kprop.h" /* varpd's GETPROP helper, shared with DevOverlayChannel */
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
@@ -213,10 +215,9 @@ std::string Kernel::getprop(uint32_t linkid, const std::string& name) {
     pi.oipi_id = OVERLAY_PROP_BYNAME;
     copy_name(pi.oipi_name, name);
     ioc(OVERLAY_IOC_PROPINFO, &pi, "property " + name);
-    overlay_ioc_prop p{};
-    p.oip_linkid = linkid;
-    copy_name(p.oip_name, name);
-    ioc(OVERLAY_IOC_GETPROP, &p, "get " + name);
+    overlay_ioc_prop p;
+    if (int e = varpd::kernel_getprop(fd_, linkid, name, p); e != 0)
+        throw KernelError(e, "get " + name + ": " + std::strerror(e));
     return format_value(pi.oipi_type, p.oip_value,
                         std::min<uint32_t>(p.oip_size, OVERLAY_PROP_SIZEMAX));
 }

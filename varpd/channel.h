@@ -94,6 +94,8 @@ class KernelChannel {
         bool associated;
     };
     virtual Status list_links(std::vector<Link>& out) = 0;
+    /* The device's vnet id (its "vnetid" property): what mappings are keyed by. */
+    virtual Status link_vnetid(uint32_t linkid, uint32_t& vnetid) = 0;
 };
 
 } // namespace varpd

@@ -1,6 +1,8 @@
 // DevOverlayChannel: see channel_dev.h.
 #include "channel_dev.h"
 
+#include "kprop.h"
+
 #include <uapi/overlay.h>
 
 #include <algorithm>
@@ -365,6 +367,20 @@ Status DevOverlayChannel::list_links(std::vector<Link>& out) {
         return fail(errno, "LIST on " + path_);
     for (uint32_t i = 0; i < ls.ols_count && i < buf.size(); i++)
         out.push_back(Link{buf[i].otl_linkid, buf[i].otl_dest_mode != 0});
+    return {};
+}
+
+Status DevOverlayChannel::link_vnetid(uint32_t linkid, uint32_t& vnetid) {
+    uint64_t v = 0;
+    int e = kernel_getprop_uint(fd_, linkid, "vnetid", v);
+    if (e == EPROTO)
+        return Status::fail(e, on_link("GETPROP vnetid", linkid) + ": not an 8-byte number");
+    if (e != 0)
+        return fail(e, on_link("GETPROP vnetid", linkid));
+    if (v > UINT32_MAX)
+        return Status::fail(ERANGE, on_link("GETPROP vnetid", linkid) + ": " +
+                                        std::to_string(v) + " does not fit 32 bits");
+    vnetid = static_cast<uint32_t>(v);
     return {};
 }
 

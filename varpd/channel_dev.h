@@ -4,7 +4,8 @@
  * Theory: every method is one of overlay.ko's ioctls (include/uapi/
  * overlay.h): point mode's ASSOCIATE/DISASSOCIATE, and dynamic mode's
  * lookup channel (LOOKUP, RESPOND, DROP, PKT, INJECT, RESEND, DEGRADE,
- * RESTORE, LIST) and target cache (CACHE_GET/SET/REMOVE/FLUSH/ITER).
+ * RESTORE, LIST) and target cache (CACHE_GET/SET/REMOVE/FLUSH/ITER), and
+ * GETPROP for a device's vnet id (kprop.h, shared with overlayadm).
  *
  * The responder. /dev/overlay has one responder per network namespace: the
  * file that first issues LOOKUP/RESPOND/DROP/PKT; the same ioctls on any
@@ -78,6 +79,7 @@ class DevOverlayChannel final : public KernelChannel {
     Status degrade(uint32_t linkid, const std::string& msg) override;
     Status restore(uint32_t linkid) override;
     Status list_links(std::vector<Link>& out) override;
+    Status link_vnetid(uint32_t linkid, uint32_t& vnetid) override;
 
     /* RESPOND ioctls issued and records they carried (batching evidence). */
     uint64_t respond_calls() const { return respond_calls_.load(); }

@@ -19,14 +19,19 @@ FakeChannel::~FakeChannel() { close(efd_); }
 
 FakeChannel::LinkState* FakeChannel::find(uint32_t linkid) {
     auto it = links_.find(linkid);
-    if (it == links_.end() && auto_links)
-        return &links_[linkid];
+    if (it == links_.end() && auto_links) {
+        LinkState& l = links_[linkid];
+        l.vnetid = linkid;
+        return &l;
+    }
     return it == links_.end() ? nullptr : &it->second;
 }
 
-void FakeChannel::add_link(uint32_t linkid) {
+void FakeChannel::add_link(uint32_t linkid) { add_link(linkid, linkid); }
+
+void FakeChannel::add_link(uint32_t linkid, uint32_t vnetid) {
     std::lock_guard g(mu_);
-    links_.try_emplace(linkid);
+    links_.try_emplace(linkid).first->second.vnetid = vnetid;
 }
 
 uint64_t FakeChannel::submit(uint32_t linkid, std::span<const uint8_t> frame) {
@@ -221,6 +226,16 @@ Status FakeChannel::list_links(std::vector<Link>& out) {
     std::lock_guard g(mu_);
     for (auto& [id, l] : links_)
         out.push_back(Link{id, l.associated});
+    return {};
+}
+
+Status FakeChannel::link_vnetid(uint32_t linkid, uint32_t& vnetid) {
+    std::lock_guard g(mu_);
+    LinkState* l = find(linkid);
+    if (!l)
+        return Status::fail(ENOENT, "GETPROP vnetid on link " + std::to_string(linkid) +
+                                        ": no overlay device with this link id");
+    vnetid = l->vnetid;
     return {};
 }
 

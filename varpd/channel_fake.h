@@ -47,6 +47,7 @@ class FakeChannel final : public KernelChannel {
         bool degraded = false;
         std::string message;
         std::map<Mac, CacheEntry> cache;
+        uint32_t vnetid = 0;
     };
 
     FakeChannel();
@@ -54,8 +55,9 @@ class FakeChannel final : public KernelChannel {
     FakeChannel(const FakeChannel&) = delete;
     FakeChannel& operator=(const FakeChannel&) = delete;
 
-    /* The test's side: play the kernel. */
+    /* The test's side: play the kernel. A link's vnet id is its link id unless given. */
     void add_link(uint32_t linkid);
+    void add_link(uint32_t linkid, uint32_t vnetid);
     uint64_t submit(uint32_t linkid, std::span<const uint8_t> frame);
     std::optional<Outcome> outcome(uint64_t reqid);
     std::optional<Outcome> wait_outcome(uint64_t reqid, std::chrono::milliseconds timeout);
@@ -87,6 +89,7 @@ class FakeChannel final : public KernelChannel {
     Status degrade(uint32_t linkid, const std::string& msg) override;
     Status restore(uint32_t linkid) override;
     Status list_links(std::vector<Link>& out) override;
+    Status link_vnetid(uint32_t linkid, uint32_t& vnetid) override;
 
   private:
     struct Pending {

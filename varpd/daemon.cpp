@@ -77,6 +77,7 @@ struct Instance {
     Daemon* d;
     uint64_t id;
     uint32_t linkid;
+    uint32_t vnetid = 0; /* the device's, read before vpo_create/vpo_restore */
     const Backend* be;
     Mode mode;
     void* arg = nullptr;
@@ -169,7 +170,7 @@ const varpd_provider_ops_t provider_ops = {
         }
     },
     .vpv_linkid = [](varpd_provider_t* p) -> uint32_t { return inst_of(p)->linkid; },
-    .vpv_vnetid = [](varpd_provider_t*) -> uint32_t { return 0; }, /* TODO(mapping plumbing) */
+    .vpv_vnetid = [](varpd_provider_t* p) -> uint32_t { return inst_of(p)->vnetid; },
     .vpv_cache_flush = [](varpd_provider_t* p) -> int {
         try {
             Instance* in = inst_of(p);
@@ -481,6 +482,22 @@ Status Daemon::associate(Instance& in) {
     return {};
 }
 
+Status Daemon::read_vnetid(Instance& in) {
+    uint32_t v = 0;
+    Status s = chan_.link_vnetid(in.linkid, v);
+    if (s.ok()) {
+        in.vnetid = v;
+        return {};
+    }
+    /* A writable dynamic backend keys its mappings by it: never guess. */
+    if (in.be->writable() && in.mode == Mode::dynamic)
+        return Status::fail(s.err, in.label() + ": cannot read the vnet id of link " +
+                                       std::to_string(in.linkid) +
+                                       " (its mappings are keyed by it): " + s.why);
+    log_.warn(in.label() + ": " + s.why + "; its vnet id reads as 0");
+    return {};
+}
+
 Status Daemon::start_instance(Instance& in) {
     int rc = in.be->ops->vpo_start(in.arg);
     if (rc != 0)
@@ -547,10 +564,13 @@ void Daemon::restore_all() {
         in->linkid = r.linkid;
         in->be = be;
         in->mode = static_cast<Mode>(r.mode);
-        int rc = be->ops->vpo_restore(&in->ph.prov, be->mode, r.state.data(), r.state.size(),
-                                      &in->arg);
-        Status s = rc == 0 ? start_instance(*in)
-                           : Status::fail(-rc, in->label() + ": restore failed: " + errtext(rc));
+        Status s = read_vnetid(*in);
+        int rc = s.ok() ? be->ops->vpo_restore(&in->ph.prov, be->mode, r.state.data(),
+                                               r.state.size(), &in->arg)
+                        : 0;
+        if (s.ok())
+            s = rc == 0 ? start_instance(*in)
+                        : Status::fail(-rc, in->label() + ": restore failed: " + errtext(rc));
         if (!s.ok()) {
             degrade(r.linkid, "varpd: " + s.why);
             ov_idspace_free(ids_.get(), r.id, nullptr);
@@ -798,6 +818,9 @@ Status Daemon::create_instance(uint32_t linkid, const std::string& plugin,
         ov_idspace_free(ids_.get(), newid, nullptr);
         return s;
     };
+    Status vs = read_vnetid(*in);
+    if (!vs.ok())
+        return fail(vs);
     int rc = be->ops->vpo_create(&in->ph.prov, be->mode, &in->arg);
     if (rc != 0) {
         in->arg = nullptr;

@@ -121,6 +121,7 @@ class Daemon {
   private:
     friend struct Instance;
     void restore_all();
+    Status read_vnetid(Instance& in);
     Status start_instance(Instance& in);
     Status associate(Instance& in);
     Status persist(Instance& in);

@@ -43,6 +43,14 @@
  *	   -> STOPPED: off every map; vpo_destroy runs on the loop once the
  *	      last outstanding query of the instance is answered -> DESTROYED.
  *
+ * The vnet id. Before vpo_create (or vpo_restore) varpd reads the device's
+ * "vnetid" property (KernelChannel::link_vnetid, GETPROP) and the backend
+ * reads it with varpd_vnetid(): a writable backend keys its mappings by it.
+ * When it cannot be read, a dynamic-mode backend of ABI 2 is refused (create
+ * fails, a restore degrades the link, with the reason): keying writes by a
+ * guessed vnet would put them in another tenant's table. Point-mode and ABI 1
+ * backends never key anything by it: the failure is logged and they see 0.
+ *
  * Point mode: after start and after every setprop varpd asks vpo_default
  * and ASSOCIATEs the device with that one destination.
  *

@@ -46,6 +46,7 @@ TEST(DevChannel, EveryMethodIssuesItsIoctlAndNamesTheFailure) {
     std::vector<uint8_t> frame(60, 0xab), got(5, 1);
     std::vector<KernelChannel::Link> links;
     CacheEntry e;
+    uint32_t vnetid = 42;
     struct Case {
         Status s;
         const char* names;
@@ -68,6 +69,7 @@ TEST(DevChannel, EveryMethodIssuesItsIoctlAndNamesTheFailure) {
         {c.degrade(7, "x"), "DEGRADE on link 7"},
         {c.restore(7), "RESTORE on link 7"},
         {c.list_links(links), "LIST on /dev/null"},
+        {c.link_vnetid(7, vnetid), "GETPROP vnetid on link 7"},
     };
     for (const Case& k : all) {
         EXPECT_EQ(k.s.err, ENOTTY) << k.names << ": " << k.s.why;
@@ -78,6 +80,7 @@ TEST(DevChannel, EveryMethodIssuesItsIoctlAndNamesTheFailure) {
     EXPECT_TRUE(entries.empty());
     EXPECT_TRUE(links.empty());
     EXPECT_TRUE(got.empty()) << "a failed PKT left a frame behind";
+    EXPECT_EQ(vnetid, 42u) << "a failed GETPROP wrote a vnet id";
     EXPECT_EQ(c.respond_calls(), 1u);
     EXPECT_EQ(c.respond_records(), 1u);
 }

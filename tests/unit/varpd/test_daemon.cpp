@@ -595,3 +595,17 @@ TEST_F(DaemonTest, AVersion1BackendStillAnswersLookups) {
     EXPECT_EQ(o.kind, FakeChannel::Outcome::responded);
     EXPECT_EQ(o.dest, dest("192.0.2.200", 4789));
 }
+
+TEST(FakeChannelVnet, ALinksVnetIdIsItsOwnOrTheOneGiven) {
+    FakeChannel c;
+    c.add_link(3);
+    c.add_link(4, 5001);
+    uint32_t v = 0;
+    ASSERT_TRUE(c.link_vnetid(3, v).ok());
+    EXPECT_EQ(v, 3u);
+    ASSERT_TRUE(c.link_vnetid(4, v).ok());
+    EXPECT_EQ(v, 5001u);
+    Status s = c.link_vnetid(9, v);
+    EXPECT_EQ(s.err, ENOENT);
+    EXPECT_NE(s.why.find("GETPROP vnetid on link 9"), std::string::npos) << s.why;
+}
