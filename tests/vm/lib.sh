@@ -47,6 +47,25 @@
 #   ov_cleanup                      the EXIT trap: kill ov_bg jobs, delete
 #                                   the hosts ov_host made, then any extra
 #                                   command registered with ov_on_exit CMD
+#
+# Hosts with varpd (the varpd/overlayadm scripts and the demo):
+#   ov_mesh3 A B C                  three hosts joined pairwise by veth links
+#                                   (192.0.2.0/30, .4/30, .8/30), each with an
+#                                   underlay address 198.51.100.1-3 (A, B, C)
+#                                   on its loopback, routed over the links
+#   ov_varpd HOST DIR [ARGS...]     start a varpd in HOST (state directory
+#                                   DIR, socket DIR/varpd.sock, log DIR.log)
+#                                   and wait until it serves
+#   ov_adm HOST DIR ARGS...         overlayadm in HOST against that varpd,
+#                                   its saved overlays in DIR/state
+#   ov_need_plugin NAME             skip unless varpd's plugin NAME is built
+#   ov_need_cmd CMD [SUBCOMMAND]    skip unless CMD (with SUBCOMMAND in its
+#                                   usage text) is in the VM
+#   ov_until SECS CMD...            retry CMD (a shell function too) in
+#                                   this shell each 0.1 s until it succeeds
+#                                   or SECS pass (then fail)
+#   ov_now                          seconds since boot, to 10 ms
+#   ov_rx HOST IF                   packets IF in HOST has received
 
 set -u
 
@@ -223,6 +242,66 @@ ov_cleanup() {
 		eval "$OV_ON_EXIT"
 	fi
 	exit $ov_status
+}
+
+ov_mesh3() {
+	ov_link "$1" "$2" 192.0.2.1/30 192.0.2.2/30
+	ov_link "$1" "$3" 192.0.2.5/30 192.0.2.6/30
+	ov_link "$2" "$3" 192.0.2.9/30 192.0.2.10/30
+	_ov_underlay "$1" 1 2 192.0.2.2 3 192.0.2.6
+	_ov_underlay "$2" 2 1 192.0.2.1 3 192.0.2.10
+	_ov_underlay "$3" 3 1 192.0.2.5 2 192.0.2.9
+}
+
+# _ov_underlay HOST N PEER1 VIA1 PEER2 VIA2: 198.51.100.N on lo, routes to the peers
+_ov_underlay() {
+	ov_in "$1" ip addr add "198.51.100.$2/32" dev lo || ov_fail "underlay address in $1"
+	ov_in "$1" ip route add "198.51.100.$3/32" via "$4" || ov_fail "route to .$3 in $1"
+	ov_in "$1" ip route add "198.51.100.$5/32" via "$6" || ov_fail "route to .$5 in $1"
+}
+
+ov_varpd() {
+	ov_h=$1 ov_d=$2
+	shift 2
+	mkdir -p "$ov_d"
+	# Not -f: varpd forks and its parent exits once the socket serves.
+	ov_in "$ov_h" varpd -d "$ov_d" -p "$OVERLAY_PLUGIN_DIR" "$@" 2>>"$ov_d.log" ||
+		ov_fail "varpd in $ov_h did not start: $(cat "$ov_d.log")"
+}
+
+ov_adm() {
+	ov_h=$1 ov_d=$2
+	shift 2
+	ip netns exec "$ov_h" overlayadm -S "$ov_d/varpd.sock" -D "$ov_d/state" "$@"
+}
+
+ov_need_plugin() {
+	[ -f "$OVERLAY_PLUGIN_DIR/$1.so" ] || ov_skip "varpd's $1 plugin is not built"
+}
+
+ov_need_cmd() {
+	command -v "$1" >/dev/null 2>&1 || ov_skip "$1 is not in the VM"
+	[ $# -lt 2 ] || "$1" --help 2>&1 | grep -qw -- "$2" ||
+		ov_skip "$1 has no $2 yet"
+}
+
+ov_until() {
+	ov_tries=$(($1 * 10))
+	shift
+	until "$@"; do
+		ov_tries=$((ov_tries - 1))
+		[ $ov_tries -gt 0 ] || ov_fail "timed out waiting for: $*"
+		sleep 0.1
+	done
+}
+
+ov_now() {
+	read -r ov_up ov_rest </proc/uptime
+	echo "$ov_up"
+}
+
+ov_rx() {
+	ip -n "$1" -s link show "$2" | awk 'f { print $2; exit } /RX:/ { f = 1 }'
 }
 
 trap ov_cleanup EXIT

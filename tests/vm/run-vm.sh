@@ -186,6 +186,9 @@ for tool in ip bridge tc ss; do
 	p=$(command -v "$tool") && { rm -f "$root/bin/$tool"; copy_bin "$p" "$root/bin"; }
 done
 copy_bin "$(command -v iperf3)" "$root/bin"
+# sqlite3: the outside writer of the sqlite backend's database (52-, 53-);
+# optional, those scripts skip without it.
+p=$(command -v sqlite3) && copy_bin "$p" "$root/bin"
 # /bin/sh is dash, as on Debian: Debian's static busybox ash runs its own
 # applets before anything on PATH, which would shadow iproute2's ip.
 dash=$(command -v dash) || die "dash not found"
