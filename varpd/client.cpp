@@ -230,4 +230,137 @@ client::Stats Client::stats(uint64_t id) {
     });
 }
 
+namespace {
+
+void to_capnp(control::Mapping::Builder b, const client::Mapping& m) {
+    b.setMac(m.mac);
+    b.setIp(m.ip);
+    if (m.port > 65535)
+        throw ClientError("port " + std::to_string(m.port) + " is outside 0-65535");
+    b.setPort(static_cast<uint16_t>(m.port));
+    b.setArp(m.arp);
+    b.setNdp(m.ndp);
+    b.setDhcpProxy(m.dhcp_proxy);
+    if (m.ttl > UINT32_MAX)
+        throw ClientError("ttl " + std::to_string(m.ttl) + " is more than 4294967295 seconds");
+    b.setTtl(static_cast<uint32_t>(m.ttl));
+}
+
+client::Mapping of_capnp(control::Mapping::Reader r) {
+    return client::Mapping{r.getMac(), r.getIp(), r.getPort(), r.getArp(), r.getNdp(),
+                           r.getDhcpProxy(), r.getTtl()};
+}
+
+} // namespace
+
+void Client::add_mapping(uint32_t linkid, const client::Mapping& m) {
+    guarded([&] {
+        auto req = impl_->cap.addMappingRequest();
+        req.setLinkid(linkid);
+        to_capnp(req.initMapping(), m);
+        req.send().wait(impl_->ws());
+        return 0;
+    });
+}
+
+void Client::remove_mapping(uint32_t linkid, const std::string& mac) {
+    guarded([&] {
+        auto req = impl_->cap.removeMappingRequest();
+        req.setLinkid(linkid);
+        req.setMac(mac);
+        req.send().wait(impl_->ws());
+        return 0;
+    });
+}
+
+client::Mapping Client::get_mapping(uint32_t linkid, const std::string& mac) {
+    return guarded([&] {
+        auto req = impl_->cap.getMappingRequest();
+        req.setLinkid(linkid);
+        req.setMac(mac);
+        return of_capnp(req.send().wait(impl_->ws()).getMapping());
+    });
+}
+
+std::vector<client::Mapping> Client::list_mappings(uint32_t linkid, const std::string& after,
+                                                   uint32_t limit) {
+    return guarded([&] {
+        auto req = impl_->cap.listMappingsRequest();
+        req.setLinkid(linkid);
+        req.setAfter(after);
+        req.setLimit(limit);
+        auto r = req.send().wait(impl_->ws());
+        std::vector<client::Mapping> v;
+        v.reserve(r.getMappings().size());
+        for (auto m : r.getMappings())
+            v.push_back(of_capnp(m));
+        return v;
+    });
+}
+
+struct Client::Import::State {
+    Impl& impl;
+    control::Import::Client cap;
+    bool spent = false;
+};
+
+Client::Import::Import(std::unique_ptr<State> s) : s_(std::move(s)) {}
+
+Client::Import::~Import() {
+    if (!s_)
+        return;
+    /* Dropping the capability is the abort; let the release reach varpd now. */
+    kj::WaitScope& ws = s_->impl.ws();
+    s_.reset();
+    try {
+        ws.poll();
+    } catch (...) {
+    }
+}
+
+void Client::Import::put(const std::vector<client::Mapping>& batch) {
+    guarded([&] {
+        if (s_->spent)
+            throw ClientError("the import is already committed");
+        auto req = s_->cap.putRequest();
+        auto l = req.initMappings(static_cast<unsigned>(batch.size()));
+        for (unsigned i = 0; i < batch.size(); i++)
+            to_capnp(l[i], batch[i]);
+        req.send().wait(s_->impl.ws());
+        return 0;
+    });
+}
+
+void Client::Import::remove(const std::vector<std::string>& macs) {
+    guarded([&] {
+        if (s_->spent)
+            throw ClientError("the import is already committed");
+        auto req = s_->cap.removeRequest();
+        auto l = req.initMacs(static_cast<unsigned>(macs.size()));
+        for (unsigned i = 0; i < macs.size(); i++)
+            l.set(i, macs[i]);
+        req.send().wait(s_->impl.ws());
+        return 0;
+    });
+}
+
+uint64_t Client::Import::commit() {
+    return guarded([&] {
+        if (s_->spent)
+            throw ClientError("the import is already committed");
+        s_->spent = true;
+        return s_->cap.commitRequest().send().wait(s_->impl.ws()).getCount();
+    });
+}
+
+std::unique_ptr<Client::Import> Client::begin_import(uint32_t linkid) {
+    return guarded([&] {
+        auto req = impl_->cap.beginRequest();
+        req.setLinkid(linkid);
+        auto r = req.send().wait(impl_->ws());
+        auto st = std::unique_ptr<Import::State>(new Import::State{*impl_, r.getImport()});
+        return std::unique_ptr<Import>(new Import(std::move(st)));
+    });
+}
+
 } // namespace varpd

@@ -7,9 +7,33 @@
  * thread). A failure, local (cannot connect) or remote (varpd refused), is a
  * ClientError whose what() is varpd's one-sentence reason without Cap'n
  * Proto's decorations.
+ *
+ * Mappings (writable backends: sqlite, etcd), by overlay link id. Values
+ * are text as in control.capnp (client::Mapping is varpd::MappingText,
+ * mapping.h; text.h's mapping_from_text() checks one the way varpd will):
+ *
+ *	cl.add_mapping(link, {"02:00:00:00:00:0a", "192.0.2.1", 4789});
+ *	auto m = cl.get_mapping(link, "02:00:00:00:00:0a");
+ *	for (std::string after;;) {            // every mapping, 10000 a page
+ *	    auto page = cl.list_mappings(link, after, 10000);
+ *	    if (page.empty()) break;
+ *	    ...; after = page.back().mac;
+ *	}
+ *	auto imp = cl.begin_import(link);      // one backend transaction
+ *	imp->put(batch); imp->remove(macs); ...
+ *	uint64_t n = imp->commit();            // visible now, all together
+ *
+ * An Import destroyed (or whose Client goes away) before commit() is
+ * aborted by varpd: nothing of it becomes visible. It must not outlive its
+ * Client. Failures are ClientErrors naming the bad field or value ("bad MAC
+ * \"zz\": ...", "arp \"1.2.3\" is not an IPv4 address"), the missing
+ * instance ("link 7 has no varpd instance"), a backend that takes no
+ * changes, or the backend's own sentence.
  */
 #ifndef VARPD_CLIENT_H
 #define VARPD_CLIENT_H
+
+#include "mapping.h"
 
 #include <cstdint>
 #include <memory>
@@ -59,6 +83,7 @@ struct CacheEntry {
     std::string ip;
     uint16_t port = 0;
 };
+using Mapping = MappingText;
 struct Status {
     uint32_t pid;
     uint64_t uptime_sec;
@@ -95,6 +120,32 @@ class Client {
     std::vector<client::CacheEntry> cache_iter(uint32_t linkid);
     client::Status status();
     client::Stats stats(uint64_t id = 0);
+
+    /* Mappings of the instance on linkid: each change its own transaction. */
+    void add_mapping(uint32_t linkid, const client::Mapping& m);
+    void remove_mapping(uint32_t linkid, const std::string& mac);
+    client::Mapping get_mapping(uint32_t linkid, const std::string& mac);
+    /* In MAC order, strictly after `after` ("" from the first), at most limit (<= 100000). */
+    std::vector<client::Mapping> list_mappings(uint32_t linkid, const std::string& after = "",
+                                               uint32_t limit = 10000);
+
+    /* A bulk change: one backend transaction, committed or aborted whole. */
+    class Import {
+      public:
+        ~Import(); /* not committed: aborted */
+        Import(const Import&) = delete;
+        Import& operator=(const Import&) = delete;
+        void put(const std::vector<client::Mapping>& batch);
+        void remove(const std::vector<std::string>& macs);
+        uint64_t commit(); /* mappings put or removed; the Import is spent after */
+
+      private:
+        friend class Client;
+        struct State;
+        explicit Import(std::unique_ptr<State> s);
+        std::unique_ptr<State> s_;
+    };
+    std::unique_ptr<Import> begin_import(uint32_t linkid);
 
   private:
     struct Impl;

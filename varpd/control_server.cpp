@@ -66,6 +66,80 @@ Mac parse_mac(capnp::Text::Reader t) {
     return m;
 }
 
+varpd_mapping_t parse_mapping(control::Mapping::Reader r) {
+    MappingText t{r.getMac(), r.getIp(), r.getPort(), r.getArp(), r.getNdp(), r.getDhcpProxy(),
+                  r.getTtl()};
+    varpd_mapping_t m;
+    std::string why;
+    if (!mapping_from_text(t, m, &why))
+        fail(Status::fail(EINVAL, why));
+    return m;
+}
+
+void fill(control::Mapping::Builder b, const varpd_mapping_t& m) {
+    MappingText t = mapping_to_text(m);
+    b.setMac(t.mac);
+    b.setIp(t.ip);
+    b.setPort(static_cast<uint16_t>(t.port));
+    b.setArp(t.arp);
+    b.setNdp(t.ndp);
+    b.setDhcpProxy(t.dhcp_proxy);
+    b.setTtl(static_cast<uint32_t>(t.ttl));
+}
+
+/*
+ * A promise fulfilled when the daemon reports through the MapDone it is
+ * given (on the loop, maybe before this returns), rejected with the
+ * Status's reason. The caller fills its results in a .then(): when the
+ * call is cancelled (the client went away) that never runs.
+ */
+kj::Promise<void> when_done(const std::function<void(Daemon::MapDone)>& start) {
+    auto paf = kj::newPromiseAndFulfiller<void>();
+    auto ful = std::make_shared<kj::Own<kj::PromiseFulfiller<void>>>(kj::mv(paf.fulfiller));
+    start([ful](Status s) {
+        if (!(*ful)->isWaiting())
+            return;
+        if (s.ok())
+            (*ful)->fulfill();
+        else
+            (*ful)->reject(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
+                                         kj::str(s.why.c_str())));
+    });
+    return kj::mv(paf.promise);
+}
+
+/* One bulk transaction; dropping the capability before commit aborts it. */
+class ImportImpl final : public control::Import::Server {
+  public:
+    ImportImpl(Daemon& d, std::shared_ptr<MapTxn> txn) : d_(d), txn_(std::move(txn)) {}
+
+    kj::Promise<void> put(PutContext ctx) override {
+        auto l = ctx.getParams().getMappings();
+        std::vector<varpd_mapping_t> batch;
+        batch.reserve(l.size());
+        for (auto m : l)
+            batch.push_back(parse_mapping(m));
+        return when_done([&](Daemon::MapDone done) { d_.txn_put(*txn_, std::move(batch), done); });
+    }
+
+    kj::Promise<void> remove(RemoveContext ctx) override {
+        std::vector<Mac> macs;
+        for (auto m : ctx.getParams().getMacs())
+            macs.push_back(parse_mac(m));
+        return when_done([&](Daemon::MapDone done) { d_.txn_remove(*txn_, std::move(macs), done); });
+    }
+
+    kj::Promise<void> commit(CommitContext ctx) override {
+        auto count = std::make_shared<uint64_t>(0);
+        return when_done([&](Daemon::MapDone done) { d_.txn_commit(*txn_, count, done); })
+            .then([ctx, count]() mutable { ctx.getResults().setCount(*count); });
+    }
+
+  private:
+    Daemon& d_;
+    std::shared_ptr<MapTxn> txn_; /* its destructor aborts an uncommitted one */
+};
+
 class ControlImpl final : public control::Varpd::Server {
   public:
     explicit ControlImpl(Daemon& d) : d_(d) {}
@@ -217,6 +291,52 @@ class ControlImpl final : public control::Varpd::Server {
         check(d_.stats(ctx.getParams().getId(), s));
         fill(ctx.getResults().initStats(), s);
         return kj::READY_NOW;
+    }
+
+    kj::Promise<void> addMapping(AddMappingContext ctx) override {
+        auto p = ctx.getParams();
+        varpd_mapping_t m = parse_mapping(p.getMapping());
+        uint32_t link = p.getLinkid();
+        return when_done([&](Daemon::MapDone done) { d_.map_add(link, m, done); });
+    }
+
+    kj::Promise<void> removeMapping(RemoveMappingContext ctx) override {
+        Mac mac = parse_mac(ctx.getParams().getMac());
+        uint32_t link = ctx.getParams().getLinkid();
+        return when_done([&](Daemon::MapDone done) { d_.map_remove(link, mac, done); });
+    }
+
+    kj::Promise<void> getMapping(GetMappingContext ctx) override {
+        Mac mac = parse_mac(ctx.getParams().getMac());
+        uint32_t link = ctx.getParams().getLinkid();
+        auto out = std::make_shared<varpd_mapping_t>();
+        return when_done([&](Daemon::MapDone done) { d_.map_get(link, mac, out, done); })
+            .then([ctx, out]() mutable { fill(ctx.getResults().initMapping(), *out); });
+    }
+
+    kj::Promise<void> listMappings(ListMappingsContext ctx) override {
+        auto p = ctx.getParams();
+        std::optional<Mac> after;
+        if (p.getAfter().size() != 0)
+            after = parse_mac(p.getAfter());
+        size_t limit = p.getLimit() == 0 ? 10000 : p.getLimit();
+        uint32_t link = p.getLinkid();
+        auto out = std::make_shared<std::vector<varpd_mapping_t>>();
+        return when_done([&](Daemon::MapDone done) { d_.map_list(link, after, limit, out, done); })
+            .then([ctx, out]() mutable {
+                auto l = ctx.getResults().initMappings(static_cast<unsigned>(out->size()));
+                for (unsigned i = 0; i < out->size(); i++)
+                    fill(l[i], (*out)[i]);
+            });
+    }
+
+    kj::Promise<void> begin(BeginContext ctx) override {
+        uint32_t link = ctx.getParams().getLinkid();
+        auto holder = std::make_shared<std::shared_ptr<MapTxn>>();
+        return when_done([&](Daemon::MapDone done) { d_.map_begin(link, holder, done); })
+            .then([this, ctx, holder]() mutable {
+                ctx.getResults().setImport(kj::heap<ImportImpl>(d_, *holder));
+            });
     }
 
   private:

@@ -10,8 +10,10 @@
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
+#include <condition_variable>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -84,6 +86,26 @@ struct Instance {
     bool started = false;
     Counters stats;
     std::string label() const { return "instance " + std::to_string(id) + " (" + be->name + ")"; }
+
+    /*
+     * Map operations (ABI 2). strand_mu guards the queue and the two flags;
+     * the transaction fields are touched only by the one map job running
+     * (the strand: a blocking backend's jobs run on the pool one at a time,
+     * a non-blocking one's on the loop).
+     */
+    struct MapTask {
+        std::function<Status()> job;
+        Daemon::MapDone done;
+        bool always = false; /* runs after map_close too (aborts) */
+    };
+    std::mutex strand_mu;
+    std::condition_variable strand_cv;
+    std::deque<MapTask> strand;
+    bool strand_running = false, map_closed = false;
+    void* txn = nullptr; /* the open bulk transaction, if txn_open */
+    bool txn_open = false;
+    uint64_t txn_gen = 0, txn_count = 0;
+    uint64_t txn_next = 0; /* loop thread: generation of the next map_begin */
 };
 
 enum QueryKind { K_LOOKUP, K_ARP, K_NDP, K_DHCP, K_DHCP_RESOLVE };
@@ -403,6 +425,7 @@ void Daemon::run(std::function<void()> ready) {
 
     /* Shut down: stop every instance, let the workers finish, destroy. */
     for (auto& [id, in] : instances_) {
+        map_close(in);
         if (in->started)
             in->be->ops->vpo_stop(in->arg);
         in->started = false;
@@ -853,6 +876,7 @@ Status Daemon::destroy_instance(uint64_t id) {
     auto in = by_id(id);
     if (!in)
         return Status::fail(ENOENT, "no instance " + std::to_string(id));
+    map_close(in);
     if (in->started)
         in->be->ops->vpo_stop(in->arg);
     in->started = false;
@@ -886,6 +910,376 @@ Status Daemon::stats(uint64_t id, StatsSnapshot& out) const {
         return Status::fail(ENOENT, "no instance " + std::to_string(id));
     out = in->stats.snapshot();
     return {};
+}
+
+/* -------------------------------------------------------------- mappings */
+
+namespace {
+
+constexpr size_t map_list_max = 100000; /* mappings per listMappings answer */
+
+/* A backend's failure: its own sentence, else the operation and errno. */
+Status backend_fail(const Instance& in, const char* op, int rc, const varpd_err_t& e) {
+    std::string msg(e.ve_msg, strnlen(e.ve_msg, VARPD_ERRLEN));
+    if (msg.empty())
+        msg = in.label() + ": " + op + " failed: " + errtext(rc);
+    return Status::fail(rc < 0 ? -rc : EIO, msg);
+}
+
+Status cancelled(const Instance& in) {
+    return Status::fail(ECANCELED, in.label() + " is being destroyed; the mapping change was "
+                                                "not made");
+}
+
+std::string link_text(uint32_t linkid) { return "link " + std::to_string(linkid); }
+
+} // namespace
+
+MapTxn::~MapTxn() {
+    if (!ended_)
+        d_.txn_abort(*this);
+}
+
+Status Daemon::map_instance(uint32_t linkid, std::shared_ptr<Instance>& out) const {
+    auto it = by_link_.find(linkid);
+    if (it == by_link_.end())
+        return Status::fail(ENOENT, link_text(linkid) + " has no varpd instance");
+    out = instances_.at(it->second);
+    if (!out->be->writable())
+        return Status::fail(ENOTSUP, "backend " + out->be->name + " (plugin ABI " +
+                                         std::to_string(out->be->abi) +
+                                         ") takes no mapping changes");
+    return {};
+}
+
+void Daemon::map_run(const std::shared_ptr<Instance>& in, std::function<Status()> job,
+                     MapDone done, bool always) {
+    auto guarded = [](const std::function<Status()>& j) {
+        try {
+            return j();
+        } catch (const std::exception& e) {
+            return Status::fail(ENOMEM, e.what());
+        }
+    };
+    if (!in->be->blocking()) {
+        bool closed;
+        {
+            std::lock_guard g(in->strand_mu);
+            closed = in->map_closed;
+        }
+        done(closed && !always ? cancelled(*in) : guarded(job));
+        return;
+    }
+    bool start = false;
+    {
+        std::lock_guard g(in->strand_mu);
+        in->strand.push_back(Instance::MapTask{std::move(job), std::move(done), always});
+        if (!in->strand_running)
+            in->strand_running = start = true;
+    }
+    if (start)
+        pool_->post([this, in] { strand_run(in); });
+}
+
+/* One job of the strand per pool job, so lookups queued meanwhile go first. */
+void Daemon::strand_run(std::shared_ptr<Instance> in) {
+    Instance::MapTask t;
+    bool closed;
+    {
+        std::lock_guard g(in->strand_mu);
+        if (in->strand.empty()) {
+            in->strand_running = false;
+            in->strand_cv.notify_all();
+            return;
+        }
+        t = std::move(in->strand.front());
+        in->strand.pop_front();
+        closed = in->map_closed;
+    }
+    Status s;
+    if (closed && !t.always) {
+        s = cancelled(*in);
+    } else {
+        try {
+            s = t.job();
+        } catch (const std::exception& e) {
+            s = Status::fail(ENOMEM, e.what());
+        }
+    }
+    t.job = nullptr;
+    post([done = std::move(t.done), s] { done(s); });
+    bool more;
+    {
+        std::lock_guard g(in->strand_mu);
+        more = !in->strand.empty();
+        if (!more) {
+            in->strand_running = false;
+            in->strand_cv.notify_all();
+        }
+    }
+    if (more)
+        pool_->post([this, in] { strand_run(in); });
+}
+
+void Daemon::map_close(const std::shared_ptr<Instance>& in) {
+    if (!in->be->writable())
+        return;
+    Instance* p = in.get();
+    map_run(
+        in,
+        [p]() -> Status {
+            if (p->txn_open)
+                p->be->ops->vpo_map_abort(p->arg, p->txn);
+            p->txn_open = false;
+            p->txn = nullptr;
+            return {};
+        },
+        [](Status) {}, true);
+    std::unique_lock l(in->strand_mu);
+    in->map_closed = true;
+    /* Blocks the loop for at most the one backend call in progress. */
+    in->strand_cv.wait(l, [&] { return !in->strand_running; });
+}
+
+namespace {
+
+/* One change in a transaction of its own: begin, stage, commit. */
+Status single_change(Instance& in, const std::function<int(void* txn, varpd_err_t*)>& stage,
+                     const char* op) {
+    const varpd_plugin_ops_t* o = in.be->ops;
+    varpd_err_t e{};
+    void* txn = nullptr;
+    int rc = o->vpo_map_begin(in.arg, &txn, &e);
+    if (rc != 0)
+        return backend_fail(in, "begin", rc, e);
+    e = varpd_err_t{};
+    rc = stage(txn, &e);
+    if (rc != 0) {
+        o->vpo_map_abort(in.arg, txn);
+        return backend_fail(in, op, rc, e);
+    }
+    e = varpd_err_t{};
+    rc = o->vpo_map_commit(in.arg, txn, &e);
+    return rc == 0 ? Status{} : backend_fail(in, "commit", rc, e);
+}
+
+} // namespace
+
+void Daemon::map_add(uint32_t linkid, const varpd_mapping_t& m, MapDone done) {
+    std::shared_ptr<Instance> in;
+    Status s = map_instance(linkid, in);
+    if (!s.ok())
+        return done(s);
+    Instance* p = in.get();
+    map_run(
+        in,
+        [p, m] {
+            return single_change(
+                *p, [&](void* txn, varpd_err_t* e) { return p->be->ops->vpo_map_put(p->arg, txn, &m, 1, e); },
+                "put");
+        },
+        std::move(done));
+}
+
+void Daemon::map_remove(uint32_t linkid, const Mac& mac, MapDone done) {
+    std::shared_ptr<Instance> in;
+    Status s = map_instance(linkid, in);
+    if (!s.ok())
+        return done(s);
+    Instance* p = in.get();
+    map_run(
+        in,
+        [p, mac] {
+            return single_change(
+                *p,
+                [&](void* txn, varpd_err_t* e) {
+                    return p->be->ops->vpo_map_remove(p->arg, txn, mac.data(), e);
+                },
+                "remove");
+        },
+        std::move(done));
+}
+
+void Daemon::map_get(uint32_t linkid, const Mac& mac, std::shared_ptr<varpd_mapping_t> out,
+                     MapDone done) {
+    std::shared_ptr<Instance> in;
+    Status s = map_instance(linkid, in);
+    if (!s.ok())
+        return done(s);
+    Instance* p = in.get();
+    map_run(
+        in,
+        [p, mac, out, linkid]() -> Status {
+            varpd_err_t e{};
+            std::memset(out.get(), 0, sizeof(*out));
+            int rc = p->be->ops->vpo_map_get(p->arg, mac.data(), out.get(), &e);
+            if (rc == -ENOENT && e.ve_msg[0] == '\0')
+                return Status::fail(ENOENT, "no mapping of " + mac_to_text(mac) + " on " +
+                                                link_text(linkid));
+            return rc == 0 ? Status{} : backend_fail(*p, "get", rc, e);
+        },
+        std::move(done));
+}
+
+void Daemon::map_list(uint32_t linkid, std::optional<Mac> after, size_t limit,
+                      std::shared_ptr<std::vector<varpd_mapping_t>> out, MapDone done) {
+    std::shared_ptr<Instance> in;
+    Status s = map_instance(linkid, in);
+    if (!s.ok())
+        return done(s);
+    Instance* p = in.get();
+    limit = std::min(limit, map_list_max);
+    map_run(
+        in,
+        [p, after, limit, out]() -> Status {
+            struct Walk {
+                std::vector<varpd_mapping_t>* v;
+                size_t limit;
+                bool nomem;
+            } w{out.get(), limit, false};
+            out->clear();
+            varpd_err_t e{};
+            int rc = p->be->ops->vpo_map_walk(
+                p->arg, after ? after->data() : nullptr, limit,
+                [](void* c, const varpd_mapping_t* m) -> int {
+                    auto* w = static_cast<Walk*>(c);
+                    try { /* nothing unwinds into the backend */
+                        w->v->push_back(*m);
+                    } catch (...) {
+                        w->nomem = true;
+                        return 1;
+                    }
+                    return w->v->size() >= w->limit ? 1 : 0;
+                },
+                &w, &e);
+            if (w.nomem)
+                return Status::fail(ENOMEM, p->label() + ": out of memory listing mappings");
+            if (rc != 0)
+                return backend_fail(*p, "walk", rc, e);
+            if (out->size() > limit)
+                out->resize(limit);
+            return {};
+        },
+        std::move(done));
+}
+
+void Daemon::map_begin(uint32_t linkid, std::shared_ptr<std::shared_ptr<MapTxn>> out,
+                       MapDone done) {
+    std::shared_ptr<Instance> in;
+    Status s = map_instance(linkid, in);
+    if (!s.ok())
+        return done(s);
+    Instance* p = in.get();
+    uint64_t gen = ++in->txn_next;
+    map_run(
+        in,
+        [p, gen, linkid]() -> Status {
+            if (p->txn_open)
+                return Status::fail(EBUSY, "an import into " + link_text(linkid) +
+                                               " is already in progress");
+            varpd_err_t e{};
+            void* txn = nullptr;
+            int rc = p->be->ops->vpo_map_begin(p->arg, &txn, &e);
+            if (rc != 0)
+                return backend_fail(*p, "begin", rc, e);
+            p->txn = txn;
+            p->txn_open = true;
+            p->txn_gen = gen;
+            p->txn_count = 0;
+            return {};
+        },
+        [this, in, gen, out, done = std::move(done)](Status s) {
+            if (s.ok()) /* from here on, dropping it aborts the transaction */
+                *out = std::shared_ptr<MapTxn>(new MapTxn(*this, in, gen));
+            done(s);
+        });
+}
+
+namespace {
+
+Status txn_gone(const Instance& in) {
+    return Status::fail(ECANCELED, in.label() + ": the import is no longer open (aborted)");
+}
+
+} // namespace
+
+void Daemon::txn_job(MapTxn& t, bool end, std::function<Status(Instance&)> stage,
+                     MapDone done) {
+    if (t.ended_)
+        return done(Status::fail(EINVAL, "the import is already committed or aborted"));
+    if (end)
+        t.ended_ = true; /* a failed commit ends the transaction too (plugin.h) */
+    Instance* p = t.in_.get();
+    uint64_t gen = t.gen_;
+    map_run(
+        t.in_,
+        [p, gen, stage = std::move(stage)]() -> Status {
+            if (!p->txn_open || p->txn_gen != gen)
+                return txn_gone(*p);
+            return stage(*p);
+        },
+        std::move(done));
+}
+
+void Daemon::txn_put(MapTxn& t, std::vector<varpd_mapping_t> batch, MapDone done) {
+    auto stage = [batch = std::move(batch)](Instance& in) -> Status {
+        if (batch.empty())
+            return {};
+        varpd_err_t e{};
+        int rc = in.be->ops->vpo_map_put(in.arg, in.txn, batch.data(), batch.size(), &e);
+        if (rc != 0)
+            return backend_fail(in, "put", rc, e);
+        in.txn_count += batch.size();
+        return {};
+    };
+    txn_job(t, false, std::move(stage), std::move(done));
+}
+
+void Daemon::txn_remove(MapTxn& t, std::vector<Mac> macs, MapDone done) {
+    auto stage = [macs = std::move(macs)](Instance& in) -> Status {
+        for (auto& m : macs) {
+            varpd_err_t e{};
+            int rc = in.be->ops->vpo_map_remove(in.arg, in.txn, m.data(), &e);
+            if (rc != 0)
+                return backend_fail(in, "remove", rc, e);
+            in.txn_count++;
+        }
+        return {};
+    };
+    txn_job(t, false, std::move(stage), std::move(done));
+}
+
+void Daemon::txn_commit(MapTxn& t, std::shared_ptr<uint64_t> count, MapDone done) {
+    auto stage = [count](Instance& in) -> Status {
+        varpd_err_t e{};
+        int rc = in.be->ops->vpo_map_commit(in.arg, in.txn, &e);
+        in.txn_open = false;
+        in.txn = nullptr;
+        if (rc != 0)
+            return backend_fail(in, "commit", rc, e);
+        *count = in.txn_count;
+        return {};
+    };
+    txn_job(t, true, std::move(stage), std::move(done));
+}
+
+void Daemon::txn_abort(MapTxn& t) {
+    if (t.ended_)
+        return;
+    t.ended_ = true;
+    Instance* p = t.in_.get();
+    uint64_t gen = t.gen_;
+    map_run(
+        t.in_,
+        [p, gen]() -> Status {
+            if (p->txn_open && p->txn_gen == gen) {
+                p->be->ops->vpo_map_abort(p->arg, p->txn);
+                p->txn_open = false;
+                p->txn = nullptr;
+            }
+            return {};
+        },
+        [](Status) {}, true);
 }
 
 /* --------------------------------------------------------------- lookups */

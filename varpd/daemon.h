@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,30 @@ struct InstanceView {
 
 struct Instance;
 struct Query;
+class Daemon;
+
+/*
+ * A bulk mapping change (the control API's Import): one backend
+ * transaction of one instance, opened by Daemon::map_begin. Held by the
+ * control server; destroying it before commit (the client dropped the
+ * capability or went away) aborts the transaction. Loop thread only.
+ */
+class MapTxn {
+  public:
+    ~MapTxn();
+    MapTxn(const MapTxn&) = delete;
+    MapTxn& operator=(const MapTxn&) = delete;
+    bool ended() const { return ended_; }
+
+  private:
+    friend class Daemon;
+    MapTxn(Daemon& d, std::shared_ptr<Instance> in, uint64_t gen)
+        : d_(d), in_(std::move(in)), gen_(gen) {}
+    Daemon& d_;
+    std::shared_ptr<Instance> in_;
+    uint64_t gen_;      /* which transaction of the instance this is */
+    bool ended_ = false; /* committed, aborted, or failed to commit */
+};
 
 class Daemon {
   public:
@@ -109,6 +134,31 @@ class Daemon {
     std::map<uint32_t, std::string> degraded() const;
     std::chrono::steady_clock::time_point started_at() const { return started_at_; }
 
+    /*
+     * Mappings of a writable backend, by link (loop thread). Each reports
+     * through done, on the loop: at once for a non-blocking backend, later
+     * for a blocking one, whose map operations run on the worker pool one
+     * at a time per instance (a strand), never on the loop. Errors: ENOENT
+     * no instance on the link (or no such mapping), ENOTSUP a backend that
+     * takes no changes, else the backend's errno; the reason is the
+     * backend's own sentence where it wrote one.
+     */
+    using MapDone = std::function<void(Status)>;
+    void map_add(uint32_t linkid, const varpd_mapping_t& m, MapDone done);
+    void map_remove(uint32_t linkid, const Mac& mac, MapDone done);
+    void map_get(uint32_t linkid, const Mac& mac, std::shared_ptr<varpd_mapping_t> out,
+                 MapDone done);
+    /* In MAC order, strictly after *after (none: from the first), at most limit. */
+    void map_list(uint32_t linkid, std::optional<Mac> after, size_t limit,
+                  std::shared_ptr<std::vector<varpd_mapping_t>> out, MapDone done);
+    /* A bulk transaction; *out is set when done reports success. */
+    void map_begin(uint32_t linkid, std::shared_ptr<std::shared_ptr<MapTxn>> out, MapDone done);
+    void txn_put(MapTxn& t, std::vector<varpd_mapping_t> batch, MapDone done);
+    void txn_remove(MapTxn& t, std::vector<Mac> macs, MapDone done);
+    /* *count: the mappings put or removed in the transaction. */
+    void txn_commit(MapTxn& t, std::shared_ptr<uint64_t> count, MapDone done);
+    void txn_abort(MapTxn& t);
+
     /* Reply paths, any thread (the plugin ABI's query and provider ops). */
     void reply_dest(Query* q, const varpd_dest_t* d);
     void reply_drop(Query* q);
@@ -133,6 +183,15 @@ class Daemon {
     void finish(Query* q);
     void drain_posts();
     std::shared_ptr<Instance> by_id(uint64_t id) const;
+    /* Map operations: run job on the instance's strand; done on the loop. */
+    Status map_instance(uint32_t linkid, std::shared_ptr<Instance>& out) const;
+    void map_run(const std::shared_ptr<Instance>& in, std::function<Status()> job, MapDone done,
+                 bool always = false);
+    void strand_run(std::shared_ptr<Instance> in);
+    /* A step of t's transaction (end: commit, after which t is spent). */
+    void txn_job(MapTxn& t, bool end, std::function<Status(Instance&)> stage, MapDone done);
+    /* No map operation runs on in after this returns (an open transaction aborted). */
+    void map_close(const std::shared_ptr<Instance>& in);
 
     Config cfg_;
     const Log& log_;

@@ -73,6 +73,27 @@
  *	     by libtools' builders, is counted as a drop)
  * The answer frees the query; the latency NEW->answer goes to a histogram.
  *
+ * Mappings (plugin ABI 2). addMapping/removeMapping/getMapping/
+ * listMappings/begin on the control socket reach the instance of a link
+ * (none: ENOENT; an ABI 1 backend: ENOTSUP "takes no mapping changes"; a
+ * backend that refuses, direct and files: its own -ENOTSUP sentence). Text
+ * is checked on the loop (text.h: "arp \"1.2.3\" is not an IPv4 address")
+ * before the backend sees anything. A single change is one transaction of
+ * its own (begin, put/remove, commit; abort if the stage fails). An Import
+ * (begin) holds one open transaction per instance (a second: EBUSY) until
+ * commit; dropping the capability, or the client's connection closing,
+ * aborts it, and so does destroying the instance. Threads: a BLOCKING
+ * backend's map operations run on the worker pool, one at a time per
+ * instance (a strand: a queue under the instance's strand_mu, one pool job
+ * per operation so lookups queued meanwhile interleave), and the RPC is
+ * answered on the loop (Daemon::post fulfils its promise); a non-blocking
+ * backend's run on the loop and must be quick. The loop never waits on a
+ * backend, except in destroy_instance and at shutdown, which wait for the
+ * one map operation in progress to finish before vpo_stop. A commit that
+ * fails ends the transaction too (the backend has rolled back). Not
+ * supported: several imports into one overlay at once; resuming an import
+ * after a disconnect.
+ *
  * Locking. The loop thread owns the instance maps and calls every backend
  * operation except the lookups of a blocking backend (worker pool). Reply
  * functions run on any thread: they touch only the query (theirs alone),
