@@ -9,6 +9,7 @@
 #include "plugins.h"
 
 #include <chrono>
+#include <gtest/gtest.h>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
@@ -116,6 +117,17 @@ class Running {
     varpd::Daemon daemon_;
     std::thread thread_;
 };
+
+/* The reason f fails with (a ClientError); "" and a test failure if it does not. */
+template <typename F> std::string error_of(F f) {
+    try {
+        f();
+    } catch (const varpd::ClientError& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << "no error";
+    return "";
+}
 
 /* Every plugin: the shipped ones (direct, files) and the test ones. */
 inline void load_all_plugins(varpd::PluginSet& ps) {

@@ -64,7 +64,7 @@ TEST(Lock, SecondVarpdIsRefusedNamingTheFirst) {
     /* The first one is untouched and still serves. */
     varpd::Client c(state + "/varpd.sock");
     EXPECT_EQ(c.status().pid, static_cast<uint32_t>(first.pid));
-    EXPECT_EQ(c.list_plugins().size(), 2u);
+    EXPECT_GE(c.list_plugins().size(), 2u); /* direct, files, and any newer backend built */
     kill(first.pid, SIGTERM);
     EXPECT_EQ(wait_exit(first.pid), 0);
     EXPECT_NE(slurp(first.err_path).find("stopped"), std::string::npos);
