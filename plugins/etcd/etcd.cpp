@@ -1,0 +1,1463 @@
+/*
+ * etcd - varpd's dynamic-mode backend over an etcd cluster (v3 API, through
+ * its JSON gateway), with proxy ARP/NDP/DHCP, watch-driven invalidation and
+ * writes through varpd's map operations. The user contract is varpd-etcd(7);
+ * the key layout is etcd_layout.h.
+ *
+ * Theory: etcd is the fleet's source of truth; every host's varpd asks it
+ * only about the destinations its own kernel misses, caches the answers,
+ * and keeps them true by watching the vnet's key prefix.
+ *
+ * Lookups (VARPD_PLUGIN_F_BLOCKING: on varpd's worker pool, never on its
+ * event loop) are answered from a local cache filled on demand: MAC ->
+ * entry, and address -> MAC for ARP/NDP. The cache keeps NEGATIVE entries
+ * too (MACs etcd does not have), because the kernel caches the DROP answer
+ * and the watch must know to shoot it down when the MAC appears. A value
+ * that does not parse is logged once and answered as drop.
+ *
+ * Revisions. Every cache entry carries the etcd revision its state is
+ * known at: a range's header revision, or a watch event's mod_revision.
+ * The watch applies an event only to an entry older than it, and a lookup
+ * whose range is older than what the watch has already written into its
+ * entry answers from the entry instead. An entry is "loading" while ranges
+ * for it are in flight, so an event that arrives meanwhile is kept (not
+ * lost because the MAC was not cached yet). After the caches are cleared
+ * (resync, or the size cap), `floor` holds the revision they were cleared
+ * at; a range older than it is redone rather than cached.
+ *
+ * The watch: one thread per started instance holds a streaming POST
+ * /v3/watch on <prefix>/vnet/<vnetid>/. Its first stream after start is
+ * created at the current revision C: the local cache is cleared, floor = C,
+ * and the kernel's target cache is flushed (varpd_cache_flush: it may hold
+ * answers of a previous varpd that no watch kept true). The flush waits for
+ * that first stream, so when etcd is down at start the kernel keeps its
+ * entries and traffic to known destinations goes on. Events: a put of a
+ * MAC cached with a destination injects the new destination into the
+ * kernel (traffic moves without a miss); a put of a MAC cached as absent
+ * or bad, or a delete of a cached MAC, invalidates the kernel entry;
+ * ip/ keys update the address cache (the kernel does not cache ARP). A
+ * broken stream (member killed, connection reset) is resumed on the next
+ * endpoint from the last applied revision + 1, so no change is missed. If
+ * that revision was compacted, etcd cancels the watch with
+ * compact_revision: the backend logs it, clears its cache, flushes the
+ * kernel's and watches from the current revision (a resync, as at start).
+ *
+ * Failure: every request fails over across the endpoints (etcd_client.h).
+ * When no endpoint answers, cached answers go on working; a miss answers
+ * drop and the device is degraded ("etcd: no endpoint answers (...); new
+ * destinations cannot be looked up"). The watch thread's reconnect loop is
+ * the health probe: when a stream is created again the device is restored
+ * and the MACs answered drop meanwhile are invalidated in the kernel (or
+ * the whole cache flushed, past 1024 of them).
+ *
+ * Writes (vpo_map_*, on the worker pool one at a time): begin opens a
+ * staging list, put/remove stage, commit reads the current mac/ and ip/
+ * keys, plans the puts and deletes (the ip/ index follows the mac/ values;
+ * an address another MAC answers for is -EEXIST), and applies them in etcd
+ * txns of at most 100 operations, each guarded by compares on the keys'
+ * mod_revision (a concurrent writer makes the commit start over, at most
+ * three times) and with prev_kv, so that when a later txn fails the ones
+ * already applied are undone before the commit reports the failure: all or
+ * nothing as far as etcd allows (a crash between txns leaves the first
+ * ones applied). A mapping with a TTL is written with a lease, one per
+ * distinct TTL per instance, reused, kept alive by a keeper thread every
+ * TTL/3 while the instance runs; leases are not revoked at stop, so the
+ * mappings of a host whose varpd dies, or stops, expire TTL seconds later.
+ *
+ * Locking: mu guards the caches, floor, applied and the degraded state; no
+ * lock is held across a request. lmu guards the leases; the transaction
+ * needs none (varpd runs map operations one at a time per instance).
+ * States: CREATED -> start (client built, vnet read, watch thread) ->
+ * STARTED -> stop (watch woken and joined, keeper stopped) -> STOPPED.
+ *
+ * Not supported: etcd's v2 API; the gRPC transport (the JSON gateway
+ * carries everything); detecting a member that is alive but silent (a
+ * stopped process) before TCP keepalive does; atomicity across more than
+ * 100 operations when varpd dies midway.
+ */
+#include "etcd_client.h"
+#include "etcd_layout.h"
+#include "plugin_util.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+using etcd::json;
+using etcd_layout::Ip6;
+using etcd_layout::Kind;
+using etcd_layout::Mac;
+using etcd_layout::mac_text;
+
+constexpr const char* prop_endpoints = "etcd/endpoints";
+constexpr const char* prop_prefix = "etcd/prefix";
+constexpr const char* prop_ca = "etcd/ca";
+constexpr const char* prop_cert = "etcd/cert";
+constexpr const char* prop_key = "etcd/key";
+constexpr const char* prop_user = "etcd/user";
+constexpr const char* prop_password = "etcd/password";
+constexpr const char* prop_revision = "etcd/revision";
+constexpr const char* prop_restarts = "etcd/watch_restarts";
+constexpr const char* prop_cached = "etcd/cached";
+constexpr const char* default_prefix = "/overlay";
+
+constexpr size_t cache_cap = 1 << 18;  /* entries; past it the caches are cleared */
+constexpr size_t dropped_cap = 1024;   /* MACs answered drop while down, then a flush */
+constexpr size_t txn_ops = 100;        /* below etcd's default --max-txn-ops (128) */
+
+enum class St { loading, present, absent, bad };
+
+/* A cached answer: a MAC's entry, or the MAC an address belongs to. */
+template <class V> struct Cached {
+    St st = St::loading;
+    V v{};
+    int64_t rev = 0;  /* the revision st is known at */
+    int loaders = 0;  /* ranges in flight for it */
+};
+using MacEnt = Cached<files::Entry>;
+using AddrEnt = Cached<Mac>;
+
+struct Props {
+    std::string endpoints, prefix = default_prefix, ca, cert, key, user, password;
+};
+
+/* One staged change of a transaction. */
+struct Staged {
+    bool put;
+    varpd_mapping_t m;
+};
+struct Txn {
+    std::vector<Staged> ops;
+};
+
+/* A key as read before a commit. */
+struct Cur {
+    bool exists = false;
+    std::string value;
+    int64_t mod = 0;
+};
+
+/* One planned write of a commit. */
+struct PlanOp {
+    bool put;
+    std::string value;
+    uint32_t ttl = 0;
+    int64_t expect_mod = 0; /* 0: the key must not exist */
+};
+
+/* How to undo one applied write. */
+struct Undo {
+    std::string key;
+    bool existed;
+    std::string value;
+    int64_t lease;
+};
+
+struct Etcd {
+    varpd_provider_t* prov = nullptr;
+    Props p;
+    std::unique_ptr<etcd::Client> client;
+    etcd_layout::Layout lay;
+
+    std::mutex mu;
+    std::unordered_map<uint64_t, MacEnt, files::KeyHash> macs;
+    std::unordered_map<Ip6, AddrEnt, files::Ip6Hash> addrs;
+    int64_t floor = 0;
+    int64_t applied = 0;
+    bool degraded = false;
+    std::vector<Mac> dropped_down;
+    bool dropped_overflow = false;
+
+    std::atomic<uint64_t> restarts{0};
+    std::atomic<int64_t> revision{0};
+    std::thread watcher;
+    std::atomic<bool> stopping{false};
+    std::mutex wmu;
+    std::condition_variable wcv;
+
+    std::mutex lmu;
+    std::map<uint32_t, int64_t> leases; /* TTL -> lease ID */
+    std::thread keeper;
+    bool keeper_stop = false;
+    std::condition_variable lcv;
+
+    std::unique_ptr<Txn> open;
+
+    void log(int level, const std::string& m) { varpd_log(prov, level, ("etcd: " + m).c_str()); }
+    bool started() const { return watcher.joinable(); }
+
+    /* lookups */
+    bool range_one(const std::string& key, bool& exists, std::string& value, int64_t& rev,
+                   std::string& why);
+    enum class Got { ok, unreachable };
+    template <class Map, class V, class Decode>
+    Got resolve(Map& map, const typename Map::key_type& k, const std::string& key,
+                Decode decode, St& st, V& v, const Mac* dropped);
+    Got resolve_mac(const Mac& mac, St& st, files::Entry& e) {
+        return resolve(
+            macs, files::mac_key(mac.data()), lay.mac_key(mac.data()),
+            [&](const std::string& value, files::Entry& out) {
+                return etcd_layout::decode_mac_value(mac, value, out);
+            },
+            st, e, &mac);
+    }
+    Got resolve_addr(const Ip6& a, St& st, Mac& mac) {
+        return resolve(addrs, a, lay.ip_key(a), etcd_layout::decode_ip_value, st, mac, nullptr);
+    }
+    void note_unreachable(const std::string& why, const Mac* dropped);
+    void clear_caches_locked(int64_t at);
+    void cap_caches();
+
+    /* watch */
+    void watch_loop();
+    bool on_watch_msg(const json& m, bool& resync, bool& created, int64_t& compacted,
+                      std::string& why);
+    void on_created(bool resync, int64_t rev);
+    void apply_events(const json& events);
+    void nap(std::chrono::milliseconds d);
+
+    /* leases */
+    bool lease_for(uint32_t ttl, int64_t& id, std::string& why);
+    void forget_leases();
+    void keep_leases();
+    void stop_keeper();
+
+    /* writes */
+    bool read_keys(const std::vector<std::string>& keys, std::map<std::string, Cur>& out,
+                   std::string& why);
+    int commit(Txn& t, std::string& why);
+    int commit_once(Txn& t, std::string& why, bool& conflict);
+    bool undo(const std::vector<Undo>& u, std::string& why);
+};
+
+Etcd* self(void* arg) { return static_cast<Etcd*>(arg); }
+
+/* ---- lookups ---- */
+
+bool Etcd::range_one(const std::string& key, bool& exists, std::string& value, int64_t& rev,
+                     std::string& why) {
+    etcd::Reply r = client->call("/v3/kv/range", {{"key", etcd::b64_encode(key)}});
+    if (!r.ok) {
+        why = r.error;
+        return false;
+    }
+    rev = etcd::num(r.body.value("header", json::object()), "revision");
+    exists = false;
+    auto kvs = r.body.find("kvs");
+    if (kvs != r.body.end() && kvs->is_array() && !kvs->empty()) {
+        exists = true;
+        if (!etcd::b64_decode((*kvs)[0].value("value", ""), value)) {
+            why = "the gateway sent a value that is not base64";
+            return false;
+        }
+    }
+    return true;
+}
+
+void Etcd::clear_caches_locked(int64_t at) {
+    macs.clear();
+    addrs.clear();
+    floor = at;
+}
+
+/* Past the cap the caches start over: cleared here, flushed in the kernel. */
+void Etcd::cap_caches() {
+    {
+        std::lock_guard g(mu);
+        if (macs.size() + addrs.size() <= cache_cap)
+            return;
+        clear_caches_locked(applied);
+    }
+    log(VARPD_LOG_WARNING, "the local cache passed " + std::to_string(cache_cap) +
+                               " entries; cleared, and the kernel's flushed");
+    varpd_cache_flush(prov);
+}
+
+void Etcd::note_unreachable(const std::string& why, const Mac* dropped) {
+    bool first;
+    {
+        std::lock_guard g(mu);
+        first = !degraded;
+        degraded = true;
+        if (dropped) {
+            if (dropped_down.size() < dropped_cap)
+                dropped_down.push_back(*dropped);
+            else
+                dropped_overflow = true;
+        }
+    }
+    if (!first)
+        return;
+    const std::string tail = "; new destinations cannot be looked up";
+    log(VARPD_LOG_ERR, why + tail);
+    /* The device's message is short (VARPD_MSGLEN): the log has it all. */
+    std::string msg = "etcd: " + why + tail;
+    if (msg.size() >= VARPD_MSGLEN) {
+        size_t room = VARPD_MSGLEN - 1 - tail.size() - 4; /* "...)" */
+        msg = "etcd: " + why;
+        msg.resize(std::min(msg.size(), room));
+        msg += "...)" + tail;
+    }
+    varpd_degrade(prov, msg.c_str());
+}
+
+/*
+ * Answer from the cache, or range the key (the entry "loading" meanwhile)
+ * and cache what etcd says at that revision, unless the watch has written
+ * a newer state into the entry meanwhile, or the caches were cleared after
+ * the range was read (then read again).
+ */
+template <class Map, class V, class Decode>
+Etcd::Got Etcd::resolve(Map& map, const typename Map::key_type& k, const std::string& key,
+                        Decode decode, St& st, V& v, const Mac* dropped) {
+    using Ent = typename Map::mapped_type;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        {
+            std::lock_guard g(mu);
+            auto it = map.find(k);
+            if (it != map.end() && it->second.st != St::loading) {
+                st = it->second.st;
+                v = it->second.v;
+                return Got::ok;
+            }
+            if (it == map.end())
+                it = map.emplace(k, Ent{}).first;
+            it->second.loaders++;
+        }
+        bool exists = false;
+        std::string value, why, bad;
+        int64_t rev = 0;
+        bool ok = range_one(key, exists, value, rev, why);
+        St got = St::absent;
+        V gv{};
+        if (ok && exists) {
+            bad = decode(value, gv);
+            got = bad.empty() ? St::present : St::bad;
+        }
+        bool retry = false;
+        {
+            std::lock_guard g(mu);
+            auto it = map.find(k);
+            if (it != map.end())
+                it->second.loaders--;
+            if (ok && it != map.end() && it->second.rev > rev) {
+                st = it->second.st; /* the watch wrote a newer state meanwhile */
+                v = it->second.v;
+                return Got::ok;
+            }
+            if (ok && rev >= floor) {
+                if (it == map.end())
+                    it = map.emplace(k, Ent{}).first;
+                it->second.st = got;
+                it->second.v = gv;
+                it->second.rev = rev;
+            } else {
+                retry = ok; /* read before the caches were cleared */
+                if (it != map.end() && it->second.st == St::loading && it->second.loaders == 0)
+                    map.erase(it);
+            }
+        }
+        if (!ok) {
+            note_unreachable(why, dropped);
+            return Got::unreachable;
+        }
+        if (retry)
+            continue;
+        if (got == St::bad)
+            log(VARPD_LOG_WARNING, key + ": " + bad + "; answered drop");
+        cap_caches();
+        st = got;
+        v = gv;
+        return Got::ok;
+    }
+    st = St::absent; /* the caches keep being cleared under us: answer drop */
+    return Got::ok;
+}
+
+/* ---- the watch ---- */
+
+void Etcd::nap(std::chrono::milliseconds d) {
+    std::unique_lock l(wmu);
+    wcv.wait_for(l, d, [&] { return stopping.load(); });
+}
+
+void Etcd::on_created(bool resync, int64_t rev) {
+    std::vector<Mac> dropped;
+    bool was_degraded, overflow;
+    {
+        std::lock_guard g(mu);
+        if (resync) {
+            clear_caches_locked(rev);
+            applied = rev;
+        }
+        was_degraded = degraded;
+        degraded = false;
+        dropped.swap(dropped_down);
+        overflow = dropped_overflow;
+        dropped_overflow = false;
+    }
+    revision = resync ? rev : revision.load();
+    if (resync) {
+        varpd_cache_flush(prov);
+        log(VARPD_LOG_INFO, "watching " + lay.vnet_dir() + " from revision " +
+                                std::to_string(rev) + "; the kernel's cache was flushed");
+    }
+    if (was_degraded) {
+        varpd_restore(prov);
+        log(VARPD_LOG_INFO, "etcd answers again; restored");
+        if (!resync) {
+            if (overflow)
+                varpd_cache_flush(prov);
+            else
+                for (auto& m : dropped)
+                    varpd_cache_invalidate(prov, m.data());
+        }
+    }
+}
+
+void Etcd::apply_events(const json& events) {
+    struct Action {
+        Mac mac;
+        bool inject;
+        varpd_dest_t d;
+    };
+    std::vector<Action> act;
+    std::vector<std::string> bad;
+    {
+        std::lock_guard g(mu);
+        for (const json& ev : events) {
+            const json& kv = ev.contains("kv") ? ev["kv"] : json::object();
+            std::string key, value;
+            if (!etcd::b64_decode(kv.value("key", ""), key) ||
+                !etcd::b64_decode(kv.value("value", ""), value))
+                continue;
+            int64_t m = etcd::num(kv, "mod_revision");
+            bool del = ev.value("type", "PUT") == "DELETE";
+            applied = std::max(applied, m);
+            Mac mac;
+            Ip6 a;
+            Kind kind = etcd_layout::classify(lay, key, mac, a);
+            if (kind == Kind::mac) {
+                auto it = macs.find(files::mac_key(mac.data()));
+                if (it == macs.end() || it->second.rev >= m)
+                    continue;
+                MacEnt& ent = it->second;
+                St old = ent.st;
+                files::Entry olde = ent.v;
+                ent.rev = m;
+                if (del) {
+                    ent.st = St::absent;
+                } else {
+                    std::string why = etcd_layout::decode_mac_value(mac, value, ent.v);
+                    ent.st = why.empty() ? St::present : St::bad;
+                    if (!why.empty())
+                        bad.push_back(key + ": " + why + "; answered drop");
+                }
+                if (old == St::loading)
+                    continue; /* the lookup in flight answers from this entry */
+                if (old == St::present && ent.st == St::present) {
+                    if (olde.same_destination(ent.v))
+                        continue;
+                    varpd_dest_t d{};
+                    std::memcpy(d.vd_ip, ent.v.ip.data(), 16);
+                    d.vd_port = ent.v.port;
+                    act.push_back({mac, true, d});
+                } else if (old != St::absent || ent.st != St::absent) {
+                    act.push_back({mac, false, {}});
+                }
+            } else if (kind == Kind::ip) {
+                auto it = addrs.find(a);
+                if (it == addrs.end() || it->second.rev >= m)
+                    continue;
+                it->second.rev = m;
+                if (del) {
+                    it->second.st = St::absent;
+                } else {
+                    std::string why = etcd_layout::decode_ip_value(value, it->second.v);
+                    it->second.st = why.empty() ? St::present : St::bad;
+                    if (!why.empty())
+                        bad.push_back(key + ": " + why + "; answered drop");
+                }
+            }
+        }
+        revision = applied;
+    }
+    for (auto& a : act) {
+        if (a.inject)
+            varpd_cache_inject(prov, a.mac.data(), &a.d);
+        else
+            varpd_cache_invalidate(prov, a.mac.data());
+    }
+    for (auto& b : bad)
+        log(VARPD_LOG_WARNING, b);
+}
+
+bool Etcd::on_watch_msg(const json& m, bool& resync, bool& created, int64_t& compacted,
+                        std::string& why) {
+    if (m.contains("error")) {
+        const json& e = m["error"];
+        why = e.is_object() ? e.value("message", e.dump()) : e.dump();
+        return false;
+    }
+    if (!m.contains("result") || !m["result"].is_object())
+        return true;
+    const json& r = m["result"];
+    int64_t hdr = etcd::num(r.value("header", json::object()), "revision");
+    if (etcd::num(r, "compact_revision") > 0) {
+        compacted = etcd::num(r, "compact_revision");
+        return false;
+    }
+    if (r.value("canceled", false)) {
+        why = "etcd canceled the watch: " + r.value("cancel_reason", std::string("no reason given"));
+        return false;
+    }
+    if (r.value("created", false)) {
+        created = true;
+        on_created(resync, hdr);
+        resync = false;
+        return true;
+    }
+    if (r.contains("events") && r["events"].is_array() && !r["events"].empty()) {
+        apply_events(r["events"]);
+    } else if (created && hdr > 0) {
+        std::lock_guard g(mu); /* a progress notification: nothing older is pending */
+        applied = std::max(applied, hdr);
+        revision = applied;
+    }
+    return true;
+}
+
+void Etcd::watch_loop() {
+    size_t n = client->endpoints();
+    size_t ep = client->preferred();
+    bool resync = true;
+    size_t failed_round = 0;
+    auto backoff = std::chrono::milliseconds(100);
+    std::string dir = lay.vnet_dir();
+    while (!stopping) {
+        json create = {{"key", etcd::b64_encode(dir)},
+                       {"range_end", etcd::b64_encode(etcd::prefix_end(dir))},
+                       {"progress_notify", true}};
+        int64_t from = 0;
+        if (!resync) {
+            std::lock_guard g(mu);
+            from = applied + 1;
+            create["start_revision"] = std::to_string(from);
+        }
+        bool created = false;
+        int64_t compacted = 0;
+        std::string why;
+        std::string broke = client->stream(
+            ep, "/v3/watch", {{"create_request", create}},
+            [&](const json& m) { return on_watch_msg(m, resync, created, compacted, why); });
+        if (stopping)
+            break;
+        restarts++;
+        if (compacted) {
+            log(VARPD_LOG_WARNING, "revision " + std::to_string(from) +
+                                       " was compacted (etcd keeps from " +
+                                       std::to_string(compacted) +
+                                       "); clearing the cache, flushing the kernel's, and "
+                                       "watching from the current revision");
+            resync = true;
+            continue;
+        }
+        if (why.empty())
+            why = broke;
+        if (created) {
+            failed_round = 0;
+            backoff = std::chrono::milliseconds(100);
+            log(VARPD_LOG_WARNING, "the watch on " + client->endpoint(ep) + " broke (" + why +
+                                       "); resuming on the next endpoint");
+        } else {
+            client->note_error(ep, why);
+            if (++failed_round >= n) {
+                failed_round = 0;
+                note_unreachable("no endpoint answers (" + client->errors() + ")", nullptr);
+                nap(backoff);
+                backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+            }
+        }
+        ep = (ep + 1) % n;
+    }
+}
+
+/* ---- leases ---- */
+
+bool Etcd::lease_for(uint32_t ttl, int64_t& id, std::string& why) {
+    {
+        std::lock_guard g(lmu);
+        auto it = leases.find(ttl);
+        if (it != leases.end()) {
+            id = it->second;
+            return true;
+        }
+    }
+    etcd::Reply r = client->call("/v3/lease/grant", {{"TTL", ttl}});
+    id = r.ok ? etcd::num(r.body, "ID") : 0;
+    if (!r.ok || id == 0) {
+        why = "cannot grant a lease of " + std::to_string(ttl) + " s: " +
+              (r.ok ? "no lease ID in the answer" : r.error);
+        return false;
+    }
+    std::lock_guard g(lmu);
+    leases[ttl] = id;
+    if (!keeper.joinable()) {
+        keeper_stop = false;
+        keeper = std::thread([this] { keep_leases(); });
+    }
+    lcv.notify_all();
+    return true;
+}
+
+void Etcd::forget_leases() {
+    std::lock_guard g(lmu);
+    leases.clear();
+}
+
+void Etcd::keep_leases() {
+    std::unique_lock l(lmu);
+    while (!keeper_stop) {
+        uint32_t shortest = UINT32_MAX;
+        for (auto& [ttl, id] : leases)
+            shortest = std::min(shortest, ttl);
+        auto every = shortest == UINT32_MAX ? std::chrono::milliseconds(1000)
+                                            : std::chrono::milliseconds(shortest * 1000 / 3);
+        lcv.wait_for(l, std::max(every, std::chrono::milliseconds(300)),
+                     [&] { return keeper_stop; });
+        if (keeper_stop)
+            break;
+        std::map<uint32_t, int64_t> now = leases;
+        l.unlock();
+        for (auto& [ttl, id] : now) {
+            etcd::Reply r = client->call("/v3/lease/keepalive", {{"ID", std::to_string(id)}});
+            if (!r.ok)
+                continue; /* unreachable: try again next round */
+            const json& res = r.body.contains("result") ? r.body["result"] : r.body;
+            if (etcd::num(res, "TTL") <= 0) {
+                log(VARPD_LOG_WARNING, "lease " + std::to_string(id) + " (TTL " +
+                                           std::to_string(ttl) +
+                                           " s) expired; the mappings written with it are gone");
+                std::lock_guard g(lmu);
+                auto it = leases.find(ttl);
+                if (it != leases.end() && it->second == id)
+                    leases.erase(it);
+            }
+        }
+        l.lock();
+    }
+}
+
+void Etcd::stop_keeper() {
+    {
+        std::lock_guard g(lmu);
+        keeper_stop = true;
+    }
+    lcv.notify_all();
+    if (keeper.joinable())
+        keeper.join();
+}
+
+/* ---- writes ---- */
+
+json put_op(const std::string& key, const std::string& value, int64_t lease) {
+    json p = {{"key", etcd::b64_encode(key)}, {"value", etcd::b64_encode(value)}, {"prev_kv", true}};
+    if (lease)
+        p["lease"] = std::to_string(lease);
+    return {{"request_put", p}};
+}
+
+json del_op(const std::string& key) {
+    return {{"request_delete_range", {{"key", etcd::b64_encode(key)}, {"prev_kv", true}}}};
+}
+
+bool Etcd::read_keys(const std::vector<std::string>& keys, std::map<std::string, Cur>& out,
+                     std::string& why) {
+    for (size_t at = 0; at < keys.size(); at += txn_ops) {
+        json ops = json::array();
+        size_t end = std::min(keys.size(), at + txn_ops);
+        for (size_t i = at; i < end; i++)
+            ops.push_back({{"request_range", {{"key", etcd::b64_encode(keys[i])}}}});
+        etcd::Reply r = client->call("/v3/kv/txn", {{"success", ops}});
+        if (!r.ok) {
+            why = "cannot read the current mappings: " + r.error;
+            return false;
+        }
+        const json& res = r.body.contains("responses") ? r.body["responses"] : json::array();
+        for (size_t i = at; i < end; i++) {
+            Cur& c = out[keys[i]];
+            size_t j = i - at;
+            if (j >= res.size())
+                continue;
+            const json& rr = res[j].contains("response_range") ? res[j]["response_range"]
+                                                              : json::object();
+            if (!rr.contains("kvs") || rr["kvs"].empty())
+                continue;
+            const json& kv = rr["kvs"][0];
+            c.exists = etcd::b64_decode(kv.value("value", ""), c.value);
+            c.mod = etcd::num(kv, "mod_revision");
+        }
+    }
+    return true;
+}
+
+bool Etcd::undo(const std::vector<Undo>& u, std::string& why) {
+    for (size_t at = 0; at < u.size(); at += txn_ops) {
+        json ops = json::array();
+        size_t end = std::min(u.size(), at + txn_ops);
+        for (size_t i = at; i < end; i++)
+            ops.push_back(u[i].existed ? put_op(u[i].key, u[i].value, u[i].lease)
+                                       : del_op(u[i].key));
+        etcd::Reply r = client->call("/v3/kv/txn", {{"success", ops}});
+        if (!r.ok && r.error.find("lease not found") != std::string::npos) {
+            ops = json::array(); /* a previous value's lease is gone: restore it without */
+            for (size_t i = at; i < end; i++)
+                ops.push_back(u[i].existed ? put_op(u[i].key, u[i].value, 0) : del_op(u[i].key));
+            r = client->call("/v3/kv/txn", {{"success", ops}});
+        }
+        if (!r.ok) {
+            why = r.error;
+            return false;
+        }
+    }
+    return true;
+}
+
+int Etcd::commit_once(Txn& t, std::string& why, bool& conflict) {
+    conflict = false;
+    /* The last change of each MAC wins, in MAC order. */
+    std::map<uint64_t, Staged> fin;
+    for (auto& s : t.ops)
+        fin[files::mac_key(s.m.vm_mac)] = s;
+    std::vector<std::string> keys;
+    for (auto& [k, s] : fin)
+        keys.push_back(lay.mac_key(s.m.vm_mac));
+    std::map<std::string, Cur> cur;
+    if (!read_keys(keys, cur, why))
+        return -EIO;
+
+    /* Addresses: who claims which, who lets go of which. */
+    std::map<Ip6, uint64_t> claims;   /* addr -> MAC key claiming it */
+    std::map<Ip6, uint64_t> releases; /* addr -> MAC key that held it */
+    std::map<uint64_t, uint32_t> ttl_of;
+    for (auto& [k, s] : fin) {
+        const Cur& c = cur[lay.mac_key(s.m.vm_mac)];
+        Mac mac;
+        std::memcpy(mac.data(), s.m.vm_mac, 6);
+        if (!s.put && !c.exists) {
+            why = "no mapping of " + mac_text(s.m.vm_mac) + " in vnet " +
+                  std::to_string(lay.vnet) + " (" + lay.mac_key(s.m.vm_mac) + ")";
+            return -ENOENT;
+        }
+        files::Entry olde;
+        if (c.exists && etcd_layout::decode_mac_value(mac, c.value, olde).empty()) {
+            if (olde.has_arp)
+                releases[etcd_layout::mapped4(olde.arp.data())] = k;
+            if (olde.has_ndp)
+                releases[olde.ndp] = k;
+        }
+        if (s.put) {
+            ttl_of[k] = s.m.vm_ttl;
+            std::vector<Ip6> mine;
+            if (s.m.vm_flags & VARPD_MAP_F_ARP)
+                mine.push_back(etcd_layout::mapped4(s.m.vm_arp));
+            if (s.m.vm_flags & VARPD_MAP_F_NDP) {
+                Ip6 a;
+                std::memcpy(a.data(), s.m.vm_ndp, 16);
+                mine.push_back(a);
+            }
+            for (auto& a : mine) {
+                auto [it, fresh] = claims.emplace(a, k);
+                if (!fresh && it->second != k) {
+                    why = etcd_layout::addr_text(a) + " is claimed by both " +
+                          mac_text(s.m.vm_mac) + " and " + mac_text(fin[it->second].m.vm_mac) +
+                          " in this change";
+                    return -EEXIST;
+                }
+            }
+        }
+    }
+    std::vector<std::string> ipkeys;
+    std::set<Ip6> addrs_touched;
+    for (auto& [a, k] : claims)
+        addrs_touched.insert(a);
+    for (auto& [a, k] : releases)
+        addrs_touched.insert(a);
+    for (auto& a : addrs_touched)
+        ipkeys.push_back(lay.ip_key(a));
+    if (!read_keys(ipkeys, cur, why))
+        return -EIO;
+
+    std::map<std::string, PlanOp> plan;
+    for (auto& [k, s] : fin) {
+        std::string key = lay.mac_key(s.m.vm_mac);
+        const Cur& c = cur[key];
+        plan[key] = s.put ? PlanOp{true, etcd_layout::encode_mac_value(s.m), s.m.vm_ttl, c.mod}
+                          : PlanOp{false, "", 0, c.mod};
+    }
+    for (auto& [a, k] : claims) {
+        std::string key = lay.ip_key(a);
+        const Cur& c = cur[key];
+        Mac owner;
+        if (c.exists && etcd_layout::decode_ip_value(c.value, owner).empty()) {
+            uint64_t ok = files::mac_key(owner.data());
+            bool moving = fin.count(ok) && claims[a] != ok; /* its owner lets go in this change */
+            if (ok != k && !moving) {
+                why = etcd_layout::addr_text(a) + " is answered for by " +
+                      mac_text(owner.data()) + " already (" + key + ")";
+                return -EEXIST;
+            }
+        }
+        const Staged& s = fin[k];
+        plan[key] = PlanOp{true, etcd_layout::encode_ip_value(s.m.vm_mac), s.m.vm_ttl, c.mod};
+    }
+    for (auto& [a, k] : releases) {
+        if (claims.count(a))
+            continue;
+        std::string key = lay.ip_key(a);
+        const Cur& c = cur[key];
+        Mac owner;
+        if (c.exists && etcd_layout::decode_ip_value(c.value, owner).empty() &&
+            files::mac_key(owner.data()) == k)
+            plan[key] = PlanOp{false, "", 0, c.mod};
+    }
+
+    /* Leases first: a grant that fails changes nothing. */
+    std::map<uint32_t, int64_t> lease;
+    for (auto& [key, op] : plan)
+        if (op.put && op.ttl && !lease.count(op.ttl)) {
+            int64_t id;
+            if (!lease_for(op.ttl, id, why))
+                return -EIO;
+            lease[op.ttl] = id;
+        }
+
+    std::vector<std::pair<std::string, PlanOp>> list(plan.begin(), plan.end());
+    std::vector<Undo> done;
+    for (size_t at = 0; at < list.size(); at += txn_ops) {
+        size_t end = std::min(list.size(), at + txn_ops);
+        json cmp = json::array(), ops = json::array();
+        for (size_t i = at; i < end; i++) {
+            auto& [key, op] = list[i];
+            cmp.push_back({{"key", etcd::b64_encode(key)},
+                           {"target", "MOD"},
+                           {"result", "EQUAL"},
+                           {"mod_revision", std::to_string(op.expect_mod)}});
+            ops.push_back(op.put ? put_op(key, op.value, op.ttl ? lease[op.ttl] : 0)
+                                 : del_op(key));
+        }
+        etcd::Reply r = client->call("/v3/kv/txn", {{"compare", cmp}, {"success", ops}});
+        bool ok = r.ok && r.body.value("succeeded", false);
+        if (!ok) {
+            std::string reason;
+            if (!r.ok) {
+                reason = r.error;
+                if (reason.find("lease not found") != std::string::npos) {
+                    forget_leases();
+                    reason += " (a lease expired or was revoked; run it again for a new one)";
+                }
+            } else {
+                conflict = true;
+                reason = "another writer changed these keys meanwhile";
+            }
+            std::string uwhy;
+            bool undone = undo(std::vector<Undo>(done.rbegin(), done.rend()), uwhy);
+            size_t batch = at / txn_ops + 1, batches = (list.size() + txn_ops - 1) / txn_ops;
+            if (!undone) {
+                why = "etcd txn " + std::to_string(batch) + " of " + std::to_string(batches) +
+                      " failed (" + reason + ") and undoing the " + std::to_string(batch - 1) +
+                      " applied failed too (" + uwhy + "): the vnet may hold part of the change";
+                conflict = false;
+                return -EIO;
+            }
+            why = "etcd txn " + std::to_string(batch) + " of " + std::to_string(batches) +
+                  " failed (" + reason + "); nothing was changed";
+            return r.ok ? -EAGAIN : (r.unreachable ? -EHOSTUNREACH : -EIO);
+        }
+        const json& res = r.body.contains("responses") ? r.body["responses"] : json::array();
+        for (size_t i = at; i < end; i++) {
+            const json& rr = i - at < res.size() ? res[i - at] : json::object();
+            const json* prev = nullptr;
+            if (rr.contains("response_put") && rr["response_put"].contains("prev_kv"))
+                prev = &rr["response_put"]["prev_kv"];
+            else if (rr.contains("response_delete_range") &&
+                     rr["response_delete_range"].contains("prev_kvs") &&
+                     !rr["response_delete_range"]["prev_kvs"].empty())
+                prev = &rr["response_delete_range"]["prev_kvs"][0];
+            Undo u{list[i].first, prev != nullptr, "", 0};
+            if (prev) {
+                etcd::b64_decode(prev->value("value", ""), u.value);
+                u.lease = etcd::num(*prev, "lease");
+            }
+            done.push_back(u);
+        }
+    }
+    return 0;
+}
+
+int Etcd::commit(Txn& t, std::string& why) {
+    for (int attempt = 0;; attempt++) {
+        bool conflict = false;
+        int rc = commit_once(t, why, conflict);
+        if (rc == 0 || !conflict || attempt == 2)
+            return rc;
+    }
+}
+
+/* ---- the ops vector ---- */
+
+int e_create(varpd_provider_t* prov, varpd_mode_t mode, void** argp) {
+    if (mode != VARPD_MODE_DYNAMIC)
+        return -ENOTSUP;
+    try {
+        auto e = std::make_unique<Etcd>();
+        e->prov = prov;
+        *argp = e.release();
+        return 0;
+    } catch (...) {
+        return -ENOMEM;
+    }
+}
+
+int e_start(void* arg) {
+    Etcd* e = self(arg);
+    try {
+        if (e->prov->vp_ops->vpv_version < 2) {
+            e->log(VARPD_LOG_ERR, "needs varpd's plugin ABI 2 (the device's vnet id)");
+            return -ENOTSUP;
+        }
+        etcd::Config c;
+        std::string why = etcd::parse_endpoints(e->p.endpoints, c.endpoints);
+        if (e->p.endpoints.empty())
+            why = "etcd/endpoints is required and unset";
+        if (!why.empty()) {
+            e->log(VARPD_LOG_ERR, why);
+            return -EINVAL;
+        }
+        if (!e->p.user.empty() && e->p.password.empty()) {
+            e->log(VARPD_LOG_ERR, "etcd/user is set but etcd/password is not");
+            return -EINVAL;
+        }
+        c.ca = e->p.ca;
+        c.cert = e->p.cert;
+        c.key = e->p.key;
+        c.user = e->p.user;
+        c.password = e->p.password;
+        e->client = std::make_unique<etcd::Client>(std::move(c));
+        e->lay.prefix = e->p.prefix;
+        e->lay.vnet = varpd_vnetid(e->prov);
+        {
+            std::lock_guard g(e->mu);
+            e->clear_caches_locked(0);
+            e->applied = 0;
+            e->degraded = false;
+            e->dropped_down.clear();
+            e->dropped_overflow = false;
+        }
+        e->stopping = false;
+        e->watcher = std::thread([e] { e->watch_loop(); });
+        {
+            std::lock_guard g(e->lmu);
+            if (!e->leases.empty() && !e->keeper.joinable()) {
+                e->keeper_stop = false;
+                e->keeper = std::thread([e] { e->keep_leases(); });
+            }
+        }
+        return 0;
+    } catch (...) {
+        return -ENOMEM;
+    }
+}
+
+void e_stop(void* arg) {
+    Etcd* e = self(arg);
+    if (e->watcher.joinable()) {
+        e->stopping = true;
+        e->client->wake();
+        {
+            std::lock_guard g(e->wmu);
+        }
+        e->wcv.notify_all();
+        e->watcher.join();
+    }
+    e->stop_keeper();
+}
+
+void e_destroy(void* arg) {
+    e_stop(arg);
+    delete self(arg);
+}
+
+int e_default(void*, varpd_dest_t*) { return -ENOTSUP; }
+
+void e_lookup(void* arg, varpd_query_t* q, const varpd_lookup_t* what) {
+    Etcd* e = self(arg);
+    try {
+        Mac mac;
+        std::memcpy(mac.data(), what->vl_dstmac, 6);
+        St st;
+        files::Entry ent;
+        if (e->resolve_mac(mac, st, ent) != Etcd::Got::ok || st != St::present) {
+            varpd_reply_drop(q);
+            return;
+        }
+        varpd_dest_t d{};
+        std::memcpy(d.vd_ip, ent.ip.data(), 16);
+        d.vd_port = ent.port;
+        varpd_reply_dest(q, &d);
+    } catch (...) {
+        varpd_reply_drop(q);
+    }
+}
+
+template <class Reply> void answer_addr(Etcd* e, varpd_query_t* q, const Ip6& a, Reply reply) {
+    try {
+        St st;
+        Mac mac;
+        if (e->resolve_addr(a, st, mac) == Etcd::Got::ok && st == St::present)
+            reply(q, mac.data());
+        else
+            varpd_reply_drop(q);
+    } catch (...) {
+        varpd_reply_drop(q);
+    }
+}
+
+void e_arp(void* arg, varpd_query_t* q, const uint8_t ip[4]) {
+    answer_addr(self(arg), q, etcd_layout::mapped4(ip), varpd_reply_arp);
+}
+
+void e_ndp(void* arg, varpd_query_t* q, const uint8_t ip6[16]) {
+    Ip6 a;
+    std::memcpy(a.data(), ip6, 16);
+    answer_addr(self(arg), q, a, varpd_reply_ndp);
+}
+
+void e_dhcp(void* arg, varpd_query_t* q, const varpd_lookup_t* what) {
+    Etcd* e = self(arg);
+    try {
+        Mac mac;
+        std::memcpy(mac.data(), what->vl_srcmac, 6);
+        St st;
+        files::Entry ent;
+        if (e->resolve_mac(mac, st, ent) == Etcd::Got::ok && st == St::present && ent.has_dhcp)
+            varpd_reply_dhcp(q, ent.dhcp_proxy.data());
+        else
+            varpd_reply_drop(q);
+    } catch (...) {
+        varpd_reply_drop(q);
+    }
+}
+
+struct PropDesc {
+    const char* name;
+    uint32_t type;
+    uint32_t perm;
+};
+constexpr uint32_t rw = VARPD_PROP_PERM_READ | VARPD_PROP_PERM_WRITE;
+const PropDesc props[] = {
+    {prop_endpoints, VARPD_PROP_T_STRING, rw | VARPD_PROP_PERM_REQUIRED},
+    {prop_prefix, VARPD_PROP_T_STRING, rw},
+    {prop_ca, VARPD_PROP_T_STRING, rw},
+    {prop_cert, VARPD_PROP_T_STRING, rw},
+    {prop_key, VARPD_PROP_T_STRING, rw},
+    {prop_user, VARPD_PROP_T_STRING, rw},
+    {prop_password, VARPD_PROP_T_STRING, VARPD_PROP_PERM_WRITE},
+    {prop_revision, VARPD_PROP_T_UINT, VARPD_PROP_PERM_READ},
+    {prop_restarts, VARPD_PROP_T_UINT, VARPD_PROP_PERM_READ},
+    {prop_cached, VARPD_PROP_T_UINT, VARPD_PROP_PERM_READ},
+};
+constexpr uint32_t nprops = sizeof(props) / sizeof(props[0]);
+
+std::string* string_prop(Props& p, const char* name) {
+    if (!std::strcmp(name, prop_endpoints))
+        return &p.endpoints;
+    if (!std::strcmp(name, prop_prefix))
+        return &p.prefix;
+    if (!std::strcmp(name, prop_ca))
+        return &p.ca;
+    if (!std::strcmp(name, prop_cert))
+        return &p.cert;
+    if (!std::strcmp(name, prop_key))
+        return &p.key;
+    if (!std::strcmp(name, prop_user))
+        return &p.user;
+    if (!std::strcmp(name, prop_password))
+        return &p.password;
+    return nullptr;
+}
+
+int e_nprops(void*, uint32_t* n) {
+    *n = nprops;
+    return 0;
+}
+
+int e_propinfo(void*, uint32_t id, varpd_prop_info_t* info) {
+    if (id >= nprops)
+        return -ENOENT;
+    const PropDesc& d = props[id];
+    if (d.type == VARPD_PROP_T_UINT) {
+        varpd_plugin::describe_uint(info, d.name, d.perm, 0, UINT64_MAX, nullptr);
+        return 0;
+    }
+    varpd_plugin::describe(info, d.name, d.type, d.perm);
+    if (d.name == prop_prefix) {
+        std::strcpy(reinterpret_cast<char*>(info->vpi_default), default_prefix);
+        info->vpi_defsize = static_cast<uint32_t>(std::strlen(default_prefix) + 1);
+    }
+    return 0;
+}
+
+int e_getprop(void* arg, const char* name, void* buf, uint32_t* sizep) {
+    Etcd* e = self(arg);
+    if (!std::strcmp(name, prop_password))
+        return -EPERM; /* write-only */
+    if (std::string* s = string_prop(e->p, name))
+        return varpd_plugin::give(s->c_str(), s->empty() ? 0 : static_cast<uint32_t>(s->size() + 1),
+                                  buf, sizep);
+    uint64_t v;
+    if (!std::strcmp(name, prop_revision)) {
+        v = static_cast<uint64_t>(e->revision.load());
+    } else if (!std::strcmp(name, prop_restarts)) {
+        v = e->restarts.load();
+    } else if (!std::strcmp(name, prop_cached)) {
+        std::lock_guard g(e->mu);
+        v = e->macs.size() + e->addrs.size();
+    } else {
+        return -ENOENT;
+    }
+    return varpd_plugin::give(&v, 8, buf, sizep);
+}
+
+/* "" or why value is refused for name (value already normalised into out). */
+std::string check_prop(const char* name, const std::string& value, std::string& out) {
+    out = value;
+    if (!std::strcmp(name, prop_endpoints)) {
+        std::vector<std::string> eps;
+        return etcd::parse_endpoints(value, eps);
+    }
+    if (!std::strcmp(name, prop_prefix))
+        return etcd_layout::normalise_prefix(value, out);
+    if ((!std::strcmp(name, prop_ca) || !std::strcmp(name, prop_cert) ||
+         !std::strcmp(name, prop_key)) &&
+        !value.empty() && value[0] != '/')
+        return std::string(name) + " must be an absolute path (varpd's directory is not yours)";
+    return "";
+}
+
+int e_setprop(void* arg, const char* name, const void* buf, uint32_t size) {
+    Etcd* e = self(arg);
+    std::string* slot = string_prop(e->p, name);
+    if (!slot)
+        return !std::strcmp(name, prop_revision) || !std::strcmp(name, prop_restarts) ||
+                       !std::strcmp(name, prop_cached)
+                   ? -EPERM
+                   : -ENOENT;
+    const char* s = static_cast<const char*>(buf);
+    if (size < 1 || s[size - 1] != '\0' || std::strlen(s) != size - 1)
+        return -EINVAL;
+    try {
+        std::string v;
+        std::string why = check_prop(name, s, v);
+        if (!why.empty()) {
+            e->log(VARPD_LOG_ERR, why);
+            return -EINVAL;
+        }
+        bool running = e->started();
+        if (running)
+            e_stop(e);
+        std::string old = *slot;
+        *slot = v;
+        if (running) {
+            int rc = e_start(e);
+            if (rc != 0) {
+                *slot = old;
+                e_start(e);
+                return rc;
+            }
+        }
+        return 0;
+    } catch (...) {
+        return -ENOMEM;
+    }
+}
+
+/* Saved as a JSON object of the string properties (the password too). */
+int e_save(void* arg, void* buf, size_t* lenp) {
+    Etcd* e = self(arg);
+    try {
+        json j = {{"endpoints", e->p.endpoints}, {"prefix", e->p.prefix}, {"ca", e->p.ca},
+                  {"cert", e->p.cert},           {"key", e->p.key},       {"user", e->p.user},
+                  {"password", e->p.password}};
+        std::string s = j.dump();
+        if (*lenp < s.size()) {
+            *lenp = s.size();
+            return -ENOSPC;
+        }
+        std::memcpy(buf, s.data(), s.size());
+        *lenp = s.size();
+        return 0;
+    } catch (...) {
+        return -ENOMEM;
+    }
+}
+
+int e_restore(varpd_provider_t* prov, varpd_mode_t mode, const void* buf, size_t len,
+              void** argp) {
+    json j = json::parse(static_cast<const char*>(buf), static_cast<const char*>(buf) + len,
+                         nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return -EINVAL;
+    int rc = e_create(prov, mode, argp);
+    if (rc != 0)
+        return rc;
+    Etcd* e = self(*argp);
+    const char* names[] = {prop_endpoints, prop_prefix, prop_ca,      prop_cert,
+                           prop_key,       prop_user,   prop_password};
+    for (const char* n : names) {
+        const char* member = std::strchr(n, '/') + 1;
+        if (!j.contains(member))
+            continue;
+        std::string v, norm;
+        if (!j[member].is_string() || !check_prop(n, v = j[member].get<std::string>(), norm).empty()) {
+            e_destroy(*argp);
+            return -EINVAL;
+        }
+        *string_prop(e->p, n) = norm;
+    }
+    return 0;
+}
+
+/* ---- map operations ---- */
+
+int e_map_begin(void* arg, void** txnp, varpd_err_t* err) {
+    Etcd* e = self(arg);
+    if (!e->started())
+        return varpd_plugin::fail(err, -EAGAIN, "etcd: the instance is not started");
+    if (e->open)
+        return varpd_plugin::fail(err, -EBUSY, "etcd: another mapping change is open on this overlay");
+    try {
+        e->open = std::make_unique<Txn>();
+        *txnp = e->open.get();
+        return 0;
+    } catch (...) {
+        return varpd_plugin::fail(err, -ENOMEM, "etcd: out of memory");
+    }
+}
+
+bool ours(Etcd* e, void* txn) { return txn && e->open && e->open.get() == txn; }
+
+int e_map_put(void* arg, void* txn, const varpd_mapping_t* m, size_t n, varpd_err_t* err) {
+    Etcd* e = self(arg);
+    if (!ours(e, txn))
+        return varpd_plugin::fail(err, -EINVAL, "etcd: not the open transaction");
+    try {
+        for (size_t i = 0; i < n; i++) {
+            std::string why = etcd_layout::check_mapping(m[i]);
+            if (!why.empty())
+                return varpd_plugin::fail(err, -EINVAL, ("etcd: " + why).c_str());
+            if (m[i].vm_ttl == 1)
+                return varpd_plugin::fail(
+                    err, -ENOTSUP,
+                    ("etcd: mapping of " + mac_text(m[i].vm_mac) +
+                     ": a TTL of 1 s is below the shortest lease etcd grants (2 s)")
+                        .c_str());
+        }
+        for (size_t i = 0; i < n; i++)
+            e->open->ops.push_back({true, m[i]});
+        return 0;
+    } catch (...) {
+        return varpd_plugin::fail(err, -ENOMEM, "etcd: out of memory");
+    }
+}
+
+int e_map_remove(void* arg, void* txn, const uint8_t mac[6], varpd_err_t* err) {
+    Etcd* e = self(arg);
+    if (!ours(e, txn))
+        return varpd_plugin::fail(err, -EINVAL, "etcd: not the open transaction");
+    try {
+        Staged s{false, {}};
+        std::memcpy(s.m.vm_mac, mac, 6);
+        e->open->ops.push_back(s);
+        return 0;
+    } catch (...) {
+        return varpd_plugin::fail(err, -ENOMEM, "etcd: out of memory");
+    }
+}
+
+int e_map_commit(void* arg, void* txn, varpd_err_t* err) {
+    Etcd* e = self(arg);
+    if (!ours(e, txn))
+        return varpd_plugin::fail(err, -EINVAL, "etcd: not the open transaction");
+    std::unique_ptr<Txn> t = std::move(e->open);
+    try {
+        std::string why;
+        int rc = e->commit(*t, why);
+        if (rc != 0)
+            return varpd_plugin::fail(err, rc, ("etcd: " + why).c_str());
+        return 0;
+    } catch (...) {
+        return varpd_plugin::fail(err, -ENOMEM, "etcd: out of memory");
+    }
+}
+
+void e_map_abort(void* arg, void* txn) {
+    Etcd* e = self(arg);
+    if (ours(e, txn))
+        e->open.reset(); /* nothing was written: changes are staged until commit */
+}
+
+/* The remaining TTL of a lease (0: none or gone). */
+uint32_t ttl_left(Etcd* e, int64_t lease, std::map<int64_t, uint32_t>& memo) {
+    if (!lease)
+        return 0;
+    auto it = memo.find(lease);
+    if (it != memo.end())
+        return it->second;
+    etcd::Reply r = e->client->call("/v3/lease/timetolive", {{"ID", std::to_string(lease)}});
+    int64_t t = r.ok ? etcd::num(r.body, "TTL") : 0;
+    uint32_t v = t > 0 ? static_cast<uint32_t>(t) : 0;
+    memo[lease] = v;
+    return v;
+}
+
+int e_map_get(void* arg, const uint8_t mac[6], varpd_mapping_t* out, varpd_err_t* err) {
+    Etcd* e = self(arg);
+    if (!e->started())
+        return varpd_plugin::fail(err, -EAGAIN, "etcd: the instance is not started");
+    try {
+        std::string key = e->lay.mac_key(mac);
+        etcd::Reply r = e->client->call("/v3/kv/range", {{"key", etcd::b64_encode(key)}});
+        if (!r.ok)
+            return varpd_plugin::fail(err, r.unreachable ? -EHOSTUNREACH : -EIO,
+                                      ("etcd: " + r.error).c_str());
+        if (!r.body.contains("kvs") || r.body["kvs"].empty())
+            return varpd_plugin::fail(err, -ENOENT,
+                                      ("etcd: no mapping of " + mac_text(mac) + " (" + key + ")").c_str());
+        const json& kv = r.body["kvs"][0];
+        std::string value;
+        Mac m;
+        std::memcpy(m.data(), mac, 6);
+        files::Entry ent;
+        std::string why = etcd::b64_decode(kv.value("value", ""), value)
+                              ? etcd_layout::decode_mac_value(m, value, ent)
+                              : "not base64";
+        if (!why.empty())
+            return varpd_plugin::fail(err, -EINVAL, ("etcd: " + key + ": " + why).c_str());
+        etcd_layout::mapping_of(ent, *out);
+        std::map<int64_t, uint32_t> memo;
+        out->vm_ttl = ttl_left(e, etcd::num(kv, "lease"), memo);
+        return 0;
+    } catch (...) {
+        return varpd_plugin::fail(err, -ENOMEM, "etcd: out of memory");
+    }
+}
+
+int e_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* fn, void* cookie,
+               varpd_err_t* err) {
+    Etcd* e = self(arg);
+    if (!e->started())
+        return varpd_plugin::fail(err, -EAGAIN, "etcd: the instance is not started");
+    try {
+        std::string dir = e->lay.mac_dir();
+        std::string from = after ? e->lay.mac_key(after) + std::string(1, '\0') : dir;
+        std::string end = etcd::prefix_end(dir);
+        std::map<int64_t, uint32_t> memo;
+        size_t given = 0;
+        while (given < max) {
+            int64_t page = static_cast<int64_t>(std::min<size_t>(max - given, 500));
+            etcd::Reply r = e->client->call("/v3/kv/range",
+                                            {{"key", etcd::b64_encode(from)},
+                                             {"range_end", etcd::b64_encode(end)},
+                                             {"limit", page},
+                                             {"sort_order", "ASCEND"},
+                                             {"sort_target", "KEY"}});
+            if (!r.ok)
+                return varpd_plugin::fail(err, r.unreachable ? -EHOSTUNREACH : -EIO,
+                                          ("etcd: " + r.error).c_str());
+            if (!r.body.contains("kvs") || r.body["kvs"].empty())
+                break;
+            for (const json& kv : r.body["kvs"]) {
+                std::string key, value;
+                etcd::b64_decode(kv.value("key", ""), key);
+                from = key + std::string(1, '\0');
+                Mac m;
+                Ip6 a;
+                files::Entry ent;
+                std::string why;
+                if (etcd_layout::classify(e->lay, key, m, a) != Kind::mac)
+                    why = "not a MAC key";
+                else if (!etcd::b64_decode(kv.value("value", ""), value))
+                    why = "not base64";
+                else
+                    why = etcd_layout::decode_mac_value(m, value, ent);
+                if (!why.empty()) {
+                    e->log(VARPD_LOG_WARNING, key + ": " + why + "; skipped");
+                    continue;
+                }
+                varpd_mapping_t out;
+                etcd_layout::mapping_of(ent, out);
+                out.vm_ttl = ttl_left(e, etcd::num(kv, "lease"), memo);
+                given++;
+                if (fn(cookie, &out) != 0 || given >= max)
+                    return 0;
+            }
+            if (!r.body.value("more", false))
+                break;
+        }
+        return 0;
+    } catch (...) {
+        return varpd_plugin::fail(err, -ENOMEM, "etcd: out of memory");
+    }
+}
+
+const varpd_plugin_ops_t etcd_ops = {
+    .vpo_version = VARPD_PLUGIN_ABI_VERSION,
+    .vpo_flags = VARPD_PLUGIN_F_BLOCKING,
+    .vpo_reserved = 0,
+    .vpo_create = e_create,
+    .vpo_start = e_start,
+    .vpo_stop = e_stop,
+    .vpo_destroy = e_destroy,
+    .vpo_default = e_default,
+    .vpo_lookup = e_lookup,
+    .vpo_nprops = e_nprops,
+    .vpo_propinfo = e_propinfo,
+    .vpo_getprop = e_getprop,
+    .vpo_setprop = e_setprop,
+    .vpo_save = e_save,
+    .vpo_restore = e_restore,
+    .vpo_arp = e_arp,
+    .vpo_ndp = e_ndp,
+    .vpo_dhcp = e_dhcp,
+    .vpo_map_begin = e_map_begin,
+    .vpo_map_put = e_map_put,
+    .vpo_map_remove = e_map_remove,
+    .vpo_map_commit = e_map_commit,
+    .vpo_map_abort = e_map_abort,
+    .vpo_map_get = e_map_get,
+    .vpo_map_walk = e_map_walk,
+};
+
+} // namespace
+
+VARPD_PLUGIN_EXPORT int varpd_plugin_register(varpd_register_t* reg) {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return -EIO;
+    return varpd_register_plugin(reg, "etcd", VARPD_MODE_DYNAMIC, &etcd_ops);
+}

@@ -1,0 +1,475 @@
+// The etcd v3 JSON-gateway client: see etcd_client.h.
+#include "etcd_client.h"
+
+#include <curl/curl.h>
+
+#include <cstring>
+
+namespace etcd {
+
+namespace {
+
+constexpr char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int b64val(char c) {
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+size_t sink_string(char* p, size_t sz, size_t n, void* arg) {
+    static_cast<std::string*>(arg)->append(p, sz * n);
+    return sz * n;
+}
+
+/* The stream's state: bytes not yet a whole line, and the callback. */
+struct StreamSink {
+    std::string pending;
+    const std::function<bool(const json&)>* on_msg;
+    bool ended = false;     /* on_msg said stop */
+    std::string bad;        /* a message that is not JSON */
+};
+
+size_t sink_stream(char* p, size_t sz, size_t n, void* arg) {
+    auto* s = static_cast<StreamSink*>(arg);
+    s->pending.append(p, sz * n);
+    size_t nl;
+    while (!s->ended && (nl = s->pending.find('\n')) != std::string::npos) {
+        std::string line = s->pending.substr(0, nl);
+        s->pending.erase(0, nl + 1);
+        if (line.find_first_not_of(" \r\t") == std::string::npos)
+            continue;
+        json m = json::parse(line, nullptr, false);
+        if (m.is_discarded()) {
+            s->bad = "the watch stream sent something that is not JSON";
+            s->ended = true;
+        } else if (!(*s->on_msg)(m)) {
+            s->ended = true;
+        }
+    }
+    return s->ended ? 0 : sz * n; /* 0 makes libcurl end the transfer */
+}
+
+bool connection_error(CURLcode c) {
+    switch (c) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_WEIRD_SERVER_REPLY:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The gateway's error answer: {"error": "...", "code": N, "message": "..."}. */
+bool error_of(const json& body, std::string& why, int& code) {
+    if (!body.is_object() || !body.contains("error"))
+        return false;
+    const json& e = body["error"];
+    code = body.value("code", 0);
+    if (e.is_string())
+        why = e.get<std::string>();
+    else if (e.is_object())
+        why = e.value("message", e.dump());
+    else
+        why = body.dump();
+    return true;
+}
+
+bool auth_error(const std::string& why) {
+    return why.find("invalid auth token") != std::string::npos ||
+           why.find("user name is empty") != std::string::npos;
+}
+
+} // namespace
+
+std::string b64_encode(std::string_view in) {
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        uint32_t v = uint8_t(in[i]) << 16 | uint8_t(in[i + 1]) << 8 | uint8_t(in[i + 2]);
+        out += b64chars[v >> 18];
+        out += b64chars[v >> 12 & 63];
+        out += b64chars[v >> 6 & 63];
+        out += b64chars[v & 63];
+    }
+    if (i + 1 == in.size()) {
+        uint32_t v = uint8_t(in[i]) << 16;
+        out += b64chars[v >> 18];
+        out += b64chars[v >> 12 & 63];
+        out += "==";
+    } else if (i + 2 == in.size()) {
+        uint32_t v = uint8_t(in[i]) << 16 | uint8_t(in[i + 1]) << 8;
+        out += b64chars[v >> 18];
+        out += b64chars[v >> 12 & 63];
+        out += b64chars[v >> 6 & 63];
+        out += '=';
+    }
+    return out;
+}
+
+bool b64_decode(std::string_view in, std::string& out) {
+    out.clear();
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t pad = 0;
+    for (char c : in) {
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+        int v = b64val(c);
+        if (v < 0 || pad)
+            return false;
+        acc = acc << 6 | uint32_t(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += char(acc >> bits & 0xff);
+        }
+    }
+    return pad <= 2;
+}
+
+std::string prefix_end(std::string p) {
+    while (!p.empty()) {
+        if (uint8_t(p.back()) < 0xff) {
+            p.back() = char(uint8_t(p.back()) + 1);
+            return p;
+        }
+        p.pop_back();
+    }
+    return std::string(1, '\0'); /* every key */
+}
+
+int64_t num(const json& j, const char* member) {
+    if (!j.is_object())
+        return 0;
+    auto it = j.find(member);
+    if (it == j.end())
+        return 0;
+    if (it->is_number_integer())
+        return it->get<int64_t>();
+    if (it->is_string()) {
+        const std::string& s = it->get_ref<const std::string&>();
+        char* end = nullptr;
+        long long v = std::strtoll(s.c_str(), &end, 10);
+        return end && *end == '\0' ? v : 0;
+    }
+    return 0;
+}
+
+std::string parse_endpoints(const std::string& list, std::vector<std::string>& out) {
+    out.clear();
+    size_t start = 0;
+    while (start <= list.size()) {
+        size_t comma = list.find(',', start);
+        std::string ep = list.substr(start, comma == std::string::npos ? std::string::npos
+                                                                      : comma - start);
+        while (!ep.empty() && ep.front() == ' ')
+            ep.erase(0, 1);
+        while (!ep.empty() && (ep.back() == ' ' || ep.back() == '/'))
+            ep.pop_back();
+        if (ep.empty())
+            return "an empty endpoint in \"" + list + "\"";
+        size_t scheme = ep.find("://");
+        if (scheme == std::string::npos ||
+            (ep.compare(0, scheme, "http") != 0 && ep.compare(0, scheme, "https") != 0))
+            return "endpoint \"" + ep + "\" must start with http:// or https://";
+        std::string rest = ep.substr(scheme + 3);
+        if (rest.empty() || rest.find('/') != std::string::npos)
+            return "endpoint \"" + ep + "\" must be scheme://host:port, without a path";
+        size_t colon = rest.rfind(':');
+        if (colon == std::string::npos || colon + 1 == rest.size() ||
+            rest.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+            (rest.find(']') != std::string::npos && rest.find(']') > colon))
+            return "endpoint \"" + ep + "\" has no port (e.g. http://127.0.0.1:2379)";
+        out.push_back(ep);
+        if (comma == std::string::npos)
+            break;
+        start = comma + 1;
+    }
+    if (out.empty())
+        return "no endpoint given";
+    return "";
+}
+
+Client::Client(Config c) : cfg_(std::move(c)), errors_(cfg_.endpoints.size()) {
+    multi_ = curl_multi_init();
+}
+
+Client::~Client() {
+    for (void* h : pool_)
+        curl_easy_cleanup(static_cast<CURL*>(h));
+    if (multi_)
+        curl_multi_cleanup(static_cast<CURLM*>(multi_));
+}
+
+void* Client::take() {
+    {
+        std::lock_guard g(mu_);
+        if (!pool_.empty()) {
+            void* h = pool_.back();
+            pool_.pop_back();
+            return h;
+        }
+    }
+    return curl_easy_init();
+}
+
+void Client::give(void* h) {
+    std::lock_guard g(mu_);
+    if (pool_.size() < 16)
+        pool_.push_back(h);
+    else
+        curl_easy_cleanup(static_cast<CURL*>(h));
+}
+
+void Client::setup(void* hv, const std::string& url, const std::string& body, void* sink,
+                   curl_slist** hdrs, bool stream) {
+    CURL* h = static_cast<CURL*>(hv);
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, long(body.size()));
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg_.connect_ms);
+    if (!stream)
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg_.request_ms);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 5L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
+    if (!cfg_.ca.empty())
+        curl_easy_setopt(h, CURLOPT_CAINFO, cfg_.ca.c_str());
+    if (!cfg_.cert.empty())
+        curl_easy_setopt(h, CURLOPT_SSLCERT, cfg_.cert.c_str());
+    if (!cfg_.key.empty())
+        curl_easy_setopt(h, CURLOPT_SSLKEY, cfg_.key.c_str());
+    *hdrs = curl_slist_append(*hdrs, "Content-Type: application/json");
+    std::string tok = token();
+    if (!tok.empty())
+        *hdrs = curl_slist_append(*hdrs, ("Authorization: " + tok).c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, stream ? sink_stream : sink_string);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
+}
+
+std::string Client::token() {
+    std::lock_guard g(mu_);
+    return token_;
+}
+
+std::string Client::errors() {
+    std::lock_guard g(mu_);
+    std::string s;
+    for (size_t i = 0; i < errors_.size(); i++) {
+        if (errors_[i].empty())
+            continue;
+        if (!s.empty())
+            s += "; ";
+        s += cfg_.endpoints[i] + ": " + errors_[i];
+    }
+    return s;
+}
+
+void Client::note_error(size_t ep, const std::string& why) {
+    std::lock_guard g(mu_);
+    if (ep < errors_.size())
+        errors_[ep] = why;
+}
+
+int Client::post(size_t ep, const std::string& path, const std::string& body, json& out,
+                 std::string& why) {
+    void* h = take();
+    if (!h) {
+        why = "cannot make a libcurl handle";
+        return 1;
+    }
+    std::string got;
+    curl_slist* hdrs = nullptr;
+    setup(h, cfg_.endpoints[ep] + path, body, &got, &hdrs, false);
+    CURLcode rc = curl_easy_perform(static_cast<CURL*>(h));
+    long status = 0;
+    curl_easy_getinfo(static_cast<CURL*>(h), CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hdrs);
+    give(h);
+    if (rc != CURLE_OK) {
+        why = curl_easy_strerror(rc);
+        note_error(ep, why);
+        return connection_error(rc) ? 1 : 2;
+    }
+    out = json::parse(got, nullptr, false);
+    if (out.is_discarded()) {
+        why = "HTTP " + std::to_string(status) + " with a body that is not JSON";
+        note_error(ep, why);
+        return 1;
+    }
+    int code = 0;
+    if (error_of(out, why, code)) {
+        /* 14: unavailable (no leader, no quorum, stopping): another member may answer. */
+        if (code == 14 || why.find("no leader") != std::string::npos) {
+            note_error(ep, why);
+            return 1;
+        }
+        return 2;
+    }
+    note_error(ep, "");
+    return 0;
+}
+
+bool Client::authenticate(std::string& why) {
+    json body = {{"name", cfg_.user}, {"password", cfg_.password}};
+    std::string text = body.dump();
+    size_t n = cfg_.endpoints.size();
+    size_t start = cur_.load();
+    {
+        std::lock_guard g(mu_);
+        token_.clear();
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t ep = (start + k) % n;
+        json out;
+        int r = post(ep, "/v3/auth/authenticate", text, out, why);
+        if (r == 1)
+            continue;
+        if (r == 2) {
+            why = "authentication as \"" + cfg_.user + "\" refused: " + why;
+            return false;
+        }
+        if (!out.contains("token") || !out["token"].is_string()) {
+            why = "authentication answered without a token";
+            return false;
+        }
+        std::lock_guard g(mu_);
+        token_ = out["token"].get<std::string>();
+        return true;
+    }
+    why = "no endpoint answers (" + errors() + ")";
+    return false;
+}
+
+Reply Client::call(const std::string& path, const json& body) {
+    Reply r;
+    size_t n = cfg_.endpoints.size();
+    if (n == 0) {
+        r.error = "no endpoint configured";
+        r.unreachable = true;
+        return r;
+    }
+    if (!cfg_.user.empty() && token().empty() && !authenticate(r.error)) {
+        r.unreachable = r.error.rfind("no endpoint", 0) == 0;
+        return r;
+    }
+    std::string text = body.dump();
+    bool reauthed = false;
+    size_t start = cur_.load();
+    for (size_t k = 0; k < n; k++) {
+        size_t ep = (start + k) % n;
+        std::string why;
+        int rc = post(ep, path, text, r.body, why);
+        if (rc == 0) {
+            cur_ = ep;
+            r.ok = true;
+            return r;
+        }
+        if (rc == 2) {
+            if (!cfg_.user.empty() && !reauthed && auth_error(why)) {
+                reauthed = true;
+                if (!authenticate(r.error))
+                    return r;
+                k--; /* the same endpoint again, with the new token */
+                continue;
+            }
+            r.error = why;
+            return r;
+        }
+    }
+    r.unreachable = true;
+    r.error = "no endpoint answers (" + errors() + ")";
+    return r;
+}
+
+std::string Client::stream(size_t ep, const std::string& path, const json& body,
+                           const std::function<bool(const json&)>& on_msg) {
+    if (!multi_)
+        return "cannot make a libcurl multi handle";
+    if (!cfg_.user.empty() && token().empty()) {
+        std::string why;
+        if (!authenticate(why))
+            return why;
+    }
+    CURL* h = curl_easy_init();
+    if (!h)
+        return "cannot make a libcurl handle";
+    StreamSink sink;
+    sink.on_msg = &on_msg;
+    std::string text = body.dump();
+    curl_slist* hdrs = nullptr;
+    setup(h, cfg_.endpoints[ep] + path, text, &sink, &hdrs, true);
+    CURLM* m = static_cast<CURLM*>(multi_);
+    curl_multi_add_handle(m, h);
+    std::string why;
+    for (;;) {
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(m, &running);
+        if (mc != CURLM_OK) {
+            why = curl_multi_strerror(mc);
+            break;
+        }
+        if (sink.ended) {
+            why = sink.bad;
+            break;
+        }
+        if (!running) {
+            int left = 0;
+            CURLMsg* msg = curl_multi_info_read(m, &left);
+            CURLcode rc = msg && msg->msg == CURLMSG_DONE ? msg->data.result : CURLE_OK;
+            why = rc == CURLE_OK ? "the member closed the watch stream" : curl_easy_strerror(rc);
+            break;
+        }
+        if (woken_.load()) /* checked after perform: a wake is never lost */
+            break;
+        curl_multi_poll(m, nullptr, 0, 1000, nullptr);
+        if (woken_.load())
+            break;
+    }
+    curl_multi_remove_handle(m, h);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(hdrs);
+    if (!why.empty() && !woken_.load())
+        note_error(ep, why);
+    if (woken_.load())
+        return "";
+    if (why.empty() && !sink.ended)
+        why = "the watch stream ended";
+    return why;
+}
+
+void Client::wake() {
+    woken_ = true;
+    if (multi_)
+        curl_multi_wakeup(static_cast<CURLM*>(multi_));
+}
+
+} // namespace etcd

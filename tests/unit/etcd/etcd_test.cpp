@@ -1,0 +1,653 @@
+/*
+ * The etcd backend (plugins/etcd) against a real etcd on loopback (the
+ * cluster fixture of tests/unit/etcd-cluster), driven through its ops
+ * vector as varpd would (tests/unit/plugins/harness.h): lookups miss to
+ * etcd and are cached, ARP/NDP/DHCP through the ip/ index, negative
+ * entries shot down when the MAC appears, watch puts injected into the
+ * kernel (timed) and deletes invalidated, map operations (put/remove/get/
+ * walk, EEXIST/ENOENT, abort, all-or-nothing commit across txns with an
+ * undo), lease TTLs kept alive and expiring once the instance is gone,
+ * compaction while the watch is away (flush), no endpoint (degraded, drop,
+ * cached answers go on, restored), values that do not parse (drop, logged).
+ * The key layout and values are checked without etcd first.
+ */
+#include "etcd_client.h"
+#include "etcd_layout.h"
+#include "etcd_cluster.h"
+#include "../plugins/harness.h"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <cstdio>
+#include <memory>
+
+using namespace plugin_harness;
+using namespace std::chrono_literals;
+using etcd_test::EtcdCluster;
+using etcd_test::TempDir;
+
+namespace {
+
+const std::string plugin_path = std::string(OVERLAY_PLUGIN_DIR) + "/etcd.so";
+
+Mac6 mac(uint8_t last, uint8_t b4 = 0) { return {0x02, 0, 0, 0, b4, last}; }
+
+std::string key(uint32_t vnet, const std::string& tail) {
+    return "/overlay/vnet/" + std::to_string(vnet) + "/" + tail;
+}
+
+/* One started instance of the backend on one vnet. */
+struct Inst {
+    Loaded& L;
+    Recorder rec;
+    void* a = nullptr;
+    int start_rc = -1;
+    Inst(Loaded& l, const std::string& endpoints, uint32_t vnet, bool wait_watch = true)
+        : L(l) {
+        rec.vnetid = vnet;
+        EXPECT_EQ(L.ops->vpo_create(&rec.prov, VARPD_MODE_DYNAMIC, &a), 0);
+        EXPECT_EQ(set_str(L.ops, a, "etcd/endpoints", endpoints), 0);
+        start_rc = L.ops->vpo_start(a);
+        EXPECT_EQ(start_rc, 0);
+        if (wait_watch) { /* the first watch stream flushes the kernel's cache */
+            EXPECT_TRUE(rec.wait_for([&] { return rec.flushes >= 1; }, 5000ms));
+        }
+    }
+    ~Inst() {
+        if (a)
+            L.ops->vpo_destroy(a);
+    }
+    std::unique_ptr<Answer> lookup(const Mac6& m) {
+        auto ans = std::make_unique<Answer>();
+        varpd_lookup_t w{};
+        w.vl_ethertype = 0x0800;
+        std::memcpy(w.vl_dstmac, m.data(), 6);
+        std::memcpy(w.vl_srcmac, mac(0xee).data(), 6);
+        L.ops->vpo_lookup(a, &ans->q, &w);
+        EXPECT_TRUE(ans->wait());
+        return ans;
+    }
+    std::unique_ptr<Answer> dhcp(const Mac6& src) {
+        auto ans = std::make_unique<Answer>();
+        varpd_lookup_t w{};
+        std::memset(w.vl_dstmac, 0xff, 6);
+        std::memcpy(w.vl_srcmac, src.data(), 6);
+        L.ops->vpo_dhcp(a, &ans->q, &w);
+        EXPECT_TRUE(ans->wait());
+        return ans;
+    }
+    std::unique_ptr<Answer> arp(const char* ip) {
+        auto ans = std::make_unique<Answer>();
+        uint8_t b[4];
+        inet_pton(AF_INET, ip, b);
+        L.ops->vpo_arp(a, &ans->q, b);
+        EXPECT_TRUE(ans->wait());
+        return ans;
+    }
+    std::unique_ptr<Answer> ndp(const char* ip) {
+        auto ans = std::make_unique<Answer>();
+        uint8_t b[16];
+        inet_pton(AF_INET6, ip, b);
+        L.ops->vpo_ndp(a, &ans->q, b);
+        EXPECT_TRUE(ans->wait());
+        return ans;
+    }
+    /* One transaction of puts and removes; the error text on failure. */
+    int change(const std::vector<varpd_mapping_t>& puts, const std::vector<Mac6>& removes,
+               std::string* why = nullptr) {
+        varpd_err_t err{};
+        void* t = nullptr;
+        int rc = L.ops->vpo_map_begin(a, &t, &err);
+        if (rc == 0 && !puts.empty())
+            rc = L.ops->vpo_map_put(a, t, puts.data(), puts.size(), &err);
+        for (auto& m : removes)
+            if (rc == 0)
+                rc = L.ops->vpo_map_remove(a, t, m.data(), &err);
+        if (rc == 0)
+            rc = L.ops->vpo_map_commit(a, t, &err);
+        else if (t)
+            L.ops->vpo_map_abort(a, t);
+        if (why)
+            *why = err.ve_msg;
+        return rc;
+    }
+    bool injected_with(const Mac6& m, const std::array<uint8_t, 16>& ip) {
+        for (auto& [im, d] : rec.injected)
+            if (im == m && std::memcmp(d.vd_ip, ip.data(), 16) == 0)
+                return true;
+        return false;
+    }
+};
+
+varpd_mapping_t mapping(const Mac6& m, std::array<uint8_t, 16> ip, uint16_t port = 0,
+                        const char* arp = nullptr, const char* ndp = nullptr,
+                        uint32_t ttl = 0) {
+    varpd_mapping_t x{};
+    std::memcpy(x.vm_mac, m.data(), 6);
+    std::memcpy(x.vm_dest.vd_ip, ip.data(), 16);
+    x.vm_dest.vd_port = port;
+    if (arp) {
+        inet_pton(AF_INET, arp, x.vm_arp);
+        x.vm_flags |= VARPD_MAP_F_ARP;
+    }
+    if (ndp) {
+        inet_pton(AF_INET6, ndp, x.vm_ndp);
+        x.vm_flags |= VARPD_MAP_F_NDP;
+    }
+    x.vm_ttl = ttl;
+    return x;
+}
+
+/* One etcd member for the whole suite (each test uses its own vnet). */
+class Etcd : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        dir = new TempDir("etcd-plugin");
+        cluster = new EtcdCluster(1, dir->path());
+        loaded = new Loaded(plugin_path);
+    }
+    static void TearDownTestSuite() {
+        delete loaded;
+        delete cluster;
+        delete dir;
+    }
+    void SetUp() override {
+        ASSERT_NE(loaded->ops, nullptr) << loaded->error;
+        ASSERT_EQ(loaded->name, "etcd");
+    }
+    static TempDir* dir;
+    static EtcdCluster* cluster;
+    static Loaded* loaded;
+};
+TempDir* Etcd::dir;
+EtcdCluster* Etcd::cluster;
+Loaded* Etcd::loaded;
+
+} // namespace
+
+/* ---- without etcd: layout, values, endpoints ---- */
+
+TEST(EtcdLayout, KeysValuesAndRefusals) {
+    etcd_layout::Layout l{"/overlay", 42};
+    Mac6 m = {0xde, 0xad, 0xbe, 0xef, 0x00, 0x01};
+    EXPECT_EQ(l.mac_key(m.data()), "/overlay/vnet/42/mac/de:ad:be:ef:00:01");
+    uint8_t v4[4] = {10, 0, 0, 1};
+    EXPECT_EQ(l.ip_key(etcd_layout::mapped4(v4)), "/overlay/vnet/42/ip/10.0.0.1");
+    etcd_layout::Ip6 a6{};
+    inet_pton(AF_INET6, "fd00:0::1", a6.data());
+    EXPECT_EQ(l.ip_key(a6), "/overlay/vnet/42/ip/fd00::1");
+
+    etcd_layout::Mac km;
+    etcd_layout::Ip6 ka;
+    EXPECT_EQ(etcd_layout::classify(l, "/overlay/vnet/42/mac/DE:AD:BE:EF:0:1", km, ka),
+              etcd_layout::Kind::mac);
+    EXPECT_EQ(km[5], 1);
+    EXPECT_EQ(etcd_layout::classify(l, "/overlay/vnet/42/ip/fd00::1", km, ka),
+              etcd_layout::Kind::ip);
+    EXPECT_EQ(ka, a6);
+    EXPECT_EQ(etcd_layout::classify(l, "/overlay/vnet/4/mac/de:ad:be:ef:00:01", km, ka),
+              etcd_layout::Kind::other);
+    EXPECT_EQ(etcd_layout::classify(l, "/overlay/vnet/42/mac/zz", km, ka), etcd_layout::Kind::other);
+
+    /* encode -> decode gives the mapping back */
+    varpd_mapping_t x = mapping(Mac6{m}, plugin_harness::v4(192, 0, 2, 10), 4789, "10.0.0.1", "fd00::1");
+    x.vm_flags |= VARPD_MAP_F_DHCP;
+    std::memcpy(x.vm_dhcp, mac(0x99).data(), 6);
+    std::string v = etcd_layout::encode_mac_value(x);
+    EXPECT_NE(v.find("\"ip\":\"192.0.2.10\""), std::string::npos) << v;
+    EXPECT_NE(v.find("\"dhcp-proxy\":\"02:00:00:00:00:99\""), std::string::npos) << v;
+    files::Entry e;
+    ASSERT_EQ(etcd_layout::decode_mac_value(km, v, e), "");
+    varpd_mapping_t back;
+    etcd_layout::mapping_of(e, back);
+    EXPECT_EQ(std::memcmp(&back, &x, sizeof x), 0);
+
+    EXPECT_NE(etcd_layout::decode_mac_value(km, "{\"port\":1}", e).find("\"ip\" is missing"),
+              std::string::npos);
+    EXPECT_NE(etcd_layout::decode_mac_value(km, "{\"ip\":\"1.2.3.4\",\"colour\":1}", e)
+                  .find("unknown member"),
+              std::string::npos);
+    EXPECT_NE(etcd_layout::decode_mac_value(km, "not json", e), "");
+    EXPECT_NE(etcd_layout::decode_mac_value(km, "", e), "");
+    /* a value cannot smuggle a second entry in */
+    EXPECT_NE(etcd_layout::decode_mac_value(km, "{\"ip\":\"1.2.3.4\"},\"02:00:00:00:00:01\":{\"ip\":\"1.1.1.1\"}", e), "");
+    etcd_layout::Mac im;
+    EXPECT_EQ(etcd_layout::decode_ip_value("{\"mac\":\"02:00:00:00:00:07\"}", im), "");
+    EXPECT_EQ(im[5], 7);
+    EXPECT_NE(etcd_layout::decode_ip_value("{\"mac\":\"nope\"}", im).find("not a MAC"),
+              std::string::npos);
+    EXPECT_NE(etcd_layout::decode_ip_value("{\"mac\":\"02:00:00:00:00:07\",\"x\":1}", im), "");
+
+    std::string p;
+    EXPECT_EQ(etcd_layout::normalise_prefix("/a/b//", p), "");
+    EXPECT_EQ(p, "/a/b");
+    EXPECT_NE(etcd_layout::normalise_prefix("a", p), "");
+
+    std::vector<std::string> eps;
+    EXPECT_EQ(etcd::parse_endpoints("http://127.0.0.1:2379, https://[::1]:2379/", eps), "");
+    ASSERT_EQ(eps.size(), 2u);
+    EXPECT_EQ(eps[1], "https://[::1]:2379");
+    EXPECT_NE(etcd::parse_endpoints("127.0.0.1:2379", eps).find("http://"), std::string::npos);
+    EXPECT_NE(etcd::parse_endpoints("http://127.0.0.1", eps).find("no port"), std::string::npos);
+    EXPECT_NE(etcd::parse_endpoints("http://a:1,,http://b:2", eps).find("empty"), std::string::npos);
+    EXPECT_NE(etcd::parse_endpoints("http://a:1/v3", eps).find("path"), std::string::npos);
+
+    std::string d;
+    for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+        ASSERT_TRUE(etcd::b64_decode(etcd::b64_encode(s), d));
+        EXPECT_EQ(d, s);
+    }
+    EXPECT_FALSE(etcd::b64_decode("a$==", d));
+    EXPECT_EQ(etcd::prefix_end("/a/"), "/a0");
+}
+
+/* ---- against etcd ---- */
+
+TEST_F(Etcd, PropertiesAreCheckedAndSaved) {
+    Recorder rec;
+    void* a = nullptr;
+    const auto* o = loaded->ops;
+    ASSERT_EQ(o->vpo_create(&rec.prov, VARPD_MODE_DYNAMIC, &a), 0);
+    EXPECT_EQ(o->vpo_start(a), -EINVAL); /* endpoints unset */
+    EXPECT_TRUE(rec.logged("etcd/endpoints is required"));
+    EXPECT_EQ(set_str(o, a, "etcd/endpoints", "localhost"), -EINVAL);
+    EXPECT_TRUE(rec.logged("must start with http:// or https://"));
+    EXPECT_EQ(set_str(o, a, "etcd/prefix", "relative"), -EINVAL);
+    EXPECT_EQ(set_str(o, a, "etcd/ca", "ca.pem"), -EINVAL);
+    EXPECT_EQ(set_str(o, a, "etcd/nope", "x"), -ENOENT);
+    EXPECT_EQ(set_uint(o, a, "etcd/revision", 3), -EPERM);
+    EXPECT_EQ(set_str(o, a, "etcd/endpoints", cluster->endpoints()), 0);
+    EXPECT_EQ(set_str(o, a, "etcd/prefix", "/tenants/"), 0);
+    EXPECT_EQ(set_str(o, a, "etcd/password", "s3cret"), 0);
+    char buf[256];
+    uint32_t sz = sizeof buf;
+    EXPECT_EQ(o->vpo_getprop(a, "etcd/prefix", buf, &sz), 0);
+    EXPECT_STREQ(buf, "/tenants");
+    sz = sizeof buf;
+    EXPECT_EQ(o->vpo_getprop(a, "etcd/password", buf, &sz), -EPERM);
+    uint32_t n = 0;
+    ASSERT_EQ(o->vpo_nprops(a, &n), 0);
+    bool pw_readable = true;
+    for (uint32_t i = 0; i < n; i++) {
+        varpd_prop_info_t info;
+        ASSERT_EQ(o->vpo_propinfo(a, i, &info), 0);
+        if (std::string(info.vpi_name) == "etcd/password")
+            pw_readable = info.vpi_perm & VARPD_PROP_PERM_READ;
+    }
+    EXPECT_FALSE(pw_readable);
+    /* save -> restore keeps every property, the password too */
+    std::vector<char> saved(4096);
+    size_t len = saved.size();
+    ASSERT_EQ(o->vpo_save(a, saved.data(), &len), 0);
+    o->vpo_destroy(a);
+    void* b = nullptr;
+    ASSERT_EQ(o->vpo_restore(&rec.prov, VARPD_MODE_DYNAMIC, saved.data(), len, &b), 0);
+    sz = sizeof buf;
+    EXPECT_EQ(o->vpo_getprop(b, "etcd/endpoints", buf, &sz), 0);
+    EXPECT_EQ(std::string(buf), cluster->endpoints());
+    std::vector<char> again(4096);
+    size_t len2 = again.size();
+    ASSERT_EQ(o->vpo_save(b, again.data(), &len2), 0);
+    EXPECT_EQ(std::string(saved.data(), len), std::string(again.data(), len2));
+    EXPECT_NE(std::string(saved.data(), len).find("s3cret"), std::string::npos);
+    o->vpo_destroy(b);
+    EXPECT_EQ(o->vpo_restore(&rec.prov, VARPD_MODE_DYNAMIC, "{\"prefix\":7}", 12, &b), -EINVAL);
+}
+
+TEST_F(Etcd, LookupMissReadsEtcdThenAnswersFromCache) {
+    cluster->put(key(11, "mac/02:00:00:00:00:01"), R"({"ip":"192.0.2.10","port":4790})");
+    cluster->put(key(11, "mac/02:00:00:00:00:02"), R"({"ip":"2001:db8::2"})");
+    cluster->put(key(12, "mac/02:00:00:00:00:03"), R"({"ip":"192.0.2.30"})"); /* another vnet */
+    Inst in(*loaded, cluster->endpoints(), 11);
+    auto a1 = in.lookup(mac(1));
+    ASSERT_EQ(a1->kind, Answer::dest);
+    EXPECT_EQ(std::memcmp(a1->d.vd_ip, v4(192, 0, 2, 10).data(), 16), 0);
+    EXPECT_EQ(a1->d.vd_port, 4790);
+    auto a2 = in.lookup(mac(2));
+    ASSERT_EQ(a2->kind, Answer::dest);
+    uint8_t want[16];
+    inet_pton(AF_INET6, "2001:db8::2", want);
+    EXPECT_EQ(std::memcmp(a2->d.vd_ip, want, 16), 0);
+    EXPECT_EQ(in.lookup(mac(3))->kind, Answer::drop); /* vnet 12's, not ours */
+    EXPECT_EQ(in.lookup(mac(4))->kind, Answer::drop);
+    uint64_t cached = 0;
+    uint32_t sz = 8;
+    ASSERT_EQ(loaded->ops->vpo_getprop(in.a, "etcd/cached", &cached, &sz), 0);
+    EXPECT_EQ(cached, 4u); /* two positive, two negative */
+    /* (that answers come from the cache is shown with etcd down, below) */
+    EXPECT_EQ(in.rec.degrades, 0u);
+}
+
+TEST_F(Etcd, ProxyArpNdpDhcpThroughTheIpIndex) {
+    cluster->put(key(13, "mac/02:00:00:00:00:05"),
+                 R"({"ip":"192.0.2.5","arp":"10.0.0.5","ndp":"fd00::5","dhcp-proxy":"02:00:00:00:00:99"})");
+    cluster->put(key(13, "ip/10.0.0.5"), R"({"mac":"02:00:00:00:00:05"})");
+    cluster->put(key(13, "ip/fd00::5"), R"({"mac":"02:00:00:00:00:05"})");
+    Inst in(*loaded, cluster->endpoints(), 13);
+    auto a = in.arp("10.0.0.5");
+    ASSERT_EQ(a->kind, Answer::arp);
+    EXPECT_EQ(std::memcmp(a->mac, mac(5).data(), 6), 0);
+    auto n = in.ndp("fd00::5");
+    ASSERT_EQ(n->kind, Answer::ndp);
+    EXPECT_EQ(std::memcmp(n->mac, mac(5).data(), 6), 0);
+    EXPECT_EQ(in.arp("10.0.0.6")->kind, Answer::drop);
+    auto d = in.dhcp(mac(5));
+    ASSERT_EQ(d->kind, Answer::dhcp);
+    EXPECT_EQ(std::memcmp(d->mac, mac(0x99).data(), 6), 0);
+    EXPECT_EQ(in.dhcp(mac(6))->kind, Answer::drop);
+    /* the index follows etcd: the address moves to another MAC */
+    cluster->put(key(13, "ip/10.0.0.5"), R"({"mac":"02:00:00:00:00:06"})");
+    bool moved = false;
+    for (int i = 0; i < 50 && !moved; i++) {
+        moved = std::memcmp(in.arp("10.0.0.5")->mac, mac(6).data(), 6) == 0;
+        if (!moved)
+            std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_TRUE(moved);
+}
+
+TEST_F(Etcd, NegativeEntryShotDownWhenTheMacAppears) {
+    Inst in(*loaded, cluster->endpoints(), 14);
+    EXPECT_EQ(in.lookup(mac(7))->kind, Answer::drop); /* the kernel now caches DROP */
+    cluster->put(key(14, "mac/02:00:00:00:00:07"), R"({"ip":"192.0.2.7"})");
+    EXPECT_TRUE(in.rec.wait_for([&] {
+        for (auto& m : in.rec.invalidated)
+            if (m == mac(7))
+                return true;
+        return false;
+    }, 2000ms));
+    auto a = in.lookup(mac(7));
+    ASSERT_EQ(a->kind, Answer::dest);
+    EXPECT_EQ(std::memcmp(a->d.vd_ip, v4(192, 0, 2, 7).data(), 16), 0);
+    /* a MAC nobody looked up is not this host's business */
+    cluster->put(key(14, "mac/02:00:00:00:00:08"), R"({"ip":"192.0.2.8"})");
+    std::this_thread::sleep_for(300ms);
+    EXPECT_FALSE(in.rec.was_invalidated(mac(8)));
+}
+
+TEST_F(Etcd, WatchInjectsAPutWithinASecondAndInvalidatesADelete) {
+    cluster->put(key(15, "mac/02:00:00:00:00:09"), R"({"ip":"192.0.2.9"})");
+    Inst in(*loaded, cluster->endpoints(), 15);
+    ASSERT_EQ(in.lookup(mac(9))->kind, Answer::dest);
+    auto t0 = std::chrono::steady_clock::now();
+    cluster->put(key(15, "mac/02:00:00:00:00:09"), R"({"ip":"192.0.2.99","port":4789})");
+    ASSERT_TRUE(in.rec.wait_for([&] { return in.injected_with(mac(9), v4(192, 0, 2, 99)); }, 1000ms))
+        << "no injection within 1 s";
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
+    std::printf("etcd put -> cache_inject: %.1f ms\n", ms.count());
+    RecordProperty("put_to_inject_ms", std::to_string(ms.count()));
+    /* the local cache moved too: the next miss answers the new place */
+    auto a = in.lookup(mac(9));
+    EXPECT_EQ(std::memcmp(a->d.vd_ip, v4(192, 0, 2, 99).data(), 16), 0);
+    EXPECT_EQ(a->d.vd_port, 4789);
+    /* same destination, other members: nothing for the kernel */
+    size_t before = in.rec.injected.size();
+    cluster->put(key(15, "mac/02:00:00:00:00:09"), R"({"ip":"192.0.2.99","port":4789,"arp":"10.9.9.9"})");
+    cluster->del(key(15, "mac/02:00:00:00:00:09"));
+    ASSERT_TRUE(in.rec.wait_for([&] {
+        for (auto& m : in.rec.invalidated)
+            if (m == mac(9))
+                return true;
+        return false;
+    }, 1000ms));
+    EXPECT_EQ(in.rec.injected.size(), before);
+    EXPECT_EQ(in.lookup(mac(9))->kind, Answer::drop);
+    uint64_t rev = 0;
+    uint32_t sz = 8;
+    ASSERT_EQ(loaded->ops->vpo_getprop(in.a, "etcd/revision", &rev, &sz), 0);
+    EXPECT_EQ(int64_t(rev), cluster->revision());
+}
+
+TEST_F(Etcd, ValuesThatDoNotParseAnswerDropAndAreLogged) {
+    cluster->put(key(16, "mac/02:00:00:00:00:0a"), R"({"ip":"not-an-address"})");
+    cluster->put(key(16, "ip/10.0.0.10"), R"(["02:00:00:00:00:0a"])");
+    Inst in(*loaded, cluster->endpoints(), 16);
+    EXPECT_EQ(in.lookup(mac(0x0a))->kind, Answer::drop);
+    EXPECT_EQ(in.lookup(mac(0x0a))->kind, Answer::drop);
+    EXPECT_EQ(in.arp("10.0.0.10")->kind, Answer::drop);
+    size_t logged = 0;
+    {
+        std::lock_guard g(in.rec.mu);
+        for (auto& l : in.rec.logs)
+            logged += l.find("mac/02:00:00:00:00:0a") != std::string::npos &&
+                      l.find("is not an IPv4 or IPv6 address") != std::string::npos;
+    }
+    EXPECT_EQ(logged, 1u); /* once, not per lookup */
+    EXPECT_TRUE(in.rec.logged("ip/10.0.0.10: the value is not a JSON object"));
+    /* fixed in etcd: the kernel's DROP is shot down, the answer is right */
+    cluster->put(key(16, "mac/02:00:00:00:00:0a"), R"({"ip":"192.0.2.10"})");
+    ASSERT_TRUE(in.rec.wait_for([&] {
+        for (auto& m : in.rec.invalidated)
+            if (m == mac(0x0a))
+                return true;
+        return false;
+    }, 1000ms));
+    EXPECT_EQ(in.lookup(mac(0x0a))->kind, Answer::dest);
+}
+
+TEST_F(Etcd, MapOperationsWriteTheDocumentedLayout) {
+    Inst in(*loaded, cluster->endpoints(), 17);
+    std::string why;
+    ASSERT_EQ(in.change({mapping(mac(0x22), v4(192, 0, 2, 22), 4789, "10.0.0.22", "fd00::22"),
+                         mapping(mac(0x21), v4(192, 0, 2, 21))},
+                        {}, &why),
+              0)
+        << why;
+    /* what etcdctl would show an operator */
+    auto v = cluster->get(key(17, "mac/02:00:00:00:00:22"));
+    ASSERT_TRUE(v.has_value());
+    EXPECT_EQ(*v, R"({"arp":"10.0.0.22","ip":"192.0.2.22","ndp":"fd00::22","port":4789})");
+    EXPECT_EQ(cluster->get(key(17, "ip/10.0.0.22")), std::optional<std::string>(R"({"mac":"02:00:00:00:00:22"})"));
+    EXPECT_EQ(cluster->get(key(17, "ip/fd00::22")), std::optional<std::string>(R"({"mac":"02:00:00:00:00:22"})"));
+    /* get and walk (MAC order, after, max) */
+    varpd_mapping_t got;
+    varpd_err_t err{};
+    Mac6 m22 = mac(0x22);
+    ASSERT_EQ(loaded->ops->vpo_map_get(in.a, m22.data(), &got, &err), 0) << err.ve_msg;
+    EXPECT_EQ(got.vm_dest.vd_port, 4789);
+    EXPECT_EQ(got.vm_flags, VARPD_MAP_F_ARP | VARPD_MAP_F_NDP);
+    Mac6 m23 = mac(0x23);
+    EXPECT_EQ(loaded->ops->vpo_map_get(in.a, m23.data(), &got, &err), -ENOENT);
+    EXPECT_NE(std::string(err.ve_msg).find("no mapping of 02:00:00:00:00:23"), std::string::npos);
+    std::vector<Mac6> seen;
+    auto cb = [](void* c, const varpd_mapping_t* m) -> int {
+        Mac6 x;
+        std::memcpy(x.data(), m->vm_mac, 6);
+        static_cast<std::vector<Mac6>*>(c)->push_back(x);
+        return 0;
+    };
+    ASSERT_EQ(loaded->ops->vpo_map_walk(in.a, nullptr, 10, cb, &seen, &err), 0);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0], mac(0x21));
+    EXPECT_EQ(seen[1], mac(0x22));
+    seen.clear();
+    Mac6 m21 = mac(0x21);
+    ASSERT_EQ(loaded->ops->vpo_map_walk(in.a, m21.data(), 10, cb, &seen, &err), 0);
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0], mac(0x22));
+    seen.clear();
+    ASSERT_EQ(loaded->ops->vpo_map_walk(in.a, nullptr, 1, cb, &seen, &err), 0);
+    EXPECT_EQ(seen.size(), 1u);
+
+    /* an address another MAC answers for */
+    EXPECT_EQ(in.change({mapping(mac(0x21), v4(192, 0, 2, 21), 0, "10.0.0.22")}, {}, &why), -EEXIST);
+    EXPECT_NE(why.find("10.0.0.22 is answered for by 02:00:00:00:00:22"), std::string::npos) << why;
+    EXPECT_EQ(in.change({mapping(mac(0x23), v4(192, 0, 2, 1), 0, "10.0.0.1"),
+                         mapping(mac(0x24), v4(192, 0, 2, 1), 0, "10.0.0.1")},
+                        {}, &why),
+              -EEXIST);
+    EXPECT_FALSE(cluster->get(key(17, "mac/02:00:00:00:00:23")).has_value());
+    /* ... unless that MAC lets go of it in the same change */
+    ASSERT_EQ(in.change({mapping(mac(0x22), v4(192, 0, 2, 22)),
+                         mapping(mac(0x21), v4(192, 0, 2, 21), 0, "10.0.0.22")},
+                        {}, &why),
+              0)
+        << why;
+    EXPECT_EQ(cluster->get(key(17, "ip/10.0.0.22")), std::optional<std::string>(R"({"mac":"02:00:00:00:00:21"})"));
+    EXPECT_FALSE(cluster->get(key(17, "ip/fd00::22")).has_value()); /* 22 dropped its ndp */
+    /* remove takes the ip/ keys with it; an unknown MAC is ENOENT */
+    ASSERT_EQ(in.change({}, {mac(0x21)}, &why), 0) << why;
+    EXPECT_FALSE(cluster->get(key(17, "mac/02:00:00:00:00:21")).has_value());
+    EXPECT_FALSE(cluster->get(key(17, "ip/10.0.0.22")).has_value());
+    EXPECT_EQ(in.change({}, {mac(0x30)}, &why), -ENOENT);
+    EXPECT_NE(why.find("no mapping of 02:00:00:00:00:30"), std::string::npos) << why;
+    /* a bad mapping is refused at put, before anything is written */
+    varpd_mapping_t bad = mapping(mac(0x31), v4(192, 0, 2, 31));
+    bad.vm_flags |= 0x80;
+    EXPECT_EQ(in.change({bad}, {}, &why), -EINVAL);
+    EXPECT_NE(why.find("unknown flag bits"), std::string::npos);
+    EXPECT_EQ(in.change({mapping(mac(0x31), v4(192, 0, 2, 31), 0, nullptr, nullptr, 1)}, {}, &why),
+              -ENOTSUP);
+    /* one transaction at a time; abort writes nothing */
+    void* t1 = nullptr;
+    void* t2 = nullptr;
+    ASSERT_EQ(loaded->ops->vpo_map_begin(in.a, &t1, &err), 0);
+    EXPECT_EQ(loaded->ops->vpo_map_begin(in.a, &t2, &err), -EBUSY);
+    varpd_mapping_t ab = mapping(mac(0x32), v4(192, 0, 2, 32));
+    ASSERT_EQ(loaded->ops->vpo_map_put(in.a, t1, &ab, 1, &err), 0);
+    loaded->ops->vpo_map_abort(in.a, t1);
+    EXPECT_FALSE(cluster->get(key(17, "mac/02:00:00:00:00:32")).has_value());
+    ASSERT_EQ(loaded->ops->vpo_map_begin(in.a, &t2, &err), 0);
+    loaded->ops->vpo_map_abort(in.a, t2);
+}
+
+TEST_F(Etcd, WritesThroughOneHostReachAnotherHostsKernel) {
+    Inst h1(*loaded, cluster->endpoints(), 18);
+    Inst h2(*loaded, cluster->endpoints(), 18);
+    std::string why;
+    ASSERT_EQ(h1.change({mapping(mac(0x40), v4(192, 0, 2, 40))}, {}, &why), 0) << why;
+    ASSERT_EQ(h2.lookup(mac(0x40))->kind, Answer::dest);
+    ASSERT_EQ(h1.change({mapping(mac(0x40), v4(192, 0, 2, 41))}, {}, &why), 0) << why;
+    EXPECT_TRUE(h2.rec.wait_for([&] { return h2.injected_with(mac(0x40), v4(192, 0, 2, 41)); }, 1000ms));
+    ASSERT_EQ(h1.change({}, {mac(0x40)}, &why), 0) << why;
+    EXPECT_TRUE(h2.rec.wait_for([&] {
+        for (auto& m : h2.rec.invalidated)
+            if (m == mac(0x40))
+                return true;
+        return false;
+    }, 1000ms));
+}
+
+TEST_F(Etcd, CommitIsAllOrNothingAcrossTxns) {
+    Inst in(*loaded, cluster->endpoints(), 19);
+    std::string why;
+    /* a lease of 30 s for the instance, then revoked behind its back */
+    ASSERT_EQ(in.change({mapping(mac(0x01, 0xff), v4(192, 0, 2, 1), 0, nullptr, nullptr, 30)}, {}, &why), 0)
+        << why;
+    auto cl = cluster->client();
+    auto r = cl->must("/v3/kv/range", {{"key", etcd_test::b64enc(key(19, "mac/02:00:00:00:ff:01"))}});
+    std::string lease = r["kvs"][0].value("lease", "");
+    ASSERT_FALSE(lease.empty());
+    cl->must("/v3/lease/revoke", {{"ID", lease}});
+    ASSERT_FALSE(cluster->get(key(19, "mac/02:00:00:00:ff:01")).has_value());
+    /* 150 mappings without a TTL (two txns of 100 + 50 in MAC order) and
+       the last with the revoked lease: txn 2 fails, txn 1 is undone */
+    cluster->put(key(19, "mac/02:00:00:00:00:05"), R"({"ip":"198.51.100.5"})"); /* overwritten, then restored */
+    std::vector<varpd_mapping_t> many;
+    for (int i = 0; i < 150; i++)
+        many.push_back(mapping(mac(uint8_t(i), 0), v4(192, 0, 2, 1)));
+    many.push_back(mapping(mac(0x02, 0xff), v4(192, 0, 2, 2), 0, nullptr, nullptr, 30));
+    int rc = in.change(many, {}, &why);
+    EXPECT_NE(rc, 0);
+    EXPECT_NE(why.find("txn 2 of 2 failed"), std::string::npos) << why;
+    EXPECT_NE(why.find("nothing was changed"), std::string::npos) << why;
+    auto left = cluster->get_prefix(key(19, "mac/"));
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0].value, R"({"ip":"198.51.100.5"})");
+    /* run again: a new lease, and all of it lands */
+    ASSERT_EQ(in.change(many, {}, &why), 0) << why;
+    EXPECT_EQ(cluster->get_prefix(key(19, "mac/")).size(), 151u);
+}
+
+TEST_F(Etcd, LeaseKeptAliveWhileRunningExpiresWhenGone) {
+    auto in = std::make_unique<Inst>(*loaded, cluster->endpoints(), 20);
+    std::string why;
+    ASSERT_EQ(in->change({mapping(mac(0x50), v4(192, 0, 2, 50), 0, "10.0.0.50", nullptr, 2)}, {}, &why), 0)
+        << why;
+    std::this_thread::sleep_for(3500ms); /* longer than the TTL: the keeper renews it */
+    EXPECT_TRUE(cluster->get(key(20, "mac/02:00:00:00:00:50")).has_value());
+    EXPECT_TRUE(cluster->get(key(20, "ip/10.0.0.50")).has_value());
+    varpd_mapping_t got;
+    varpd_err_t err{};
+    Mac6 m = mac(0x50);
+    ASSERT_EQ(loaded->ops->vpo_map_get(in->a, m.data(), &got, &err), 0);
+    EXPECT_GE(got.vm_ttl, 1u);
+    EXPECT_LE(got.vm_ttl, 2u);
+    in.reset(); /* the host's varpd is gone: nobody keeps the lease */
+    auto t0 = std::chrono::steady_clock::now();
+    bool gone = false;
+    while (!gone && std::chrono::steady_clock::now() - t0 < 5s) {
+        gone = !cluster->get(key(20, "mac/02:00:00:00:00:50")).has_value();
+        if (!gone)
+            std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_TRUE(gone);
+    EXPECT_FALSE(cluster->get(key(20, "ip/10.0.0.50")).has_value());
+}
+
+/* Three members; the instance talks to member 0 only, which is killed. */
+TEST(EtcdFaults, CompactionWhileAwayFlushesAndNoEndpointDegrades) {
+    Loaded L(plugin_path);
+    ASSERT_NE(L.ops, nullptr) << L.error;
+    TempDir dir("etcd-plugin-faults");
+    EtcdCluster c(3, dir.path());
+    c.put(key(21, "mac/02:00:00:00:00:60"), R"({"ip":"192.0.2.60"})");
+    Inst in(L, c.url(0), 21);
+    ASSERT_EQ(in.lookup(mac(0x60))->kind, Answer::dest);
+    size_t flushes = in.rec.flushes;
+    c.kill(0);
+    /* cached answers go on; a new MAC answers drop and degrades */
+    EXPECT_EQ(in.lookup(mac(0x60))->kind, Answer::dest);
+    EXPECT_EQ(in.lookup(mac(0x61))->kind, Answer::drop);
+    EXPECT_TRUE(in.rec.wait_for([&] { return !in.rec.degraded.empty(); }, 3000ms));
+    std::string msg = in.rec.degraded_msg();
+    EXPECT_NE(msg.find("etcd: no endpoint answers"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(c.url(0)), std::string::npos) << msg;
+    EXPECT_NE(msg.find("new destinations cannot be looked up"), std::string::npos) << msg;
+    EXPECT_LT(msg.size(), size_t(VARPD_MSGLEN));
+    std::printf("degraded: %s\n", msg.c_str());
+    EXPECT_TRUE(in.rec.logged("no endpoint answers (" + c.url(0) + ": "));
+    /* meanwhile: writes, then the history is compacted past them */
+    c.put(key(21, "mac/02:00:00:00:00:60"), R"({"ip":"192.0.2.160"})");
+    c.put(key(21, "mac/02:00:00:00:00:61"), R"({"ip":"192.0.2.61"})");
+    c.compact();
+    c.start(0);
+    c.wait_healthy();
+    /* back: restored, the watch finds its revision compacted and flushes */
+    EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.degraded.empty() && in.rec.flushes > flushes; },
+                                10000ms))
+        << "degraded: " << in.rec.degraded_msg() << " flushes " << in.rec.flushes;
+    EXPECT_TRUE(in.rec.logged("was compacted"));
+    EXPECT_GE(in.rec.restores, 1u);
+    auto a = in.lookup(mac(0x60));
+    ASSERT_EQ(a->kind, Answer::dest);
+    EXPECT_EQ(std::memcmp(a->d.vd_ip, v4(192, 0, 2, 160).data(), 16), 0);
+    EXPECT_EQ(in.lookup(mac(0x61))->kind, Answer::dest);
+    uint64_t restarts = 0;
+    uint32_t sz = 8;
+    ASSERT_EQ(L.ops->vpo_getprop(in.a, "etcd/watch_restarts", &restarts, &sz), 0);
+    EXPECT_GE(restarts, 2u);
+}
+
+/* A watch that broke without compaction resumes where it was: no flush, and
+   a change made while it was away still reaches the kernel. */
+TEST(EtcdFaults, BrokenWatchResumesFromTheLastRevision) {
+    Loaded L(plugin_path);
+    ASSERT_NE(L.ops, nullptr) << L.error;
+    TempDir dir("etcd-plugin-resume");
+    EtcdCluster c(3, dir.path());
+    c.put(key(22, "mac/02:00:00:00:00:70"), R"({"ip":"192.0.2.70"})");
+    Inst in(L, c.url(0) + "," + c.url(1), 22);
+    ASSERT_EQ(in.lookup(mac(0x70))->kind, Answer::dest);
+    size_t flushes = in.rec.flushes;
+    c.kill(0);
+    c.kill(1); /* no quorum: nothing answers */
+    std::this_thread::sleep_for(300ms);
+    c.start(1);
+    c.wait_leader();
+    c.put(key(22, "mac/02:00:00:00:00:70"), R"({"ip":"192.0.2.170"})");
+    EXPECT_TRUE(in.rec.wait_for([&] { return in.injected_with(mac(0x70), v4(192, 0, 2, 170)); }, 10000ms));
+    EXPECT_EQ(in.rec.flushes, flushes);
+    EXPECT_FALSE(in.rec.logged("was compacted"));
+}
