@@ -579,6 +579,8 @@ void Etcd::watch_loop() {
         }
         if (why.empty())
             why = broke;
+        if (etcd::Client::auth_error(why))
+            client->forget_token();
         if (created) {
             failed_round = 0;
             backoff = std::chrono::milliseconds(100);

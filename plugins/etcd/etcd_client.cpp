@@ -94,12 +94,17 @@ bool error_of(const json& body, std::string& why, int& code) {
     return true;
 }
 
-bool auth_error(const std::string& why) {
+} // namespace
+
+bool Client::auth_error(const std::string& why) {
     return why.find("invalid auth token") != std::string::npos ||
            why.find("user name is empty") != std::string::npos;
 }
 
-} // namespace
+void Client::forget_token() {
+    std::lock_guard g(mu_);
+    token_.clear();
+}
 
 std::string b64_encode(std::string_view in) {
     std::string out;

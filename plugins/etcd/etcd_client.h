@@ -98,6 +98,10 @@ class Client {
     /* "ep: error; ep: error" for every endpoint that failed last time. */
     std::string errors();
     void note_error(size_t ep, const std::string& why);
+    /* Authenticate again before the next request (a stream refused the token). */
+    void forget_token();
+    /* Does this error text say the token is no good (expired, member restarted)? */
+    static bool auth_error(const std::string& why);
 
   private:
     void* take();          /* a CURL* from the pool, or a new one */

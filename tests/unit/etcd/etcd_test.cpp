@@ -651,3 +651,90 @@ TEST(EtcdFaults, BrokenWatchResumesFromTheLastRevision) {
     EXPECT_EQ(in.rec.flushes, flushes);
     EXPECT_FALSE(in.rec.logged("was compacted"));
 }
+
+/* TLS: the instance's etcd/ca, etcd/cert and etcd/key reach etcd over https. */
+TEST(EtcdSecure, TlsClientCertificate) {
+    Loaded L(plugin_path);
+    ASSERT_NE(L.ops, nullptr) << L.error;
+    TempDir dir("etcd-plugin-tls");
+    etcd_test::ClusterOptions o;
+    o.tls = true;
+    EtcdCluster c(1, dir.path(), o);
+    c.put(key(23, "mac/02:00:00:00:00:80"), R"({"ip":"192.0.2.80"})");
+    Recorder rec;
+    rec.vnetid = 23;
+    void* a = nullptr;
+    ASSERT_EQ(L.ops->vpo_create(&rec.prov, VARPD_MODE_DYNAMIC, &a), 0);
+    ASSERT_EQ(set_str(L.ops, a, "etcd/endpoints", c.endpoints()), 0);
+    ASSERT_EQ(set_str(L.ops, a, "etcd/ca", c.ca_file()), 0);
+    ASSERT_EQ(set_str(L.ops, a, "etcd/cert", c.cert_file()), 0);
+    ASSERT_EQ(set_str(L.ops, a, "etcd/key", c.key_file()), 0);
+    ASSERT_EQ(L.ops->vpo_start(a), 0);
+    EXPECT_TRUE(rec.wait_for([&] { return rec.flushes >= 1; }, 5000ms));
+    Answer ans;
+    varpd_lookup_t w{};
+    std::memcpy(w.vl_dstmac, mac(0x80).data(), 6);
+    L.ops->vpo_lookup(a, &ans.q, &w);
+    ASSERT_TRUE(ans.wait());
+    EXPECT_EQ(ans.kind, Answer::dest);
+    c.put(key(23, "mac/02:00:00:00:00:80"), R"({"ip":"192.0.2.81"})");
+    EXPECT_TRUE(rec.wait_for([&] { return !rec.injected.empty(); }, 2000ms));
+    /* the wrong CA: the member is refused, and the device says so */
+    ASSERT_EQ(set_str(L.ops, a, "etcd/ca", c.wrong_ca_file()), 0);
+    Answer ans2;
+    std::memcpy(w.vl_dstmac, mac(0x81).data(), 6);
+    L.ops->vpo_lookup(a, &ans2.q, &w);
+    ASSERT_TRUE(ans2.wait());
+    EXPECT_EQ(ans2.kind, Answer::drop);
+    EXPECT_TRUE(rec.wait_for([&] { return !rec.degraded.empty(); }, 3000ms));
+    std::printf("degraded: %s\n", rec.degraded_msg().c_str());
+    L.ops->vpo_destroy(a);
+}
+
+/* Auth: etcd/user + etcd/password; the token is fetched again after the
+   member restarts (simple tokens do not survive it). */
+TEST(EtcdSecure, AuthAndReauthenticationAfterRestart) {
+    Loaded L(plugin_path);
+    ASSERT_NE(L.ops, nullptr) << L.error;
+    TempDir dir("etcd-plugin-auth");
+    etcd_test::ClusterOptions o;
+    o.auth = true;
+    EtcdCluster c(1, dir.path(), o);
+    c.put(key(24, "mac/02:00:00:00:00:90"), R"({"ip":"192.0.2.90"})");
+    Recorder rec;
+    rec.vnetid = 24;
+    void* a = nullptr;
+    ASSERT_EQ(L.ops->vpo_create(&rec.prov, VARPD_MODE_DYNAMIC, &a), 0);
+    ASSERT_EQ(set_str(L.ops, a, "etcd/endpoints", c.endpoints()), 0);
+    ASSERT_EQ(set_str(L.ops, a, "etcd/user", c.user()), 0);
+    ASSERT_EQ(set_str(L.ops, a, "etcd/password", c.password()), 0);
+    ASSERT_EQ(L.ops->vpo_start(a), 0);
+    EXPECT_TRUE(rec.wait_for([&] { return rec.flushes >= 1; }, 5000ms));
+    auto look = [&](const Mac6& m) {
+        auto ans = std::make_unique<Answer>();
+        varpd_lookup_t w{};
+        std::memcpy(w.vl_dstmac, m.data(), 6);
+        L.ops->vpo_lookup(a, &ans->q, &w);
+        EXPECT_TRUE(ans->wait());
+        return ans;
+    };
+    EXPECT_EQ(look(mac(0x90))->kind, Answer::dest);
+    c.stop(0);
+    c.start(0);
+    c.wait_healthy();
+    c.put(key(24, "mac/02:00:00:00:00:91"), R"({"ip":"192.0.2.91"})");
+    EXPECT_EQ(look(mac(0x91))->kind, Answer::dest);
+    c.put(key(24, "mac/02:00:00:00:00:90"), R"({"ip":"192.0.2.190"})");
+    EXPECT_TRUE(rec.wait_for([&] {
+        for (auto& [m, d] : rec.injected)
+            if (m == mac(0x90))
+                return true;
+        return false;
+    }, 5000ms)) << "the watch did not come back after the restart";
+    /* a wrong password: refused, said so */
+    ASSERT_EQ(set_str(L.ops, a, "etcd/password", "wrong"), 0);
+    EXPECT_EQ(look(mac(0x92))->kind, Answer::drop);
+    EXPECT_TRUE(rec.wait_for([&] { return !rec.degraded.empty(); }, 3000ms));
+    EXPECT_TRUE(rec.logged("authentication as \"root\" refused"));
+    L.ops->vpo_destroy(a);
+}
