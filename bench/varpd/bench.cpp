@@ -19,6 +19,7 @@
  * Against the real overlay.ko: vm/ (10-varpd-vm.sh in the VM, run.sh adds
  * files_vm_* to the same JSON; the bench-varpd target runs both).
  */
+#include "bench_util.h"
 #include "channel_fake.h"
 #include "client.h"
 #include "daemon.h"
@@ -41,118 +42,13 @@
 #include <thread>
 #include <vector>
 
-using clk = std::chrono::steady_clock;
-
 namespace {
 
-size_t env_size(const char* name, size_t def) {
-    const char* v = std::getenv(name);
-    return v && *v ? std::strtoull(v, nullptr, 10) : def;
-}
-
-std::array<uint8_t, 6> mac_of(size_t i) {
-    return {0x02, 0x00, static_cast<uint8_t>(i >> 24), static_cast<uint8_t>(i >> 16),
-            static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
-}
-
-std::string table(size_t n) {
-    std::string s = "{\n";
-    char buf[160];
-    for (size_t i = 0; i < n; i++) {
-        auto m = mac_of(i);
-        std::snprintf(buf, sizeof(buf),
-                      "%s\"%02x:%02x:%02x:%02x:%02x:%02x\": {\"ip\": \"10.%zu.%zu.%zu\", "
-                      "\"port\": 4789}",
-                      i ? ",\n" : "", m[0], m[1], m[2], m[3], m[4], m[5], (i >> 16) & 0xff,
-                      (i >> 8) & 0xff, i & 0xff);
-        s += buf;
-    }
-    return s + "\n}\n";
-}
-
-double pct(std::vector<double>& v, double p) {
-    size_t k = static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1));
-    std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
-    return v[k];
-}
-
-struct Round {
-    double per_s;
-    std::vector<double> lat_us;
-};
-
-constexpr ptrdiff_t window = 256;
-
-/* One round through varpd: every lookup submitted and answered. */
-Round through_varpd(varpd::FakeChannel& chan, const std::vector<size_t>& order, uint32_t link,
-                    ptrdiff_t depth) {
-    size_t n = order.size();
-    std::vector<clk::time_point> sent(n), done(n);
-    std::counting_semaphore<window> slots(depth);
-    std::atomic<size_t> answered{0};
-    uint64_t base = 0;
-    std::promise<void> all;
-    chan.on_outcome = [&](uint64_t reqid) {
-        size_t i = reqid - base;
-        done[i] = clk::now();
-        slots.release();
-        if (++answered == n)
-            all.set_value();
-    };
-    std::vector<uint8_t> frame(60, 0);
-    frame[12] = 0x08;
-    auto t0 = clk::now();
-    for (size_t i = 0; i < n; i++) {
-        auto m = mac_of(order[i]);
-        std::memcpy(frame.data(), m.data(), 6);
-        frame[11] = 0x77;
-        slots.acquire();
-        sent[i] = clk::now();
-        uint64_t id = chan.submit(link, frame);
-        if (i == 0)
-            base = id;
-    }
-    all.get_future().wait();
-    double secs = std::chrono::duration<double>(clk::now() - t0).count();
-    chan.on_outcome = nullptr;
-    Round r{static_cast<double>(n) / secs, {}};
-    r.lat_us.reserve(n);
-    for (size_t i = 0; i < n; i++)
-        r.lat_us.push_back(std::chrono::duration<double, std::micro>(done[i] - sent[i]).count());
-    return r;
-}
-
-/* The peer: files.so's vpo_lookup called directly. */
-struct DirectAnswer {
-    varpd_query_t q{&ops};
-    uint64_t got = 0;
-    static const varpd_query_ops_t ops;
-};
-const varpd_query_ops_t DirectAnswer::ops = {
-    .vqv_dest = [](varpd_query_t* q, const varpd_dest_t* d) {
-        reinterpret_cast<DirectAnswer*>(q)->got += d->vd_ip[15];
-    },
-    .vqv_drop = [](varpd_query_t*) {},
-    .vqv_arp = [](varpd_query_t*, const uint8_t*) {},
-    .vqv_ndp = [](varpd_query_t*, const uint8_t*) {},
-    .vqv_dhcp = [](varpd_query_t*, const uint8_t*) {},
-};
+using namespace bench;
 
 double backend_alone(const varpd::Backend& be, const std::string& config,
                      const std::vector<size_t>& order) {
-    static const varpd_provider_ops_t pops = {
-        .vpv_version = VARPD_PLUGIN_ABI_VERSION,
-        .vpv_pad = 0,
-        .vpv_cache_inject = [](varpd_provider_t*, const uint8_t*, const varpd_dest_t*) { return 0; },
-        .vpv_cache_invalidate = [](varpd_provider_t*, const uint8_t*) { return 0; },
-        .vpv_degrade = [](varpd_provider_t*, const char*) { return 0; },
-        .vpv_restore = [](varpd_provider_t*) { return 0; },
-        .vpv_log = [](varpd_provider_t*, int, const char*) {},
-        .vpv_linkid = [](varpd_provider_t*) -> uint32_t { return 1; },
-        .vpv_vnetid = [](varpd_provider_t*) -> uint32_t { return 1; },
-        .vpv_cache_flush = [](varpd_provider_t*) { return 0; },
-    };
-    varpd_provider_t prov{&pops};
+    varpd_provider_t prov{&bench::null_provider_ops};
     void* arg = nullptr;
     const varpd_plugin_ops_t* o = be.ops;
     if (o->vpo_create(&prov, VARPD_MODE_DYNAMIC, &arg) != 0 ||
@@ -191,7 +87,7 @@ int main(int argc, char** argv) {
     if (!mkdtemp(tmpl))
         return 1;
     std::string dir = tmpl, config = dir + "/table.json";
-    if (ov::rename_write(config, table(entries), 0644, nullptr) != 0)
+    if (ov::rename_write(config, files_table(entries), 0644, nullptr) != 0)
         return 1;
     std::vector<size_t> order(lookups);
     std::mt19937_64 rng(20261122);
@@ -214,10 +110,7 @@ int main(int argc, char** argv) {
     double peer = 0;
     Round lone{0, {}};
     {
-        varpd::Daemon d(cfg, log, plugins, chan);
-        std::promise<void> ready;
-        std::thread loop([&] { d.run([&] { ready.set_value(); }); });
-        ready.get_future().wait();
+        Running run(cfg, log, plugins, chan);
         {
             varpd::Client c(dir + "/varpd.sock");
             c.create_instance(1, "files", {{"files/config", config}});
@@ -233,8 +126,6 @@ int main(int argc, char** argv) {
         std::vector<size_t> few(order.begin(), order.begin() + static_cast<long>(std::min<size_t>(order.size(), 20000)));
         chan.cache_flush(1);
         lone = through_varpd(chan, few, 1, 1);
-        d.stop();
-        loop.join();
     }
     std::filesystem::remove_all(dir);
 
