@@ -25,6 +25,18 @@
  * so a create that fails leaves neither a device nor an instance behind.
  * delete-overlay undoes it in reverse: destroyInstance, DELETE, forget.
  *
+ * Mappings. add-mapping, remove-mapping, show-mapping and import-mappings
+ * change and read the mappings of a writable backend (sqlite, etcd) through
+ * varpd (the control API's addMapping ... begin), by the overlay's link id:
+ * the device's, or "link:N" given directly (a device name cannot hold ':';
+ * for a varpd without the kernel). Values are checked here with varpd's own
+ * text.h before anything is sent. show-mapping pages through listMappings
+ * 10000 at a time and prints each page as it comes; import-mappings reads
+ * its file a line at a time (import.cpp) and sends batches of 5000 into one
+ * Import transaction: memory holds a line and a batch, whatever the file's
+ * size. A bad line or a refusal drops the Import, which varpd aborts:
+ * "nothing was imported".
+ *
  * Grammar. The subcommands are one table (commands[] below) of name,
  * options (letter, argument, exclusive group, required), operand and
  * handler; the parser reads that table and the usage text is printed from
@@ -33,7 +45,8 @@
  * as text, parsable (-p -o) or JSON (-j).
  *
  * Errors: one line "overlayadm: <what>" naming the bad token; exit 2 for a
- * usage error (the subcommand's usage follows), 1 for a refused operation.
+ * usage error (the subcommand's usage follows), 1 for a refused operation
+ * (and for an import file with a bad line: "FILE:LINE: reason").
  *
  * Locking: the saved-overlays file is held under an flock from load to
  * save (config.h). The kernel and varpd serialize their own state.
@@ -45,14 +58,18 @@
  */
 #include "client.h"
 #include "config.h"
+#include "import.h"
 #include "kernel.h"
 #include "output.h"
+#include "text.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iostream>
 #include <libtools/ethers.h>
 #include <map>
 #include <memory>
@@ -60,6 +77,7 @@
 #include <stdexcept>
 #include <string>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <uapi/overlay.h>
 #include <unistd.h>
@@ -207,13 +225,23 @@ Args parse(const Command& c, int argc, char** argv) {
             throw UsageError(c.name + std::string(" needs ") + which);
         }
     }
-    std::string op = c.operand;
-    size_t max = op.empty() ? 0 : 1;
-    size_t min = (op.empty() || op[0] == '[') ? 0 : 1;
+    /* Operands: words of c.operand, a [bracketed] one optional. */
+    std::vector<std::string> words;
+    for (size_t p = 0, q; p < std::strlen(c.operand); p = q + 1) {
+        q = std::string(c.operand).find(' ', p);
+        if (q == std::string::npos)
+            q = std::strlen(c.operand);
+        words.push_back(std::string(c.operand).substr(p, q - p));
+    }
+    size_t max = words.size(), min = 0;
+    for (auto& w : words)
+        min += w[0] != '[';
     if (a.operands.size() > max)
         throw UsageError("unexpected argument \"" + a.operands[max] + "\"");
     if (a.operands.size() < min)
-        throw UsageError(c.name + std::string(" needs the overlay's ") + op);
+        throw UsageError(c.name + std::string(" needs ") +
+                         (a.operands.empty() ? "the overlay's " + words[0]
+                                             : "its " + words[a.operands.size()]));
     return a;
 }
 
@@ -292,13 +320,19 @@ Props parse_props(const std::vector<std::string>& lists) {
     return out;
 }
 
-uint32_t parse_vnetid(const std::string& s) {
+/* A number option or field in 0..max, named in the error. */
+uint64_t parse_number(const char* what, const std::string& s, uint64_t max) {
     char* end = nullptr;
     errno = 0;
     unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-    if (s.empty() || s[0] == '-' || *end != '\0' || errno == ERANGE || v > 16777215)
-        throw UsageError("vnetid \"" + s + "\" is not a number in 0..16777215");
-    return static_cast<uint32_t>(v);
+    if (s.empty() || s[0] == '-' || *end != '\0' || errno == ERANGE || v > max)
+        throw UsageError(std::string(what) + " \"" + s + "\" is not a number in 0.." +
+                         std::to_string(max));
+    return v;
+}
+
+uint32_t parse_vnetid(const std::string& s) {
+    return static_cast<uint32_t>(parse_number("vnetid", s, 16777215));
 }
 
 overlayadm::KLink need_link(Kernel& k, const std::string& name) {
@@ -744,6 +778,153 @@ int cmd_show_plugin(const Globals& g, const Args& a) {
     return 0;
 }
 
+/* ---- mappings ---- */
+
+/*
+ * The link id of an overlay operand: a device's name (the kernel's STATUS),
+ * or "link:N", the link id as varpd knows it (a device name cannot hold a
+ * ':'), for scripts and for a varpd running without the kernel (-K none).
+ */
+uint32_t overlay_link(const Globals& g, const std::string& name) {
+    if (name.rfind("link:", 0) == 0) {
+        std::string n = name.substr(5);
+        char* end = nullptr;
+        errno = 0;
+        unsigned long long v = std::strtoull(n.c_str(), &end, 10);
+        if (n.empty() || n[0] == '-' || *end != '\0' || errno == ERANGE || v > UINT32_MAX)
+            throw UsageError("\"" + name + "\" is not link:N with N a link id");
+        return static_cast<uint32_t>(v);
+    }
+    Kernel k(g.device);
+    return need_link(k, name).linkid;
+}
+
+/* varpd's refusal of a mapping operation, naming the overlay. */
+template <typename F> auto on_overlay(const std::string& name, F f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const varpd::ClientError& e) {
+        throw Failure(name + ": " + e.what());
+    }
+}
+
+int cmd_add_mapping(const Globals& g, const Args& a) {
+    varpd::MappingText m;
+    m.mac = a.operands[1];
+    m.ip = a.operands[2];
+    if (a.has('p'))
+        m.port = static_cast<uint32_t>(parse_number("port", a.get('p'), 65535));
+    if (a.has('a'))
+        m.arp = a.get('a');
+    if (a.has('n'))
+        m.ndp = a.get('n');
+    if (a.has('d'))
+        m.dhcp_proxy = a.get('d');
+    if (a.has('t'))
+        m.ttl = parse_number("ttl", a.get('t'), UINT32_MAX);
+    varpd_mapping_t check;
+    std::string why;
+    if (!varpd::mapping_from_text(m, check, &why)) /* before anything is touched */
+        throw UsageError(why);
+    uint32_t link = overlay_link(g, a.operands[0]);
+    auto v = varpd_connect(g);
+    on_overlay(a.operands[0], [&] { v->add_mapping(link, m); });
+    return 0;
+}
+
+int cmd_remove_mapping(const Globals& g, const Args& a) {
+    std::string mac = parse_mac(a.operands[1]);
+    uint32_t link = overlay_link(g, a.operands[0]);
+    auto v = varpd_connect(g);
+    on_overlay(a.operands[0], [&] { v->remove_mapping(link, mac); });
+    return 0;
+}
+
+void add_row(Table& t, const varpd::MappingText& m) {
+    t.add({m.mac, m.ip, std::to_string(m.port), m.arp, m.ndp, m.dhcp_proxy,
+           std::to_string(m.ttl)});
+}
+
+int cmd_show_mapping(const Globals& g, const Args& a) {
+    Format fmt = format_of(a);
+    std::string mac;
+    if (a.operands.size() > 1)
+        mac = parse_mac(a.operands[1]);
+    Table t({"mac", "ip", "port", "arp", "ndp", "dhcp-proxy", "ttl"});
+    if (a.has('o'))
+        t.select(a.get('o'));
+    uint32_t link = overlay_link(g, a.operands[0]);
+    auto v = varpd_connect(g);
+    if (!mac.empty()) {
+        add_row(t, on_overlay(a.operands[0], [&] { return v->get_mapping(link, mac); }));
+        std::fputs(t.render(fmt).c_str(), stdout);
+        return 0;
+    }
+    /* Page through, printing as we go: memory holds one page. */
+    constexpr uint32_t page = 10000;
+    std::string after;
+    bool first = true;
+    for (;;) {
+        auto ms = on_overlay(a.operands[0], [&] { return v->list_mappings(link, after, page); });
+        for (auto& m : ms)
+            add_row(t, m);
+        bool last = ms.size() < page;
+        std::fputs(t.render_page(fmt, first, last).c_str(), stdout);
+        first = false;
+        if (last)
+            return 0;
+        after = ms.back().mac;
+    }
+}
+
+int cmd_import(const Globals& g, const Args& a) {
+    const std::string& file = a.operands[1];
+    std::ifstream f;
+    std::istream* in = &std::cin;
+    uint64_t size = 0;
+    if (file != "-") {
+        f.open(file);
+        if (!f)
+            throw Failure("cannot open " + file + ": " + std::strerror(errno));
+        struct stat st;
+        if (stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+            size = static_cast<uint64_t>(st.st_size);
+        in = &f;
+    }
+    const std::string& name = a.operands[0];
+    uint32_t link = overlay_link(g, name);
+    auto v = varpd_connect(g);
+    overlayadm::ImportReader r(*in, file == "-" ? "stdin" : file);
+    overlayadm::Progress progress(size, a.has('q'));
+    constexpr size_t batch_max = 5000;
+    std::vector<varpd::MappingText> batch;
+    batch.reserve(batch_max);
+    uint64_t n = 0, count = 0;
+    try {
+        auto imp = on_overlay(name, [&] { return v->begin_import(link); });
+        varpd::MappingText m;
+        /* A bad line or a refusal leaves here: imp's destructor aborts. */
+        while (r.next(m)) {
+            batch.push_back(std::move(m));
+            if (batch.size() == batch_max) {
+                on_overlay(name, [&] { imp->put(batch); });
+                batch.clear();
+            }
+            progress.update(++n, r.bytes());
+        }
+        if (!batch.empty())
+            on_overlay(name, [&] { imp->put(batch); });
+        count = on_overlay(name, [&] { return imp->commit(); });
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "overlayadm: %s\n", e.what());
+        throw Failure("nothing was imported");
+    }
+    progress.done(n, r.bytes());
+    std::printf("imported %llu mappings into %s\n", static_cast<unsigned long long>(count),
+                name.c_str());
+    return 0;
+}
+
 int cmd_help(const Globals&, const Args&) {
     std::fputs(usage_all().c_str(), stdout);
     return 0;
@@ -780,6 +961,22 @@ const std::vector<Command> commands = {
       {'o', "field[,...]", 0, false, false}},
      "[plugin]",
      cmd_show_plugin},
+    {"add-mapping",
+     {{'p', "port", 0, false, false},
+      {'a', "arp-ipv4", 0, false, false},
+      {'n', "ndp-ipv6", 0, false, false},
+      {'d', "dhcp-proxy-mac", 0, false, false},
+      {'t', "ttl-seconds", 0, false, false}},
+     "name mac underlay-ip",
+     cmd_add_mapping},
+    {"remove-mapping", {}, "name mac", cmd_remove_mapping},
+    {"show-mapping",
+     {{'j', nullptr, 0, false, false},
+      {'p', nullptr, 0, false, false},
+      {'o', "field[,...]", 0, false, false}},
+     "name [mac]",
+     cmd_show_mapping},
+    {"import-mappings", {{'q', nullptr, 0, false, false}}, "name file|-", cmd_import},
     {"up", {}, "", cmd_up},
     {"help", {}, "", cmd_help},
 };

@@ -70,16 +70,24 @@ std::string Table::escape(const std::string& v) {
 }
 
 std::string Table::render(Format f) const {
+    Table copy(*this);
+    return copy.render_page(f, true, true);
+}
+
+std::string Table::render_page(Format f, bool first, bool last) {
     std::string out;
     if (f == Format::json) {
-        nlohmann::json a = nlohmann::json::array();
+        out = first ? "[" : "";
+        bool lead = !first;
         for (auto& r : rows_) {
             nlohmann::json o = nlohmann::json::object();
             for (size_t i : shown_)
                 o[fields_[i]] = r[i];
-            a.push_back(std::move(o));
+            out += (lead ? "," : "") + o.dump();
+            lead = true;
         }
-        return a.dump() + "\n";
+        rows_.clear();
+        return last ? out + "]\n" : out;
     }
     if (f == Format::parsable) {
         for (auto& r : rows_) {
@@ -88,14 +96,17 @@ std::string Table::render(Format f) const {
                 line += (k ? ":" : "") + escape(r[shown_[k]]);
             out += line + "\n";
         }
+        rows_.clear();
         return out;
     }
-    std::vector<size_t> width;
-    for (size_t i : shown_) {
-        size_t w = fields_[i].size();
-        for (auto& r : rows_)
-            w = std::max(w, r[i].empty() ? 2 : r[i].size());
-        width.push_back(w);
+    if (first) {
+        page_width_.clear();
+        for (size_t i : shown_) {
+            size_t w = fields_[i].size();
+            for (auto& r : rows_)
+                w = std::max(w, r[i].empty() ? 2 : r[i].size());
+            page_width_.push_back(w);
+        }
     }
     auto line = [&](auto cell) {
         std::string l;
@@ -103,13 +114,16 @@ std::string Table::render(Format f) const {
             std::string v = cell(shown_[k]);
             l += v;
             if (k + 1 < shown_.size())
-                l += std::string(width[k] - v.size() + 1, ' ');
+                l += std::string(page_width_[k] > v.size() ? page_width_[k] - v.size() + 1 : 1,
+                                 ' ');
         }
         return l + "\n";
     };
-    out += line([&](size_t i) { return upper(fields_[i]); });
+    if (first)
+        out += line([&](size_t i) { return upper(fields_[i]); });
     for (auto& r : rows_)
         out += line([&](size_t i) { return r[i].empty() ? std::string("--") : r[i]; });
+    rows_.clear();
     return out;
 }
 

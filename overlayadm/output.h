@@ -6,6 +6,12 @@
  * header), or as JSON (-j: an array of objects keyed by the lower-case
  * field names). -o selects and orders fields by name, case-insensitively,
  * "all" for every field; an unknown field is an error naming it.
+ *
+ * Long listings stream: render_page() prints the rows added since the last
+ * page and forgets them, so memory holds one page. Pages together print
+ * what render() would for all their rows, except that text columns take
+ * their widths from the first page (a wider value later shifts only its
+ * own line).
  */
 #ifndef OVERLAYADM_OUTPUT_H
 #define OVERLAYADM_OUTPUT_H
@@ -24,12 +30,15 @@ public:
     void select(const std::string& olist);
     void add(std::vector<std::string> row); /* one value per declared field */
     std::string render(Format f) const;
+    /* The rows added since the last page, then forgets them (first: header / "["). */
+    std::string render_page(Format f, bool first, bool last);
     static std::string escape(const std::string& v); /* parsable escaping */
 
 private:
     std::vector<std::string> fields_;
     std::vector<size_t> shown_;
     std::vector<std::vector<std::string>> rows_;
+    std::vector<size_t> page_width_; /* text widths fixed by the first page */
 };
 
 } // namespace overlayadm
