@@ -185,17 +185,16 @@ int64_t num(const json& j, const char* member) {
 
 std::string parse_endpoints(const std::string& list, std::vector<std::string>& out) {
     out.clear();
-    size_t start = 0;
-    while (start <= list.size()) {
-        size_t comma = list.find(',', start);
-        std::string ep = list.substr(start, comma == std::string::npos ? std::string::npos
-                                                                      : comma - start);
-        while (!ep.empty() && ep.front() == ' ')
-            ep.erase(0, 1);
-        while (!ep.empty() && (ep.back() == ' ' || ep.back() == '/'))
+    /* Separated by commas, semicolons or blanks (overlayadm's -p splits at commas). */
+    const char* seps = ",; \t";
+    size_t start = list.find_first_not_of(seps);
+    while (start != std::string::npos) {
+        size_t stop = list.find_first_of(seps, start);
+        std::string ep = list.substr(start, stop == std::string::npos ? std::string::npos
+                                                                      : stop - start);
+        start = stop == std::string::npos ? stop : list.find_first_not_of(seps, stop);
+        while (!ep.empty() && ep.back() == '/')
             ep.pop_back();
-        if (ep.empty())
-            return "an empty endpoint in \"" + list + "\"";
         size_t scheme = ep.find("://");
         if (scheme == std::string::npos ||
             (ep.compare(0, scheme, "http") != 0 && ep.compare(0, scheme, "https") != 0))
@@ -209,9 +208,6 @@ std::string parse_endpoints(const std::string& list, std::vector<std::string>& o
             (rest.find(']') != std::string::npos && rest.find(']') > colon))
             return "endpoint \"" + ep + "\" has no port (e.g. http://127.0.0.1:2379)";
         out.push_back(ep);
-        if (comma == std::string::npos)
-            break;
-        start = comma + 1;
     }
     if (out.empty())
         return "no endpoint given";

@@ -53,7 +53,7 @@ std::string prefix_end(std::string prefix);
 /* A gateway int64 (a string, or a number): 0 when absent or malformed. */
 int64_t num(const json& j, const char* member);
 
-/* "" or why the endpoint list is refused; out gets the endpoints. */
+/* "" or why the endpoint list (separated by , ; or blanks) is refused. */
 std::string parse_endpoints(const std::string& list, std::vector<std::string>& out);
 
 struct Config {

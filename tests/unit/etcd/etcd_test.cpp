@@ -230,7 +230,9 @@ TEST(EtcdLayout, KeysValuesAndRefusals) {
     EXPECT_EQ(eps[1], "https://[::1]:2379");
     EXPECT_NE(etcd::parse_endpoints("127.0.0.1:2379", eps).find("http://"), std::string::npos);
     EXPECT_NE(etcd::parse_endpoints("http://127.0.0.1", eps).find("no port"), std::string::npos);
-    EXPECT_NE(etcd::parse_endpoints("http://a:1,,http://b:2", eps).find("empty"), std::string::npos);
+    EXPECT_EQ(etcd::parse_endpoints("http://a:1 http://b:2;http://c:3", eps), "");
+    EXPECT_EQ(eps.size(), 3u);
+    EXPECT_NE(etcd::parse_endpoints(" , ", eps).find("no endpoint"), std::string::npos);
     EXPECT_NE(etcd::parse_endpoints("http://a:1/v3", eps).find("path"), std::string::npos);
 
     std::string d;
