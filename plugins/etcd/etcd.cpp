@@ -168,11 +168,17 @@ struct Undo {
     int64_t lease;
 };
 
+/* What one start of an instance talks to; replaced, never changed, by a restart. */
+struct Conn {
+    std::unique_ptr<etcd::Client> client;
+    etcd_layout::Layout lay;
+};
+using ConnP = std::shared_ptr<Conn>;
+
 struct Etcd {
     varpd_provider_t* prov = nullptr;
     Props p;
-    std::unique_ptr<etcd::Client> client;
-    etcd_layout::Layout lay;
+    ConnP conn; /* null while stopped; read under mu by lookups and map operations */
 
     std::mutex mu;
     std::unordered_map<uint64_t, MacEnt, files::KeyHash> macs;
@@ -200,58 +206,63 @@ struct Etcd {
 
     void log(int level, const std::string& m) { varpd_log(prov, level, ("etcd: " + m).c_str()); }
     bool started() const { return watcher.joinable(); }
+    ConnP now() {
+        std::lock_guard g(mu);
+        return conn;
+    }
 
     /* lookups */
-    bool range_one(const std::string& key, bool& exists, std::string& value, int64_t& rev,
+    bool range_one(Conn& cn, const std::string& key, bool& exists, std::string& value, int64_t& rev,
                    std::string& why);
     enum class Got { ok, unreachable };
     template <class Map, class V, class Decode>
-    Got resolve(Map& map, const typename Map::key_type& k, const std::string& key,
+    Got resolve(const ConnP& cn, Map& map, const typename Map::key_type& k, const std::string& key,
                 Decode decode, St& st, V& v, const Mac* dropped);
-    Got resolve_mac(const Mac& mac, St& st, files::Entry& e) {
+    Got resolve_mac(const ConnP& cn, const Mac& mac, St& st, files::Entry& e) {
         return resolve(
-            macs, files::mac_key(mac.data()), lay.mac_key(mac.data()),
+            cn, macs, files::mac_key(mac.data()), cn->lay.mac_key(mac.data()),
             [&](const std::string& value, files::Entry& out) {
                 return etcd_layout::decode_mac_value(mac, value, out);
             },
             st, e, &mac);
     }
-    Got resolve_addr(const Ip6& a, St& st, Mac& mac) {
-        return resolve(addrs, a, lay.ip_key(a), etcd_layout::decode_ip_value, st, mac, nullptr);
+    Got resolve_addr(const ConnP& cn, const Ip6& a, St& st, Mac& mac) {
+        return resolve(cn, addrs, a, cn->lay.ip_key(a), etcd_layout::decode_ip_value, st, mac,
+                       nullptr);
     }
     void note_unreachable(const std::string& why, const Mac* dropped);
     void clear_caches_locked(int64_t at);
     void cap_caches();
 
     /* watch */
-    void watch_loop();
-    bool on_watch_msg(const json& m, bool& resync, bool& created, int64_t& compacted,
+    void watch_loop(ConnP cp);
+    bool on_watch_msg(Conn& cn, const json& m, bool& resync, bool& created, int64_t& compacted,
                       std::string& why);
-    void on_created(bool resync, int64_t rev);
-    void apply_events(const json& events);
+    void on_created(Conn& cn, bool resync, int64_t rev);
+    void apply_events(Conn& cn, const json& events);
     void nap(std::chrono::milliseconds d);
 
     /* leases */
-    bool lease_for(uint32_t ttl, int64_t& id, std::string& why);
+    bool lease_for(const ConnP& cn, uint32_t ttl, int64_t& id, std::string& why);
     void forget_leases();
-    void keep_leases();
+    void keep_leases(ConnP cp);
     void stop_keeper();
 
     /* writes */
-    bool read_keys(const std::vector<std::string>& keys, std::map<std::string, Cur>& out,
+    bool read_keys(Conn& cn, const std::vector<std::string>& keys, std::map<std::string, Cur>& out,
                    std::string& why);
-    int commit(Txn& t, std::string& why);
-    int commit_once(Txn& t, std::string& why, bool& conflict);
-    bool undo(const std::vector<Undo>& u, std::string& why);
+    int commit(const ConnP& cn, Txn& t, std::string& why);
+    int commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict);
+    bool undo(Conn& cn, const std::vector<Undo>& u, std::string& why);
 };
 
 Etcd* self(void* arg) { return static_cast<Etcd*>(arg); }
 
 /* ---- lookups ---- */
 
-bool Etcd::range_one(const std::string& key, bool& exists, std::string& value, int64_t& rev,
+bool Etcd::range_one(Conn& cn, const std::string& key, bool& exists, std::string& value, int64_t& rev,
                      std::string& why) {
-    etcd::Reply r = client->call("/v3/kv/range", {{"key", etcd::b64_encode(key)}});
+    etcd::Reply r = cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(key)}});
     if (!r.ok) {
         why = r.error;
         return false;
@@ -323,7 +334,7 @@ void Etcd::note_unreachable(const std::string& why, const Mac* dropped) {
  * the range was read (then read again).
  */
 template <class Map, class V, class Decode>
-Etcd::Got Etcd::resolve(Map& map, const typename Map::key_type& k, const std::string& key,
+Etcd::Got Etcd::resolve(const ConnP& cn, Map& map, const typename Map::key_type& k, const std::string& key,
                         Decode decode, St& st, V& v, const Mac* dropped) {
     using Ent = typename Map::mapped_type;
     for (int attempt = 0; attempt < 4; attempt++) {
@@ -342,7 +353,7 @@ Etcd::Got Etcd::resolve(Map& map, const typename Map::key_type& k, const std::st
         bool exists = false;
         std::string value, why, bad;
         int64_t rev = 0;
-        bool ok = range_one(key, exists, value, rev, why);
+        bool ok = range_one(*cn, key, exists, value, rev, why);
         St got = St::absent;
         V gv{};
         if (ok && exists) {
@@ -355,6 +366,11 @@ Etcd::Got Etcd::resolve(Map& map, const typename Map::key_type& k, const std::st
             auto it = map.find(k);
             if (it != map.end())
                 it->second.loaders--;
+            if (conn != cn) { /* restarted meanwhile: its caches are new */
+                if (it != map.end() && it->second.st == St::loading && it->second.loaders == 0)
+                    map.erase(it);
+                return Got::unreachable;
+            }
             if (ok && it != map.end() && it->second.rev > rev) {
                 st = it->second.st; /* the watch wrote a newer state meanwhile */
                 v = it->second.v;
@@ -396,7 +412,7 @@ void Etcd::nap(std::chrono::milliseconds d) {
     wcv.wait_for(l, d, [&] { return stopping.load(); });
 }
 
-void Etcd::on_created(bool resync, int64_t rev) {
+void Etcd::on_created(Conn& cn, bool resync, int64_t rev) {
     std::vector<Mac> dropped;
     bool was_degraded, overflow;
     {
@@ -414,7 +430,7 @@ void Etcd::on_created(bool resync, int64_t rev) {
     revision = resync ? rev : revision.load();
     if (resync) {
         varpd_cache_flush(prov);
-        log(VARPD_LOG_INFO, "watching " + lay.vnet_dir() + " from revision " +
+        log(VARPD_LOG_INFO, "watching " + cn.lay.vnet_dir() + " from revision " +
                                 std::to_string(rev) + "; the kernel's cache was flushed");
     }
     if (was_degraded) {
@@ -430,7 +446,7 @@ void Etcd::on_created(bool resync, int64_t rev) {
     }
 }
 
-void Etcd::apply_events(const json& events) {
+void Etcd::apply_events(Conn& cn, const json& events) {
     struct Action {
         Mac mac;
         bool inject;
@@ -451,7 +467,7 @@ void Etcd::apply_events(const json& events) {
             applied = std::max(applied, m);
             Mac mac;
             Ip6 a;
-            Kind kind = etcd_layout::classify(lay, key, mac, a);
+            Kind kind = etcd_layout::classify(cn.lay, key, mac, a);
             if (kind == Kind::mac) {
                 auto it = macs.find(files::mac_key(mac.data()));
                 if (it == macs.end() || it->second.rev >= m)
@@ -507,7 +523,7 @@ void Etcd::apply_events(const json& events) {
         log(VARPD_LOG_WARNING, b);
 }
 
-bool Etcd::on_watch_msg(const json& m, bool& resync, bool& created, int64_t& compacted,
+bool Etcd::on_watch_msg(Conn& cn, const json& m, bool& resync, bool& created, int64_t& compacted,
                         std::string& why) {
     if (m.contains("error")) {
         const json& e = m["error"];
@@ -528,12 +544,12 @@ bool Etcd::on_watch_msg(const json& m, bool& resync, bool& created, int64_t& com
     }
     if (r.value("created", false)) {
         created = true;
-        on_created(resync, hdr);
+        on_created(cn, resync, hdr);
         resync = false;
         return true;
     }
     if (r.contains("events") && r["events"].is_array() && !r["events"].empty()) {
-        apply_events(r["events"]);
+        apply_events(cn, r["events"]);
     } else if (created && hdr > 0) {
         std::lock_guard g(mu); /* a progress notification: nothing older is pending */
         applied = std::max(applied, hdr);
@@ -542,13 +558,14 @@ bool Etcd::on_watch_msg(const json& m, bool& resync, bool& created, int64_t& com
     return true;
 }
 
-void Etcd::watch_loop() {
-    size_t n = client->endpoints();
-    size_t ep = client->preferred();
+void Etcd::watch_loop(ConnP cp) {
+    Conn& cn = *cp;
+    size_t n = cn.client->endpoints();
+    size_t ep = cn.client->preferred();
     bool resync = true;
     size_t failed_round = 0;
     auto backoff = std::chrono::milliseconds(100);
-    std::string dir = lay.vnet_dir();
+    std::string dir = cn.lay.vnet_dir();
     while (!stopping) {
         json create = {{"key", etcd::b64_encode(dir)},
                        {"range_end", etcd::b64_encode(etcd::prefix_end(dir))},
@@ -562,9 +579,9 @@ void Etcd::watch_loop() {
         bool created = false;
         int64_t compacted = 0;
         std::string why;
-        std::string broke = client->stream(
+        std::string broke = cn.client->stream(
             ep, "/v3/watch", {{"create_request", create}},
-            [&](const json& m) { return on_watch_msg(m, resync, created, compacted, why); });
+            [&](const json& m) { return on_watch_msg(cn, m, resync, created, compacted, why); });
         if (stopping)
             break;
         restarts++;
@@ -580,17 +597,17 @@ void Etcd::watch_loop() {
         if (why.empty())
             why = broke;
         if (etcd::Client::auth_error(why))
-            client->forget_token();
+            cn.client->forget_token();
         if (created) {
             failed_round = 0;
             backoff = std::chrono::milliseconds(100);
-            log(VARPD_LOG_WARNING, "the watch on " + client->endpoint(ep) + " broke (" + why +
+            log(VARPD_LOG_WARNING, "the watch on " + cn.client->endpoint(ep) + " broke (" + why +
                                        "); resuming on the next endpoint");
         } else {
-            client->note_error(ep, why);
+            cn.client->note_error(ep, why);
             if (++failed_round >= n) {
                 failed_round = 0;
-                note_unreachable("no endpoint answers (" + client->errors() + ")", nullptr);
+                note_unreachable("no endpoint answers (" + cn.client->errors() + ")", nullptr);
                 nap(backoff);
                 backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
             }
@@ -601,7 +618,7 @@ void Etcd::watch_loop() {
 
 /* ---- leases ---- */
 
-bool Etcd::lease_for(uint32_t ttl, int64_t& id, std::string& why) {
+bool Etcd::lease_for(const ConnP& cn, uint32_t ttl, int64_t& id, std::string& why) {
     {
         std::lock_guard g(lmu);
         auto it = leases.find(ttl);
@@ -610,7 +627,7 @@ bool Etcd::lease_for(uint32_t ttl, int64_t& id, std::string& why) {
             return true;
         }
     }
-    etcd::Reply r = client->call("/v3/lease/grant", {{"TTL", ttl}});
+    etcd::Reply r = cn->client->call("/v3/lease/grant", {{"TTL", ttl}});
     id = r.ok ? etcd::num(r.body, "ID") : 0;
     if (!r.ok || id == 0) {
         why = "cannot grant a lease of " + std::to_string(ttl) + " s: " +
@@ -621,7 +638,7 @@ bool Etcd::lease_for(uint32_t ttl, int64_t& id, std::string& why) {
     leases[ttl] = id;
     if (!keeper.joinable()) {
         keeper_stop = false;
-        keeper = std::thread([this] { keep_leases(); });
+        keeper = std::thread([this, cn] { keep_leases(cn); });
     }
     lcv.notify_all();
     return true;
@@ -632,7 +649,7 @@ void Etcd::forget_leases() {
     leases.clear();
 }
 
-void Etcd::keep_leases() {
+void Etcd::keep_leases(ConnP cp) {
     std::unique_lock l(lmu);
     while (!keeper_stop) {
         uint32_t shortest = UINT32_MAX;
@@ -647,7 +664,7 @@ void Etcd::keep_leases() {
         std::map<uint32_t, int64_t> now = leases;
         l.unlock();
         for (auto& [ttl, id] : now) {
-            etcd::Reply r = client->call("/v3/lease/keepalive", {{"ID", std::to_string(id)}});
+            etcd::Reply r = cp->client->call("/v3/lease/keepalive", {{"ID", std::to_string(id)}});
             if (!r.ok)
                 continue; /* unreachable: try again next round */
             const json& res = r.body.contains("result") ? r.body["result"] : r.body;
@@ -688,14 +705,14 @@ json del_op(const std::string& key) {
     return {{"request_delete_range", {{"key", etcd::b64_encode(key)}, {"prev_kv", true}}}};
 }
 
-bool Etcd::read_keys(const std::vector<std::string>& keys, std::map<std::string, Cur>& out,
+bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys, std::map<std::string, Cur>& out,
                      std::string& why) {
     for (size_t at = 0; at < keys.size(); at += txn_ops) {
         json ops = json::array();
         size_t end = std::min(keys.size(), at + txn_ops);
         for (size_t i = at; i < end; i++)
             ops.push_back({{"request_range", {{"key", etcd::b64_encode(keys[i])}}}});
-        etcd::Reply r = client->call("/v3/kv/txn", {{"success", ops}});
+        etcd::Reply r = cn.client->call("/v3/kv/txn", {{"success", ops}});
         if (!r.ok) {
             why = "cannot read the current mappings: " + r.error;
             return false;
@@ -718,19 +735,19 @@ bool Etcd::read_keys(const std::vector<std::string>& keys, std::map<std::string,
     return true;
 }
 
-bool Etcd::undo(const std::vector<Undo>& u, std::string& why) {
+bool Etcd::undo(Conn& cn, const std::vector<Undo>& u, std::string& why) {
     for (size_t at = 0; at < u.size(); at += txn_ops) {
         json ops = json::array();
         size_t end = std::min(u.size(), at + txn_ops);
         for (size_t i = at; i < end; i++)
             ops.push_back(u[i].existed ? put_op(u[i].key, u[i].value, u[i].lease)
                                        : del_op(u[i].key));
-        etcd::Reply r = client->call("/v3/kv/txn", {{"success", ops}});
+        etcd::Reply r = cn.client->call("/v3/kv/txn", {{"success", ops}});
         if (!r.ok && r.error.find("lease not found") != std::string::npos) {
             ops = json::array(); /* a previous value's lease is gone: restore it without */
             for (size_t i = at; i < end; i++)
                 ops.push_back(u[i].existed ? put_op(u[i].key, u[i].value, 0) : del_op(u[i].key));
-            r = client->call("/v3/kv/txn", {{"success", ops}});
+            r = cn.client->call("/v3/kv/txn", {{"success", ops}});
         }
         if (!r.ok) {
             why = r.error;
@@ -740,7 +757,7 @@ bool Etcd::undo(const std::vector<Undo>& u, std::string& why) {
     return true;
 }
 
-int Etcd::commit_once(Txn& t, std::string& why, bool& conflict) {
+int Etcd::commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict) {
     conflict = false;
     /* The last change of each MAC wins, in MAC order. */
     std::map<uint64_t, Staged> fin;
@@ -748,9 +765,9 @@ int Etcd::commit_once(Txn& t, std::string& why, bool& conflict) {
         fin[files::mac_key(s.m.vm_mac)] = s;
     std::vector<std::string> keys;
     for (auto& [k, s] : fin)
-        keys.push_back(lay.mac_key(s.m.vm_mac));
+        keys.push_back(cn->lay.mac_key(s.m.vm_mac));
     std::map<std::string, Cur> cur;
-    if (!read_keys(keys, cur, why))
+    if (!read_keys(*cn, keys, cur, why))
         return -EIO;
 
     /* Addresses: who claims which, who lets go of which. */
@@ -758,12 +775,12 @@ int Etcd::commit_once(Txn& t, std::string& why, bool& conflict) {
     std::map<Ip6, uint64_t> releases; /* addr -> MAC key that held it */
     std::map<uint64_t, uint32_t> ttl_of;
     for (auto& [k, s] : fin) {
-        const Cur& c = cur[lay.mac_key(s.m.vm_mac)];
+        const Cur& c = cur[cn->lay.mac_key(s.m.vm_mac)];
         Mac mac;
         std::memcpy(mac.data(), s.m.vm_mac, 6);
         if (!s.put && !c.exists) {
             why = "no mapping of " + mac_text(s.m.vm_mac) + " in vnet " +
-                  std::to_string(lay.vnet) + " (" + lay.mac_key(s.m.vm_mac) + ")";
+                  std::to_string(cn->lay.vnet) + " (" + cn->lay.mac_key(s.m.vm_mac) + ")";
             return -ENOENT;
         }
         files::Entry olde;
@@ -801,19 +818,19 @@ int Etcd::commit_once(Txn& t, std::string& why, bool& conflict) {
     for (auto& [a, k] : releases)
         addrs_touched.insert(a);
     for (auto& a : addrs_touched)
-        ipkeys.push_back(lay.ip_key(a));
-    if (!read_keys(ipkeys, cur, why))
+        ipkeys.push_back(cn->lay.ip_key(a));
+    if (!read_keys(*cn, ipkeys, cur, why))
         return -EIO;
 
     std::map<std::string, PlanOp> plan;
     for (auto& [k, s] : fin) {
-        std::string key = lay.mac_key(s.m.vm_mac);
+        std::string key = cn->lay.mac_key(s.m.vm_mac);
         const Cur& c = cur[key];
         plan[key] = s.put ? PlanOp{true, etcd_layout::encode_mac_value(s.m), s.m.vm_ttl, c.mod}
                           : PlanOp{false, "", 0, c.mod};
     }
     for (auto& [a, k] : claims) {
-        std::string key = lay.ip_key(a);
+        std::string key = cn->lay.ip_key(a);
         const Cur& c = cur[key];
         Mac owner;
         if (c.exists && etcd_layout::decode_ip_value(c.value, owner).empty()) {
@@ -831,7 +848,7 @@ int Etcd::commit_once(Txn& t, std::string& why, bool& conflict) {
     for (auto& [a, k] : releases) {
         if (claims.count(a))
             continue;
-        std::string key = lay.ip_key(a);
+        std::string key = cn->lay.ip_key(a);
         const Cur& c = cur[key];
         Mac owner;
         if (c.exists && etcd_layout::decode_ip_value(c.value, owner).empty() &&
@@ -844,7 +861,7 @@ int Etcd::commit_once(Txn& t, std::string& why, bool& conflict) {
     for (auto& [key, op] : plan)
         if (op.put && op.ttl && !lease.count(op.ttl)) {
             int64_t id;
-            if (!lease_for(op.ttl, id, why))
+            if (!lease_for(cn, op.ttl, id, why))
                 return -EIO;
             lease[op.ttl] = id;
         }
@@ -863,7 +880,7 @@ int Etcd::commit_once(Txn& t, std::string& why, bool& conflict) {
             ops.push_back(op.put ? put_op(key, op.value, op.ttl ? lease[op.ttl] : 0)
                                  : del_op(key));
         }
-        etcd::Reply r = client->call("/v3/kv/txn", {{"compare", cmp}, {"success", ops}});
+        etcd::Reply r = cn->client->call("/v3/kv/txn", {{"compare", cmp}, {"success", ops}});
         bool ok = r.ok && r.body.value("succeeded", false);
         if (!ok) {
             std::string reason;
@@ -878,7 +895,7 @@ int Etcd::commit_once(Txn& t, std::string& why, bool& conflict) {
                 reason = "another writer changed these keys meanwhile";
             }
             std::string uwhy;
-            bool undone = undo(std::vector<Undo>(done.rbegin(), done.rend()), uwhy);
+            bool undone = undo(*cn, std::vector<Undo>(done.rbegin(), done.rend()), uwhy);
             size_t batch = at / txn_ops + 1, batches = (list.size() + txn_ops - 1) / txn_ops;
             if (!undone) {
                 why = "etcd txn " + std::to_string(batch) + " of " + std::to_string(batches) +
@@ -912,10 +929,10 @@ int Etcd::commit_once(Txn& t, std::string& why, bool& conflict) {
     return 0;
 }
 
-int Etcd::commit(Txn& t, std::string& why) {
+int Etcd::commit(const ConnP& cn, Txn& t, std::string& why) {
     for (int attempt = 0;; attempt++) {
         bool conflict = false;
-        int rc = commit_once(t, why, conflict);
+        int rc = commit_once(cn, t, why, conflict);
         if (rc == 0 || !conflict || attempt == 2)
             return rc;
     }
@@ -960,11 +977,13 @@ int e_start(void* arg) {
         c.key = e->p.key;
         c.user = e->p.user;
         c.password = e->p.password;
-        e->client = std::make_unique<etcd::Client>(std::move(c));
-        e->lay.prefix = e->p.prefix;
-        e->lay.vnet = varpd_vnetid(e->prov);
+        auto cn = std::make_shared<Conn>();
+        cn->client = std::make_unique<etcd::Client>(std::move(c));
+        cn->lay.prefix = e->p.prefix;
+        cn->lay.vnet = varpd_vnetid(e->prov);
         {
             std::lock_guard g(e->mu);
+            e->conn = cn;
             e->clear_caches_locked(0);
             e->applied = 0;
             e->degraded = false;
@@ -972,12 +991,12 @@ int e_start(void* arg) {
             e->dropped_overflow = false;
         }
         e->stopping = false;
-        e->watcher = std::thread([e] { e->watch_loop(); });
+        e->watcher = std::thread([e, cn] { e->watch_loop(cn); });
         {
             std::lock_guard g(e->lmu);
             if (!e->leases.empty() && !e->keeper.joinable()) {
                 e->keeper_stop = false;
-                e->keeper = std::thread([e] { e->keep_leases(); });
+                e->keeper = std::thread([e, cn] { e->keep_leases(cn); });
             }
         }
         return 0;
@@ -990,7 +1009,7 @@ void e_stop(void* arg) {
     Etcd* e = self(arg);
     if (e->watcher.joinable()) {
         e->stopping = true;
-        e->client->wake();
+        e->now()->client->wake();
         {
             std::lock_guard g(e->wmu);
         }
@@ -998,6 +1017,8 @@ void e_stop(void* arg) {
         e->watcher.join();
     }
     e->stop_keeper();
+    std::lock_guard g(e->mu);
+    e->conn.reset(); /* lookups still in flight keep theirs */
 }
 
 void e_destroy(void* arg) {
@@ -1014,7 +1035,8 @@ void e_lookup(void* arg, varpd_query_t* q, const varpd_lookup_t* what) {
         std::memcpy(mac.data(), what->vl_dstmac, 6);
         St st;
         files::Entry ent;
-        if (e->resolve_mac(mac, st, ent) != Etcd::Got::ok || st != St::present) {
+        ConnP cn = e->now();
+        if (!cn || e->resolve_mac(cn, mac, st, ent) != Etcd::Got::ok || st != St::present) {
             varpd_reply_drop(q);
             return;
         }
@@ -1031,7 +1053,8 @@ template <class Reply> void answer_addr(Etcd* e, varpd_query_t* q, const Ip6& a,
     try {
         St st;
         Mac mac;
-        if (e->resolve_addr(a, st, mac) == Etcd::Got::ok && st == St::present)
+        ConnP cn = e->now();
+        if (cn && e->resolve_addr(cn, a, st, mac) == Etcd::Got::ok && st == St::present)
             reply(q, mac.data());
         else
             varpd_reply_drop(q);
@@ -1057,7 +1080,9 @@ void e_dhcp(void* arg, varpd_query_t* q, const varpd_lookup_t* what) {
         std::memcpy(mac.data(), what->vl_srcmac, 6);
         St st;
         files::Entry ent;
-        if (e->resolve_mac(mac, st, ent) == Etcd::Got::ok && st == St::present && ent.has_dhcp)
+        ConnP cn = e->now();
+        if (cn && e->resolve_mac(cn, mac, st, ent) == Etcd::Got::ok && st == St::present &&
+            ent.has_dhcp)
             varpd_reply_dhcp(q, ent.dhcp_proxy.data());
         else
             varpd_reply_drop(q);
@@ -1309,7 +1334,10 @@ int e_map_commit(void* arg, void* txn, varpd_err_t* err) {
     std::unique_ptr<Txn> t = std::move(e->open);
     try {
         std::string why;
-        int rc = e->commit(*t, why);
+        ConnP cn = e->now();
+        int rc = cn ? e->commit(cn, *t, why) : -EAGAIN;
+        if (!cn)
+            why = "the instance is not started";
         if (rc != 0)
             return varpd_plugin::fail(err, rc, ("etcd: " + why).c_str());
         return 0;
@@ -1325,13 +1353,13 @@ void e_map_abort(void* arg, void* txn) {
 }
 
 /* The remaining TTL of a lease (0: none or gone). */
-uint32_t ttl_left(Etcd* e, int64_t lease, std::map<int64_t, uint32_t>& memo) {
+uint32_t ttl_left(Conn& cn, int64_t lease, std::map<int64_t, uint32_t>& memo) {
     if (!lease)
         return 0;
     auto it = memo.find(lease);
     if (it != memo.end())
         return it->second;
-    etcd::Reply r = e->client->call("/v3/lease/timetolive", {{"ID", std::to_string(lease)}});
+    etcd::Reply r = cn.client->call("/v3/lease/timetolive", {{"ID", std::to_string(lease)}});
     int64_t t = r.ok ? etcd::num(r.body, "TTL") : 0;
     uint32_t v = t > 0 ? static_cast<uint32_t>(t) : 0;
     memo[lease] = v;
@@ -1340,11 +1368,12 @@ uint32_t ttl_left(Etcd* e, int64_t lease, std::map<int64_t, uint32_t>& memo) {
 
 int e_map_get(void* arg, const uint8_t mac[6], varpd_mapping_t* out, varpd_err_t* err) {
     Etcd* e = self(arg);
-    if (!e->started())
+    ConnP cn = e->now();
+    if (!cn)
         return varpd_plugin::fail(err, -EAGAIN, "etcd: the instance is not started");
     try {
-        std::string key = e->lay.mac_key(mac);
-        etcd::Reply r = e->client->call("/v3/kv/range", {{"key", etcd::b64_encode(key)}});
+        std::string key = cn->lay.mac_key(mac);
+        etcd::Reply r = cn->client->call("/v3/kv/range", {{"key", etcd::b64_encode(key)}});
         if (!r.ok)
             return varpd_plugin::fail(err, r.unreachable ? -EHOSTUNREACH : -EIO,
                                       ("etcd: " + r.error).c_str());
@@ -1363,7 +1392,7 @@ int e_map_get(void* arg, const uint8_t mac[6], varpd_mapping_t* out, varpd_err_t
             return varpd_plugin::fail(err, -EINVAL, ("etcd: " + key + ": " + why).c_str());
         etcd_layout::mapping_of(ent, *out);
         std::map<int64_t, uint32_t> memo;
-        out->vm_ttl = ttl_left(e, etcd::num(kv, "lease"), memo);
+        out->vm_ttl = ttl_left(*cn, etcd::num(kv, "lease"), memo);
         return 0;
     } catch (...) {
         return varpd_plugin::fail(err, -ENOMEM, "etcd: out of memory");
@@ -1373,17 +1402,18 @@ int e_map_get(void* arg, const uint8_t mac[6], varpd_mapping_t* out, varpd_err_t
 int e_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* fn, void* cookie,
                varpd_err_t* err) {
     Etcd* e = self(arg);
-    if (!e->started())
+    ConnP cn = e->now();
+    if (!cn)
         return varpd_plugin::fail(err, -EAGAIN, "etcd: the instance is not started");
     try {
-        std::string dir = e->lay.mac_dir();
-        std::string from = after ? e->lay.mac_key(after) + std::string(1, '\0') : dir;
+        std::string dir = cn->lay.mac_dir();
+        std::string from = after ? cn->lay.mac_key(after) + std::string(1, '\0') : dir;
         std::string end = etcd::prefix_end(dir);
         std::map<int64_t, uint32_t> memo;
         size_t given = 0;
         while (given < max) {
             int64_t page = static_cast<int64_t>(std::min<size_t>(max - given, 500));
-            etcd::Reply r = e->client->call("/v3/kv/range",
+            etcd::Reply r = cn->client->call("/v3/kv/range",
                                             {{"key", etcd::b64_encode(from)},
                                              {"range_end", etcd::b64_encode(end)},
                                              {"limit", page},
@@ -1402,7 +1432,7 @@ int e_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* f
                 Ip6 a;
                 files::Entry ent;
                 std::string why;
-                if (etcd_layout::classify(e->lay, key, m, a) != Kind::mac)
+                if (etcd_layout::classify(cn->lay, key, m, a) != Kind::mac)
                     why = "not a MAC key";
                 else if (!etcd::b64_decode(kv.value("value", ""), value))
                     why = "not base64";
@@ -1414,7 +1444,7 @@ int e_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* f
                 }
                 varpd_mapping_t out;
                 etcd_layout::mapping_of(ent, out);
-                out.vm_ttl = ttl_left(e, etcd::num(kv, "lease"), memo);
+                out.vm_ttl = ttl_left(*cn, etcd::num(kv, "lease"), memo);
                 given++;
                 if (fn(cookie, &out) != 0 || given >= max)
                     return 0;
