@@ -246,3 +246,48 @@ TEST_F(FilesBackend, SaveAndRestore) {
     o->vpo_stop(b);
     o->vpo_destroy(b);
 }
+
+/* direct and files take no mapping changes: every map operation says where
+   their destinations come from instead, in the varpd_err_t varpd shows. */
+TEST(NoMappings, DirectAndFilesRefuseEveryMapOperationSayingWhy) {
+    struct Case {
+        const char* file;
+        const char* why;
+    } const cases[] = {
+        {"direct.so", "direct: a point-mode backend has one destination"},
+        {"files.so", "files: mappings come from the file named by files/config"},
+    };
+    for (const Case& c : cases) {
+        Plugin p(c.file);
+        ASSERT_NE(p.ops, nullptr) << c.file;
+        const varpd_plugin_ops_t* o = p.ops;
+        EXPECT_EQ(o->vpo_version, 2u);
+        Recorder rec;
+        void* a = nullptr;
+        ASSERT_EQ(o->vpo_create(&rec.prov, p.mode, &a), 0) << c.file;
+        varpd_mapping_t m{};
+        uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
+        void* txn = nullptr;
+        auto check = [&](int rc, varpd_err_t& e, const char* op) {
+            EXPECT_EQ(rc, -ENOTSUP) << c.file << " " << op;
+            EXPECT_NE(std::string(e.ve_msg).find(c.why), std::string::npos)
+                << c.file << " " << op << ": " << e.ve_msg;
+        };
+        varpd_err_t e{};
+        check(o->vpo_map_begin(a, &txn, &e), e, "begin");
+        e = {};
+        check(o->vpo_map_put(a, txn, &m, 1, &e), e, "put");
+        e = {};
+        check(o->vpo_map_remove(a, txn, mac, &e), e, "remove");
+        e = {};
+        check(o->vpo_map_commit(a, txn, &e), e, "commit");
+        e = {};
+        check(o->vpo_map_get(a, mac, &m, &e), e, "get");
+        e = {};
+        check(o->vpo_map_walk(
+                  a, nullptr, 10, [](void*, const varpd_mapping_t*) { return 0; }, nullptr, &e),
+              e, "walk");
+        o->vpo_map_abort(a, txn); /* nothing to undo; must not crash */
+        o->vpo_destroy(a);
+    }
+}
