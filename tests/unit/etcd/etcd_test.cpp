@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <atomic>
 #include <cstdio>
 #include <memory>
 
@@ -586,6 +587,56 @@ TEST_F(Etcd, LeaseKeptAliveWhileRunningExpiresWhenGone) {
     }
     EXPECT_TRUE(gone);
     EXPECT_FALSE(cluster->get(key(20, "ip/10.0.0.50")).has_value());
+}
+
+/* Lookups on several worker threads race the watch while etcd changes the
+   MACs under them (and a property change restarts the instance midway):
+   once the writes stop, the cache and the kernel's last word agree with
+   etcd for every MAC. */
+TEST_F(Etcd, ConcurrentLookupsAndWritesConverge) {
+    Inst in(*loaded, cluster->endpoints(), 25);
+    const int nmac = 16;
+    auto val = [](int gen) { return "{\"ip\":\"192.0.2." + std::to_string(gen) + "\"}"; };
+    for (int i = 0; i < nmac; i++)
+        cluster->put(key(25, "mac/" + etcd_layout::mac_text(mac(uint8_t(i), 7).data())), val(1));
+    std::atomic<bool> done{false};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < 4; t++)
+        workers.emplace_back([&, t] {
+            for (int n = 0; !done; n++) {
+                Answer ans;
+                varpd_lookup_t w{};
+                std::memcpy(w.vl_dstmac, mac(uint8_t((n + t) % nmac), 7).data(), 6);
+                loaded->ops->vpo_lookup(in.a, &ans.q, &w);
+                ans.wait();
+            }
+        });
+    auto writer = cluster->client();
+    for (int gen = 2; gen < 40; gen++) {
+        for (int i = 0; i < nmac; i += 3)
+            writer->put(key(25, "mac/" + etcd_layout::mac_text(mac(uint8_t((i + gen) % nmac), 7).data())),
+                        val(gen));
+        if (gen == 20) { /* the worker pool keeps looking up through a restart */
+            EXPECT_EQ(set_str(loaded->ops, in.a, "etcd/prefix", "/overlay"), 0);
+        }
+    }
+    std::this_thread::sleep_for(500ms);
+    done = true;
+    for (auto& w : workers)
+        w.join();
+    for (int i = 0; i < nmac; i++) {
+        Mac6 m = mac(uint8_t(i), 7);
+        auto kv = cluster->get(key(25, "mac/" + etcd_layout::mac_text(m.data())));
+        ASSERT_TRUE(kv.has_value());
+        files::Entry want;
+        etcd_layout::Mac mm;
+        std::memcpy(mm.data(), m.data(), 6);
+        ASSERT_EQ(etcd_layout::decode_mac_value(mm, *kv, want), "");
+        auto a = in.lookup(m);
+        ASSERT_EQ(a->kind, Answer::dest);
+        EXPECT_EQ(std::memcmp(a->d.vd_ip, want.ip.data(), 16), 0) << "MAC " << i << " is stale";
+    }
+    EXPECT_EQ(in.rec.degrades, 0u);
 }
 
 /* Three members; the instance talks to member 0 only, which is killed. */
