@@ -755,7 +755,7 @@ int cmd_show_plugin(const Globals& g, const Args& a) {
     Format fmt = format_of(a);
     auto v = varpd_connect(g);
     Table t({"plugin", "mode", "blocking", "file", "property", "type", "perm", "req", "default",
-             "possible"});
+             "possible", "abi", "writable"});
     t.select(a.has('o') ? a.get('o') : "plugin,mode,property,perm,req,default,possible");
     bool found = false;
     for (auto& p : v->list_plugins()) {
@@ -763,13 +763,15 @@ int cmd_show_plugin(const Globals& g, const Args& a) {
             continue;
         found = true;
         auto props = v->plugin_prop_info(p.name);
+        std::string abi = std::to_string(p.abi), writable = p.writable ? "yes" : "no";
         if (props.empty())
-            t.add({p.name, p.mode, p.blocking ? "yes" : "no", p.file});
+            t.add({p.name, p.mode, p.blocking ? "yes" : "no", p.file, "", "", "", "", "", "", abi,
+                   writable});
         for (auto& pr : props)
             t.add({p.name, p.mode, p.blocking ? "yes" : "no", p.file, pr.name, pr.type,
                    std::string(pr.readable ? "r" : "-") + (pr.writable ? "w" : "-"),
                    pr.required ? "y" : "-", pr.def,
-                   range(pr.writable, pr.type, pr.min, pr.max, pr.possible)});
+                   range(pr.writable, pr.type, pr.min, pr.max, pr.possible), abi, writable});
     }
     if (!a.operands.empty() && !found)
         throw Failure("unknown plugin \"" + a.operands[0] +

@@ -102,7 +102,8 @@ std::vector<client::Plugin> Client::list_plugins(std::vector<client::Refused>* r
         auto r = impl_->cap.listPluginsRequest().send().wait(impl_->ws());
         std::vector<client::Plugin> v;
         for (auto p : r.getPlugins())
-            v.push_back({p.getName(), p.getMode(), p.getBlocking(), p.getFile()});
+            v.push_back({p.getName(), p.getMode(), p.getBlocking(), p.getFile(), p.getAbi(),
+                         p.getWritable()});
         if (refused)
             for (auto x : r.getRefused())
                 refused->push_back({x.getFile(), x.getReason()});

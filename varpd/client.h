@@ -66,6 +66,8 @@ struct Plugin {
     std::string name, mode;
     bool blocking;
     std::string file;
+    uint32_t abi = 0;      /* plugin ABI version, 1 or 2 */
+    bool writable = false; /* has map operations (it may still refuse changes) */
 };
 struct Refused {
     std::string file, reason;

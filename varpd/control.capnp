@@ -55,6 +55,8 @@ struct PluginInfo {
   mode @1 :Text;
   blocking @2 :Bool;
   file @3 :Text;
+  abi @4 :UInt32;       # the plugin ABI version of its ops vector (1 or 2)
+  writable @5 :Bool;    # has map operations (ABI 2); it may still refuse changes
 }
 
 struct Refused {

@@ -181,6 +181,8 @@ class ControlImpl final : public control::Varpd::Server {
             l[i].setMode(b[i].mode == VARPD_MODE_POINT ? "point" : "dynamic");
             l[i].setBlocking(b[i].blocking());
             l[i].setFile(b[i].file);
+            l[i].setAbi(b[i].abi);
+            l[i].setWritable(b[i].writable());
         }
         auto& r = d_.plugins().refused();
         auto rl = ctx.getResults().initRefused(static_cast<unsigned>(r.size()));

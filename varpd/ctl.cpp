@@ -8,6 +8,7 @@
  *   varpd-ctl [-s SOCKET] create LINK BACKEND [PROP=VALUE...]   prints the id
  *   varpd-ctl [-s SOCKET] destroy ID | get ID PROP | set ID PROP VALUE
  *   varpd-ctl [-s SOCKET] cache LINK
+ *   varpd-ctl [-s SOCKET] map LINK [MAC] | map-add LINK MAC IP [PORT] | map-rm LINK MAC
  *
  * Exit status: 0 success, 1 varpd refused (its reason on stderr), 2 usage.
  */
@@ -25,7 +26,9 @@ namespace {
     std::fputs("usage: varpd-ctl [-s SOCKET] status | plugins | list | props ID | stats [ID]\n"
                "       varpd-ctl [-s SOCKET] create LINK BACKEND [PROP=VALUE...]\n"
                "       varpd-ctl [-s SOCKET] destroy ID | get ID PROP | set ID PROP VALUE\n"
-               "       varpd-ctl [-s SOCKET] cache LINK\n",
+               "       varpd-ctl [-s SOCKET] cache LINK\n"
+               "       varpd-ctl [-s SOCKET] map LINK [MAC] | map-add LINK MAC IP [PORT] |"
+               " map-rm LINK MAC\n",
                stderr);
     std::exit(2);
 }
@@ -86,8 +89,9 @@ int main(int argc, char** argv) {
         } else if (cmd == "plugins") {
             std::vector<varpd::client::Refused> refused;
             for (auto& p : cl.list_plugins(&refused))
-                std::printf("%s %s%s %s\n", p.name.c_str(), p.mode.c_str(),
-                            p.blocking ? " blocking" : "", p.file.c_str());
+                std::printf("%s %s%s %s abi %u%s\n", p.name.c_str(), p.mode.c_str(),
+                            p.blocking ? " blocking" : "", p.file.c_str(), p.abi,
+                            p.writable ? " writable" : "");
             for (auto& r : refused)
                 std::printf("refused %s: %s\n", r.file.c_str(), r.reason.c_str());
         } else if (cmd == "list") {
@@ -127,6 +131,37 @@ int main(int argc, char** argv) {
             for (auto& e : cl.cache_iter(static_cast<uint32_t>(number(argv[1]))))
                 std::printf("%s %s\n", e.mac.c_str(),
                             e.drop ? "drop" : (e.ip + " " + std::to_string(e.port)).c_str());
+        } else if (cmd == "map") { /* one line per mapping: mac ip port arp ndp dhcp ttl */
+            need(1);
+            uint32_t link = static_cast<uint32_t>(number(argv[1]));
+            auto print = [](const varpd::client::Mapping& m) {
+                auto dash = [](const std::string& s) { return s.empty() ? "-" : s.c_str(); };
+                std::printf("%s %s %u %s %s %s %llu\n", m.mac.c_str(), m.ip.c_str(), m.port,
+                            dash(m.arp), dash(m.ndp), dash(m.dhcp_proxy),
+                            (unsigned long long)m.ttl);
+            };
+            if (argc > 2) {
+                print(cl.get_mapping(link, argv[2]));
+            } else {
+                for (std::string after;;) {
+                    auto page = cl.list_mappings(link, after, 10000);
+                    for (auto& m : page)
+                        print(m);
+                    if (page.size() < 10000)
+                        break;
+                    after = page.back().mac;
+                }
+            }
+        } else if (cmd == "map-add") {
+            need(3);
+            varpd::client::Mapping m;
+            m.mac = argv[2];
+            m.ip = argv[3];
+            m.port = argc > 4 ? static_cast<uint32_t>(number(argv[4])) : 0;
+            cl.add_mapping(static_cast<uint32_t>(number(argv[1])), m);
+        } else if (cmd == "map-rm") {
+            need(2);
+            cl.remove_mapping(static_cast<uint32_t>(number(argv[1])), argv[2]);
         } else {
             usage();
         }

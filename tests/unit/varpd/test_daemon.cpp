@@ -113,6 +113,15 @@ TEST_F(DaemonTest, ListsPluginsAndRefusals) {
                                                "example/dynamic", "later/dynamic",
                                                "mapstore/dynamic/blocking",
                                                "sleepy/dynamic/blocking"}));
+    for (auto& p : ps) {
+        if (p.name == "abi1") {
+            EXPECT_EQ(p.abi, 1u);
+            EXPECT_FALSE(p.writable);
+        } else if (p.name == "example" || p.name == "files") {
+            EXPECT_EQ(p.abi, 2u);
+            EXPECT_TRUE(p.writable);
+        }
+    }
     ASSERT_EQ(refused.size(), 3u);
     EXPECT_EQ(refused[0].file, "bad_abi.so");
     EXPECT_NE(refused[0].reason.find("ABI version 99"), std::string::npos);
