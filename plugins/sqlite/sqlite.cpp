@@ -177,7 +177,8 @@ struct Sqlite {
     std::atomic<bool> txn_open{false};
     Writer* txn = nullptr; /* the open one, so destroy can end it */
 
-    void log(int level, const std::string& m) { varpd_log(prov, level, ("sqlite: " + m).c_str()); }
+    /* varpd prefixes the backend's name to logs and degrade messages. */
+    void log(int level, const std::string& m) { varpd_log(prov, level, m.c_str()); }
 
     std::unique_ptr<Reader> take(std::string& why, int& rc);
     void give(std::unique_ptr<Reader> r);
@@ -191,7 +192,16 @@ struct Sqlite {
     void degrade(const std::string& why);
     void read_changes();
     void prune();
-    std::string prefix() const { return path + ": "; }
+    std::string prefix() { return current_path() + ": "; }
+    /*
+     * path changes only with the poller stopped (setprop), but lookups and
+     * map operations on the worker pool may read it meanwhile: they copy it
+     * under pool_mu, which setprop holds to change it.
+     */
+    std::string current_path() {
+        std::lock_guard g(pool_mu);
+        return path;
+    }
     void close_poller() {
         p_version.reset();
         p_changes.reset();
@@ -215,7 +225,7 @@ std::unique_ptr<Reader> Sqlite::take(std::string& why, int& rc) {
     }
     auto r = std::make_unique<Reader>();
     r->gen = want;
-    rc = vsql::open(path, false, false, reader_busy_ms, reader_cache_kib, r->db, why);
+    rc = vsql::open(current_path(), false, false, reader_busy_ms, reader_cache_kib, r->db, why);
     if (rc != SQLITE_OK)
         return nullptr;
     std::string cols = vsql::select_columns;
@@ -255,7 +265,7 @@ void Sqlite::report(int rc, const std::string& why) {
 }
 
 void Sqlite::degrade(const std::string& why) {
-    std::string msg = "sqlite: " + prefix() + why;
+    std::string msg = prefix() + why;
     bool fresh;
     {
         std::lock_guard g(mu);
@@ -823,7 +833,10 @@ int s_setprop(void* arg, const char* name, const void* buf, uint32_t size) {
         bool running = s->poller.joinable();
         if (running)
             s->stop();
-        s->path = str;
+        {
+            std::lock_guard g(s->pool_mu);
+            s->path = str;
+        }
         s->ever_opened = false;
         s->need_quick_check = false;
         if (running)
@@ -896,8 +909,7 @@ int not_healthy(Sqlite* s, varpd_err_t* err) {
         std::lock_guard g(s->mu);
         msg = s->degraded;
     }
-    if (msg.empty())
-        msg = "sqlite: " + s->prefix() + "not started";
+    msg = "sqlite: " + (msg.empty() ? s->prefix() + "not started" : msg);
     return fail(err, -EIO, msg.c_str());
 }
 
@@ -921,7 +933,8 @@ int s_map_begin(void* arg, void** txnp, varpd_err_t* err) {
     try {
         auto w = std::make_unique<Writer>();
         std::string why;
-        int rc = vsql::open(s->path, false, false, writer_busy_ms, writer_cache_kib, w->db, why);
+        int rc = vsql::open(s->current_path(), false, false, writer_busy_ms, writer_cache_kib,
+                            w->db, why);
         sqlite3* db = w->db.get();
         if (rc == SQLITE_OK)
             rc = w->upsert.prepare(
