@@ -273,6 +273,7 @@ json propagation(EtcdCluster& c, const std::string& plugin, const std::string& h
     const size_t nh = size_t(nhosts);
     std::vector<std::vector<double>> per_host(nh);
     long lost = 0, failed = 0, wrong = 0;
+    json lost_detail = json::array();
     for (long k = 0; k < nchanges; k++) {
         uint32_t idx = uint32_t(k % nmacs);
         Mac6 mac = test_mac(idx);
@@ -300,6 +301,11 @@ json propagation(EtcdCluster& c, const std::string& plugin, const std::string& h
         l.unlock();
         if (!all) {
             lost++;
+            json d = {{"change", k}, {"mac", ms}, {"t_send_ns", t_send}};
+            for (size_t h = 0; h < nh; h++)
+                if (!seen[h])
+                    d["hosts_missing"].push_back(h);
+            lost_detail.push_back(d);
             continue;
         }
         int64_t last = 0;
@@ -317,11 +323,21 @@ json propagation(EtcdCluster& c, const std::string& plugin, const std::string& h
                          nchanges, pct(slow_ack, 99));
     }
     hosts.finish();
+    /* did a lost change arrive later after all? (how late, per host) */
+    for (auto& d : lost_detail)
+        for (auto h : d["hosts_missing"]) {
+            std::string ip;
+            int64_t t = Hosts::first_after(*hosts.h[h.get<size_t>()], d["mac"].get<std::string>(),
+                                           d["t_send_ns"].get<int64_t>(), &ip);
+            d["arrived_after_ms"].push_back(
+                t ? json(double(t - d["t_send_ns"].get<int64_t>()) / 1e6) : json(nullptr));
+        }
     json j;
     j["hosts"] = nhosts;
     j["macs_per_host"] = nmacs;
     j["changes"] = nchanges;
     j["lost"] = lost;
+    j["lost_detail"] = lost_detail;
     j["write_failed"] = failed;
     j["wrong_dest"] = wrong;
     j["from_ack"] = summary(slow_ack);

@@ -574,6 +574,28 @@ public:
         return -1;
     }
 
+    /* Move leadership to member i (etcd's move-leader); true once it leads. */
+    bool make_leader(size_t i, std::chrono::milliseconds limit = 10s) {
+        auto end = Clock::now() + limit;
+        EtcdClient c(urls(), credentials(), 2000ms);
+        while (Clock::now() < end) {
+            int l = wait_leader(limit);
+            if (l == int(i))
+                return true;
+            if (l < 0)
+                return false;
+            auto st = c.call_one(url(i), "/v3/maintenance/status", nlohmann::json::object());
+            if (!st)
+                return false;
+            uint64_t id = json_uint((*st)["header"], "member_id");
+            c.call_one(url(size_t(l)), "/v3/maintenance/transfer-leadership",
+                       {{"targetID", std::to_string(id)}});
+            for (int k = 0; k < 40 && leader() != int(i); k++)
+                std::this_thread::sleep_for(50ms);
+        }
+        return leader() == int(i);
+    }
+
     /* SIGKILL member i (and its process group), reaped. */
     void kill(size_t i) { end(i, SIGKILL, 0ms); }
     /* SIGTERM, wait up to 10 s (then SIGKILL). */

@@ -246,6 +246,14 @@ public:
         }
         return copy;
     }
+    /* A UINT property (e.g. "etcd/watch_restarts"), or -1 when unreadable. */
+    int64_t get_uint(const char* name) const {
+        uint64_t v = 0;
+        uint32_t size = sizeof v;
+        if (o_->vpo_getprop(a_, name, &v, &size) != 0 || size != sizeof v)
+            return -1;
+        return int64_t(v);
+    }
     const varpd_plugin_ops_t* ops() const { return o_; }
     void* arg() const { return a_; }
 

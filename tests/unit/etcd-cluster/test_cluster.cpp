@@ -86,6 +86,18 @@ TEST(EtcdCluster, KillLeaderNewLeaderThenRejoin) {
     EXPECT_EQ(v, std::optional<std::string>("x"));
 }
 
+TEST(EtcdCluster, MakeLeaderMovesLeadership) {
+    TempDir d;
+    EtcdCluster c(3, d.path());
+    int l = c.wait_leader();
+    ASSERT_GE(l, 0);
+    size_t other = size_t(l + 1) % 3;
+    EXPECT_TRUE(c.make_leader(other));
+    EXPECT_EQ(c.leader(), int(other));
+    EXPECT_TRUE(c.make_leader(other)); /* already: nothing to do */
+    c.put("/after-move", "ok");
+}
+
 TEST(EtcdCluster, StopAllThenStartAllKeepsData) {
     TempDir d;
     EtcdCluster c(3, d.path());
