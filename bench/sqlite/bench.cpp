@@ -2,9 +2,10 @@
  * sqlite-bench: the sqlite backend at 10 million mappings (issue 7 item 6).
  *
  * For each table size (100 000 rows, then SQLITE_BENCH_ROWS, default 10M):
- *   import   a forked child loads sqlite.so and writes every row through the
- *            plugin's map operations (vpo_map_begin, vpo_map_put in batches,
- *            one vpo_map_commit): the path varpd's Import capability takes.
+ *   import   a forked child runs a Daemon with one sqlite instance and
+ *            writes every row through varpd's Import capability (the client
+ *            library's begin_import, batches of 8192, one commit), the path
+ *            overlayadm import-mappings takes.
  *            A child (forked while this process has no thread running), so
  *            that what the import allocated never counts in the resident
  *            memory measured below. import_s, file_mib.
@@ -83,39 +84,50 @@ struct Direct {
     Direct& operator=(const Direct&) = delete;
 };
 
-/* The import, in this (child) process: seconds, or exits non-zero. */
-double import_rows(const varpd::Backend& be, const std::string& db, size_t rows) {
-    Direct in(be, "sqlite/path", db);
-    varpd_err_t err{};
-    void* txn = nullptr;
-    auto t0 = clk::now();
-    if (in.o->vpo_map_begin(in.arg, &txn, &err) != 0)
-        die(std::string("begin: ") + err.ve_msg);
+/*
+ * The import, in this (child) process, through varpd's Import capability:
+ * a Daemon on the FakeChannel with one sqlite instance, the client
+ * library's begin_import(), batches of 8192 text mappings (as overlayadm
+ * import-mappings sends them), one commit. Seconds, or exits non-zero.
+ */
+double import_rows(const varpd::PluginSet& plugins, const varpd::Log& log, const std::string& dir,
+                   const std::string& db, size_t rows) {
+    varpd::FakeChannel chan;
+    chan.add_link(1, 1);
+    varpd::Config cfg;
+    cfg.state_dir = dir;
+    Running run(cfg, log, plugins, chan);
+    varpd::Client c(dir + "/varpd.sock");
+    c.create_instance(1, "sqlite", {{"sqlite/path", db}});
     constexpr size_t batch = 8192;
-    std::vector<varpd_mapping_t> ms(batch);
+    std::vector<varpd::client::Mapping> ms(batch);
     size_t step = std::max<size_t>(rows / 10, 1), next = step;
-    for (size_t i = 0; i < rows;) {
-        size_t n = std::min(batch, rows - i);
-        for (size_t k = 0; k < n; k++, i++) {
-            varpd_mapping_t& m = ms[k];
-            m = varpd_mapping_t{};
-            auto mac = mac_of(i);
-            std::memcpy(m.vm_mac, mac.data(), 6);
-            uint8_t ip[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10,
-                              static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8),
-                              static_cast<uint8_t>(i)};
-            std::memcpy(m.vm_dest.vd_ip, ip, 16);
-            m.vm_dest.vd_port = 4789;
+    auto t0 = clk::now();
+    try {
+        auto imp = c.begin_import(1);
+        for (size_t i = 0; i < rows;) {
+            size_t n = std::min(batch, rows - i);
+            ms.resize(n);
+            for (size_t k = 0; k < n; k++, i++) {
+                auto m = mac_of(i);
+                char mac[18], ip[16];
+                std::snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+                              m[3], m[4], m[5]);
+                std::snprintf(ip, sizeof(ip), "10.%zu.%zu.%zu", (i >> 16) & 0xff, (i >> 8) & 0xff,
+                              i & 0xff);
+                ms[k] = {mac, ip, 4789, "", "", "", 0};
+            }
+            imp->put(ms);
+            if (i >= next) {
+                std::fprintf(stderr, "  import: %zu of %zu rows\n", i, rows);
+                next += step;
+            }
         }
-        if (in.o->vpo_map_put(in.arg, txn, ms.data(), n, &err) != 0)
-            die(std::string("put: ") + err.ve_msg);
-        if (i >= next) {
-            std::fprintf(stderr, "  import: %zu of %zu rows\n", i, rows);
-            next += step;
-        }
+        if (imp->commit() != rows)
+            die("the import committed a different count");
+    } catch (const varpd::ClientError& e) {
+        die(std::string("import: ") + e.what());
     }
-    if (in.o->vpo_map_commit(in.arg, txn, &err) != 0)
-        die(std::string("commit: ") + err.ve_msg);
     return std::chrono::duration<double>(clk::now() - t0).count();
 }
 
@@ -236,7 +248,9 @@ Sized measure(const varpd::PluginSet& plugins, const varpd::Log& log, const std:
     std::fprintf(stderr, "sqlite-bench: %zu rows\n", rows);
     const varpd::Backend* be = plugins.find("sqlite");
     s.import_s = in_child<1>("the import", [&]() -> std::array<double, 1> {
-        return {import_rows(*be, db, rows)};
+        std::string state = dir + "/import-" + std::to_string(rows);
+        std::filesystem::create_directories(state);
+        return {import_rows(plugins, log, state, db, rows)};
     })[0];
     s.file_mib = file_mib(db);
     std::vector<size_t> order = random_order(lookups, rows, 20261122 + rows);
@@ -318,7 +332,7 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
 
     double ratio = hi.varpd_per_s / files_per_s;
-    std::printf("sqlite backend, %zu rows (import through the plugin's map operations)\n", hi.rows);
+    std::printf("sqlite backend, %zu rows (imported through varpd's Import capability)\n", hi.rows);
     std::printf("  import:            %10.1f s  (%.0f rows/s), file %.1f MiB\n", hi.import_s,
                 static_cast<double>(hi.rows) / hi.import_s, hi.file_mib);
     std::printf("  one thread:        %10.0f lookups/s  p50 %.2f us  p99 %.2f us  (goal 200000)\n",
@@ -340,8 +354,8 @@ int main(int argc, char** argv) {
                  "  \"rows\": %zu,\n"
                  "  \"import_s\": %.2f,\n"
                  "  \"import_rows_per_s\": %.0f,\n"
-                 "  \"import_path\": \"plugin map operations (vpo_map_begin, vpo_map_put in batches of 8192, "
-                 "one vpo_map_commit) in a child process; not yet through varpd's Import capability\",\n"
+                 "  \"import_path\": \"varpd Import capability (varpd::Client::begin_import over the control "
+                 "socket, batches of 8192, one commit) in a child process\",\n"
                  "  \"file_mib\": %.1f,\n"
                  "  \"lookups\": %zu,\n"
                  "  \"lookups_per_s\": %.0f,\n"
