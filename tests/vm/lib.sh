@@ -58,13 +58,22 @@
 #                                   and wait until it serves
 #   ov_adm HOST DIR ARGS...         overlayadm in HOST against that varpd,
 #                                   its saved overlays in DIR/state
+#   ov_overlay HOST DIR NAME VNI LISTEN_IP BACKEND PROPS
+#                                   a varpd in HOST (ov_varpd HOST DIR) if
+#                                   none serves DIR yet, and a dynamic VXLAN
+#                                   overlay NAME made by overlayadm with
+#                                   backend BACKEND and -p PROPS, link up
 #   ov_need_plugin NAME             skip unless varpd's plugin NAME is built
+#   ov_need_sqlite                  skip unless overlay.ko, the sqlite plugin,
+#                                   overlayadm's mapping commands and sqlite3
+#                                   are all in the VM; load overlay.ko
 #   ov_need_cmd CMD [SUBCOMMAND]    skip unless CMD (with SUBCOMMAND in its
 #                                   usage text) is in the VM
 #   ov_until SECS CMD...            retry CMD (a shell function too) in
 #                                   this shell each 0.1 s until it succeeds
 #                                   or SECS pass (then fail)
 #   ov_now                          seconds since boot, to 10 ms
+#   ov_tmp NAME                     T=/tmp/NAME.PID, made now, removed at exit
 #   ov_rx HOST IF                   packets IF in HOST has received
 
 set -u
@@ -275,6 +284,23 @@ ov_adm() {
 	ip netns exec "$ov_h" overlayadm -S "$ov_d/varpd.sock" -D "$ov_d/state" "$@"
 }
 
+ov_overlay() {
+	[ -S "$2/varpd.sock" ] || ov_varpd "$1" "$2"
+	ov_adm "$1" "$2" create-overlay -e vxlan -s "$6" -v "$4" \
+		-p "vxlan/listen_ip=$5,$7" "$3" ||
+		ov_fail "create-overlay $3 (-s $6) in $1: $(tail -n 3 "$2.log")"
+	ip -n "$1" link set "$3" up || ov_fail "$3 up in $1"
+}
+
+ov_need_sqlite() {
+	ov_need_overlay
+	ov_need_plugin sqlite
+	ov_need_cmd overlayadm add-mapping
+	ov_need_cmd overlayadm import-mappings
+	ov_need_cmd sqlite3
+	ov_modprobe overlay
+}
+
 ov_need_plugin() {
 	[ -f "$OVERLAY_PLUGIN_DIR/$1.so" ] || ov_skip "varpd's $1 plugin is not built"
 }
@@ -293,6 +319,12 @@ ov_until() {
 		[ $ov_tries -gt 0 ] || ov_fail "timed out waiting for: $*"
 		sleep 0.1
 	done
+}
+
+ov_tmp() {
+	T=/tmp/$1.$$
+	mkdir -p "$T" || ov_fail "mkdir $T"
+	ov_on_exit rm -rf "$T"
 }
 
 ov_now() {
