@@ -65,7 +65,8 @@
  * one, vpo_map_put() / vpo_map_remove() stage changes in it (put replaces
  * any mapping of that MAC), vpo_map_commit() makes them visible together
  * and vpo_map_abort() forgets them; commit and abort both end the
- * transaction. A backend that cannot hold a transaction open (etcd) may
+ * transaction (a commit that fails too: the backend undoes what it staged,
+ * and varpd never calls abort after a commit). A backend that cannot hold a transaction open (etcd) may
  * apply changes as they are staged, but abort must then undo them. An
  * instance has at most one transaction open at a time: a second
  * vpo_map_begin() may fail with -EBUSY. vpo_map_get() reads one mapping
