@@ -4,10 +4,13 @@
 # overlays made with overlayadm, pings across them, what overlayadm shows,
 # and an overlay-snoop decode of the underlay traffic captured on h1.
 #
-# The backend: the issue asks for SQLite, and files until SQLite exists.
-# SQLite does not exist yet, so files: one dynamic-mode overlay per host
-# (VNI 100) and one overlay_files(5) table shared by the three, mapping each
-# tenant MAC to its host's underlay address and IPv4 address.
+# The backend is sqlite, the embedded default (varpd-sqlite(7)): one
+# dynamic-mode overlay per host (VNI 100) and one SQLite database shared by
+# the three varpds, as hosts sharing a replicated file would. Its mappings
+# (each tenant MAC -> its host's underlay address and IPv4 address, plus a
+# simulated fleet of 15000 more tenants so the import is a real one) are
+# loaded in one transaction by overlayadm import-mappings from a JSON-lines
+# file, and shown with show-mapping.
 #
 # Everything the demo shows is written to $OVERLAY_RESULTS/demo.txt (the
 # console carries the kernel's log too); tests/demo/demo.sh prints it.
@@ -15,6 +18,9 @@
 . "$OVERLAY_TESTS/lib.sh"
 ov_need_overlay
 ov_modprobe overlay bridge
+ov_need_plugin sqlite
+ov_need_cmd sqlite3
+FLEET=15000
 
 out=$OVERLAY_RESULTS/demo.txt
 : >"$out"
@@ -47,45 +53,62 @@ for h in h1 h2 h3; do
 	ov_in "$h" sh -c "echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6"
 done
 for h in h1 h2 h3; do
-	mkdir -p "/tmp/demo/$h"
-	ov_in "$h" varpd -d "/tmp/demo/$h" -p "$OVERLAY_PLUGIN_DIR" -l stderr \
-		2>>"/tmp/demo/$h.log" || ov_fail "varpd in $h did not start: $(cat /tmp/demo/$h.log)"
+	ov_varpd "$h" "/tmp/demo/$h" -l stderr
 done
 ov_on_exit 'for h in h1 h2 h3; do kill $(cat /tmp/demo/$h/varpd.lock) 2>/dev/null; done'
-adm() { h=$1; shift; ov_in "$h" overlayadm -S "/tmp/demo/$h/varpd.sock" -D "/tmp/demo/$h/state" "$@"; }
 
 say "== overlay demo: three hosts (netns h1 h2 h3, underlay 192.0.2.1-3 on one bridge) =="
 say "each host runs its own varpd; overlays are made with overlayadm"
 
-say "backend: files (overlay_files(5)), dynamic mode. The issue asks for SQLite, which"
-say "does not exist yet, and files until then. One table, shared by the three hosts,"
-say "maps each tenant MAC to its host's underlay address and its IPv4 address (arp)."
+say "backend: sqlite (varpd-sqlite(7)), the embedded default, dynamic mode. One"
+say "database, shared by the three hosts' varpds, maps each tenant MAC to its host's"
+say "underlay address and its IPv4 address (arp); overlayadm imports the mappings."
 
-# files N: overlay ov0 in host N, VNI 100, tenant MAC 02:08:20:00:01:0N, 10.100.0.N/24
-files() {
+# sqlite N: overlay ov0 in host N, VNI 100, tenant MAC 02:08:20:00:01:0N, 10.100.0.N/24
+sqlite() {
 	n=$1
-	adm "h$n" create-overlay -e vxlan -s files -v 100 \
-		-p "vxlan/listen_ip=192.0.2.$n,files/config=/tmp/demo/table.json,mac=02:08:20:00:01:0$n" ov0 ||
-		ov_fail "create-overlay ov0 in h$n"
-	ov_in "h$n" ip link set ov0 up
+	ov_overlay "h$n" "/tmp/demo/h$n" ov0 100 "192.0.2.$n" sqlite \
+		"sqlite/path=/tmp/demo/mappings.db,mac=02:08:20:00:01:0$n"
 	ov_in "h$n" ip addr add "10.100.0.$n/24" dev ov0
-	say "[h$n]\$ overlayadm create-overlay -e vxlan -s files -v 100 \\"
-	say "        -p vxlan/listen_ip=192.0.2.$n,files/config=/tmp/demo/table.json,mac=02:08:20:00:01:0$n ov0"
+	say "[h$n]\$ overlayadm create-overlay -e vxlan -s sqlite -v 100 \\"
+	say "        -p vxlan/listen_ip=192.0.2.$n,sqlite/path=/tmp/demo/mappings.db,mac=02:08:20:00:01:0$n ov0"
 	say "[h$n]\$ ip link set ov0 up; ip addr add 10.100.0.$n/24 dev ov0"
 }
 say ""
-cat >/tmp/demo/table.json <<EOT
-{
-  "02:08:20:00:01:01": { "ip": "192.0.2.1", "arp": "10.100.0.1" },
-  "02:08:20:00:01:02": { "ip": "192.0.2.2", "arp": "10.100.0.2" },
-  "02:08:20:00:01:03": { "ip": "192.0.2.3", "arp": "10.100.0.3" }
-}
+sqlite 1
+sqlite 2
+sqlite 3
+
+# The mappings: the three hosts' tenants, and the rest of a simulated fleet
+# (MACs 02:08:21:xx:xx:xx on made-up underlay addresses 198.18.x.y, no ARP).
+cat >/tmp/demo/mappings.jsonl <<EOT
+{"mac":"02:08:20:00:01:01","ip":"192.0.2.1","arp":"10.100.0.1"}
+{"mac":"02:08:20:00:01:02","ip":"192.0.2.2","arp":"10.100.0.2"}
+{"mac":"02:08:20:00:01:03","ip":"192.0.2.3","arp":"10.100.0.3"}
 EOT
-say "\$ cat /tmp/demo/table.json"
-cat /tmp/demo/table.json >>"$out"
-files 1
-files 2
-files 3
+awk -v n="$FLEET" 'BEGIN { for (i = 0; i < n; i++)
+	printf "{\"mac\":\"02:08:21:00:%02x:%02x\",\"ip\":\"198.18.%d.%d\"}\n",
+		int(i / 256), i % 256, int(i / 250), i % 250 + 1 }' >>/tmp/demo/mappings.jsonl
+say ""
+say "\$ head -n 4 /tmp/demo/mappings.jsonl; wc -l /tmp/demo/mappings.jsonl"
+head -n 4 /tmp/demo/mappings.jsonl >>"$out"
+say "$(wc -l </tmp/demo/mappings.jsonl) /tmp/demo/mappings.jsonl"
+say "[h1]\$ overlayadm import-mappings ov0 /tmp/demo/mappings.jsonl"
+t0=$(ov_now)
+ov_adm h1 /tmp/demo/h1 import-mappings ov0 /tmp/demo/mappings.jsonl >/tmp/demo/import.txt 2>&1 ||
+	ov_fail "import-mappings: $(cat /tmp/demo/import.txt)"
+t1=$(ov_now)
+tr '\r' '\n' </tmp/demo/import.txt | grep . >>"$out"
+say "(imported $((FLEET + 3)) mappings in one transaction in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s)"
+show "overlayadm show-mapping ov0 02:08:20:00:01:02" h1 overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/demo/h1/state show-mapping ov0 02:08:20:00:01:02
+last=$((FLEET - 1))
+last=02:08:21:00:$(printf '%02x:%02x' $((last / 256)) $((last % 256)))
+show "overlayadm show-mapping ov0 $last" h3 overlayadm -S /tmp/demo/h3/varpd.sock -D /tmp/demo/h3/state show-mapping ov0 $last
+say "(h3's varpd reads the same database; so can any other program:)"
+rows=$(sqlite3 /tmp/demo/mappings.db "SELECT count(*) FROM mappings WHERE vnetid = 100")
+say "\$ sqlite3 /tmp/demo/mappings.db 'SELECT count(*) FROM mappings WHERE vnetid = 100'"
+say "$rows"
+[ "$rows" = $((FLEET + 3)) ] || ov_fail "the database holds $rows mappings, not $((FLEET + 3))"
 pings_to="h1 10.100.0.2|h1 10.100.0.3|h2 10.100.0.3|h3 10.100.0.1|h2 10.100.0.1|h3 10.100.0.2"
 
 # Capture the underlay on h1 while pinging across the overlays.
@@ -113,12 +136,12 @@ show "overlayadm show-plugin" h1 overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/d
 show "overlayadm show-overlay ov0" h1 overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/demo/h1/state show-overlay ov0
 show "overlayadm show-overlay -f" h1 overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/demo/h1/state show-overlay -f
 show "overlayadm show-overlay -t" h1 overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/demo/h1/state show-overlay -t
-say "(the targets h1's kernel learned by asking its varpd, which read them from the table)"
+say "(the targets h1's kernel learned by asking its varpd, which read them from the database)"
 show "overlayadm show-overlay -t -j" h2 overlayadm -S /tmp/demo/h2/varpd.sock -D /tmp/demo/h2/state show-overlay -t -j
 ov_in h1 overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/demo/h1/state show-overlay -t -p -o target,destination |
 	grep -qxF '02\:08\:20\:00\:01\:02:192.0.2.2' || ov_fail "h1 did not learn h2's MAC through varpd"
 show "overlayadm show-overlay -p -o link,property,value ov0 (some)" h1 sh -c \
-	"overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/demo/h1/state show-overlay -p -o link,property,value ov0 | grep -e vnetid -e files/"
+	"overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/demo/h1/state show-overlay -p -o link,property,value ov0 | grep -e vnetid -e sqlite/"
 
 for i in $(seq 50); do
 	kill -0 $snoop 2>/dev/null || break
@@ -134,8 +157,9 @@ grep -q 'VXLAN vni=100 .*ICMP echo' /tmp/demo/snoop.txt ||
 say ""
 say "== summary =="
 arps=$(grep -c ' ARP ' /tmp/demo/snoop.txt)
-say "3 hosts, one dynamic VXLAN overlay each (VNI 100), made by overlayadm with the files"
-say "backend through each host's varpd; $pings of 6 pings answered between every pair."
+say "3 hosts, one dynamic VXLAN overlay each (VNI 100), made by overlayadm with the sqlite"
+say "backend through each host's varpd; $((FLEET + 3)) mappings imported in one transaction;"
+say "$pings of 6 pings answered between every pair."
 say "Each kernel asked its varpd where a MAC lives on first use and cached the answer"
 say "(show-overlay -t); varpd also answered ARP itself, so the first 6 underlay frames"
 say "captured on h1 hold $arps ARP frames, only the tenant's ICMP echo inside VXLAN, as overlay-snoop"
