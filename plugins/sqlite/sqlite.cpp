@@ -424,9 +424,11 @@ void Sqlite::read_changes() {
                 macs.push_back(m);
             else
                 flush = true;
+            if (flush)
+                break; /* the rest need not be read: sqlite_sequence says how far */
         }
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != SQLITE_DONE && !(rc == SQLITE_ROW && flush)) {
         degrade(rc == SQLITE_BUSY ? "database is locked" : pdb.error());
         return;
     }

@@ -480,6 +480,17 @@ TEST(SqliteOutside, PrunedChangesFlushTheCache) {
                      "'192.0.2.5'); DELETE FROM changes; COMMIT"),
               SQLITE_OK);
     EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms));
+    /* Many changes at once (an outside bulk writer logging per row): one flush. */
+    flushes = in.rec.flushes;
+    size_t inval = in.rec.invalidations();
+    ASSERT_EQ(w.exec("WITH RECURSIVE n(i) AS (SELECT 16 UNION ALL SELECT i + 1 FROM n WHERE i < 5015)"
+                     " INSERT INTO mappings (vnetid, mac, ip) SELECT 7, printf('02:00:00:01:%02x:%02x',"
+                     " i / 256, i % 256), '192.0.2.9' FROM n"),
+              SQLITE_OK)
+        << w.last;
+    EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms));
+    EXPECT_EQ(in.rec.invalidations(), inval) << "a flush instead of 5000 shootdowns";
+    EXPECT_EQ(in.lookup({2, 0, 0, 1, 0x13, 0x97}).kind, Answer::dest);
     /* A whole-vnet row, as a bulk writer logs. */
     flushes = in.rec.flushes;
     ASSERT_EQ(w.exec("INSERT INTO changes (vnetid, mac) VALUES (7, NULL)"), SQLITE_OK);
