@@ -78,6 +78,8 @@ json summary(const std::vector<double>& v) {
     j["p50_ms"] = pct(v, 50);
     j["p99_ms"] = pct(v, 99);
     j["max_ms"] = v.empty() ? NAN : *std::max_element(v.begin(), v.end());
+    /* below zero: the host saw the change before the writer saw its ack */
+    j["min_ms"] = v.empty() ? NAN : *std::min_element(v.begin(), v.end());
     return j;
 }
 
@@ -91,6 +93,7 @@ struct Host {
     uint32_t dest = 0, other = 0;
     double ready_s = 0;
     std::string error;
+    std::vector<int64_t> flushes; /* times of cache flushes, in order */
     /* per MAC: (time, dest ip or "-") of every event, in order */
     std::map<std::string, std::vector<std::pair<int64_t, std::string>>> events;
 };
@@ -144,8 +147,12 @@ struct Hosts {
             if (s.rfind("E ", 0) == 0) {
                 char mac[32], kind[4], ip[64];
                 long long t;
-                if (std::sscanf(s.c_str(), "E %31s %3s %lld %63s", mac, kind, &t, ip) == 4)
-                    x.events[mac].emplace_back(t, ip);
+                if (std::sscanf(s.c_str(), "E %31s %3s %lld %63s", mac, kind, &t, ip) == 4) {
+                    if (kind[0] == 'F') /* a flush changes every entry */
+                        x.flushes.push_back(t);
+                    else
+                        x.events[mac].emplace_back(t, ip);
+                }
             } else if (s.rfind("ready ", 0) == 0) {
                 std::sscanf(s.c_str(), "ready %u %u %lf", &x.dest, &x.other, &x.ready_s);
                 x.ready = true;
@@ -161,15 +168,20 @@ struct Hosts {
 
     /* The first event time for mac at or after t on host x, or 0. */
     static int64_t first_after(Host& x, const std::string& mac, int64_t t, std::string* ip) {
-        auto it = x.events.find(mac);
-        if (it == x.events.end())
-            return 0;
         int64_t best = 0;
-        for (auto e = it->second.rbegin(); e != it->second.rend() && e->first >= t; ++e) {
-            best = e->first;
-            if (ip)
-                *ip = e->second;
-        }
+        auto it = x.events.find(mac);
+        if (it != x.events.end())
+            for (auto e = it->second.rbegin(); e != it->second.rend() && e->first >= t; ++e) {
+                best = e->first;
+                if (ip)
+                    *ip = e->second;
+            }
+        for (auto f = x.flushes.rbegin(); f != x.flushes.rend() && *f >= t; ++f)
+            if (!best || *f < best) {
+                best = *f;
+                if (ip)
+                    *ip = "-";
+            }
         return best;
     }
 
@@ -437,6 +449,9 @@ int main(int argc, char** argv) {
         r["propagation_p50_ms"] = r["propagation"]["from_ack"]["p50_ms"];
         r["propagation_p99_ms"] = r["propagation"]["from_ack"]["p99_ms"];
         r["propagation_max_ms"] = r["propagation"]["from_ack"]["max_ms"];
+        /* the upper bound: from before the write was sent (includes the write) */
+        r["propagation_from_send_p50_ms"] = r["propagation"]["from_send"]["p50_ms"];
+        r["propagation_from_send_p99_ms"] = r["propagation"]["from_send"]["p99_ms"];
         r["bulk_100k_s"] = r["bulk"]["backend_s"];
         r["bulk_peer_s"] = r["bulk"]["peer_etcd_txn128_s"];
         r["bulk_ratio"] = r["bulk"]["ratio"];
