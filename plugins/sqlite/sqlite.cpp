@@ -10,6 +10,14 @@
  * read connection with its prepared statements, limited page cache, no
  * mmap) from a small pool, runs one indexed SELECT, gives the Reader back
  * and answers. The pool grows to the number of workers that ask at once.
+ * A Reader keeps its read transaction for up to 128 lookups or 2 ms (the
+ * file locks SQLite takes per transaction were a third of a lookup's
+ * cost), but never across a round of changes: the poller bumps an epoch
+ * before it shoots anything down, and a lookup whose Reader's snapshot is
+ * older than the epoch -- checked before and after the read -- reads
+ * again on a fresh one. So an answer is never older than the shootdowns
+ * already sent, as with one transaction per lookup. Idle Readers let go of
+ * their snapshots at the poller's next round, so checkpoints finish.
  * The event loop touches SQLite only in vpo_start (one open and schema
  * check with no busy wait) and vpo_stop (closing).
  *
@@ -95,14 +103,36 @@ constexpr size_t bulk_over = 256;    /* puts in one transaction: log the vnet */
 constexpr int reader_cache_kib = 4096; /* holds a 10M-row table's interior pages */
 constexpr int writer_cache_kib = 16384;
 constexpr int reader_busy_ms = 100;
+constexpr auto hold_for = 2ms;       /* a Reader's snapshot, at most */
+constexpr unsigned hold_uses = 128;  /* lookups on one snapshot, at most */
 constexpr int poller_busy_ms = 250;
 constexpr int writer_busy_ms = 5000;
 
 /* A read connection and its statements; one lookup at a time. */
+/*
+ * A read connection and its statements; one lookup at a time. It keeps
+ * its read transaction (its snapshot) across lookups for at most hold_for
+ * and hold_uses, and never past a round of changes the poller has seen
+ * (epoch): SQLite then takes no file locks per lookup.
+ */
 struct Reader {
     uint64_t gen = 0;
     vsql::Db db;
-    vsql::Stmt by_mac, by_arp, by_ndp, dhcp, get, walk;
+    vsql::Stmt by_mac, by_arp, by_ndp, dhcp, get, walk, begin, end;
+    bool held = false;
+    uint64_t epoch = 0;
+    std::chrono::steady_clock::time_point since{};
+    unsigned uses = 0;
+    void release() {
+        if (!held)
+            return;
+        held = false;
+        vsql::Using u(end);
+        if (sqlite3_step(end.get()) != SQLITE_DONE && !sqlite3_get_autocommit(db.get())) {
+            std::string ignored;
+            vsql::exec(db.get(), "ROLLBACK", ignored);
+        }
+    }
 };
 
 /* The connection of one mapping transaction. */
@@ -148,6 +178,7 @@ struct Sqlite {
 
     std::atomic<bool> healthy{false};
     std::atomic<uint64_t> gen{1};
+    std::atomic<uint64_t> epoch{0}; /* bumped before a round of shootdowns */
     std::atomic<int64_t> schema{0};
     std::atomic<uint64_t> invalidations{0}, flushes{0};
 
@@ -237,7 +268,8 @@ std::unique_ptr<Reader> Sqlite::take(std::string& why, int& rc) {
         (rc = r->by_arp.prepare(db, "SELECT mac FROM mappings WHERE vnetid = ?1 AND arp = ?2")) ||
         (rc = r->by_ndp.prepare(db, "SELECT mac FROM mappings WHERE vnetid = ?1 AND ndp = ?2")) ||
         (rc = r->dhcp.prepare(db, "SELECT dhcp_proxy FROM mappings WHERE vnetid = ?1 AND mac = ?2")) ||
-        (rc = r->get.prepare(db, get.c_str())) || (rc = r->walk.prepare(db, walk.c_str()))) {
+        (rc = r->get.prepare(db, get.c_str())) || (rc = r->walk.prepare(db, walk.c_str())) ||
+        (rc = r->begin.prepare(db, "BEGIN")) || (rc = r->end.prepare(db, "COMMIT"))) {
         why = r->db.error();
         return nullptr;
     }
@@ -442,6 +474,8 @@ void Sqlite::read_changes() {
             }
         }
     }
+    if (flush || !macs.empty())
+        epoch.fetch_add(1, std::memory_order_acq_rel); /* no lookup answers from before */
     if (flush) {
         flushes++;
         varpd_cache_flush(prov);
@@ -539,6 +573,11 @@ void Sqlite::tick() {
         last_prune = t;
         prune();
     }
+    /* Idle Readers let go of their snapshots, so checkpoints can finish. */
+    std::lock_guard g(pool_mu);
+    for (auto& r : idle)
+        if (r->held && t - r->since > hold_for)
+            r->release();
 }
 
 void Sqlite::run() {
@@ -652,19 +691,42 @@ bool query(Sqlite* s, Pick pick, const void* key, int keylen, bool* found, Fn fn
         return false;
     }
     bool ok = true;
-    {
-        vsql::Stmt& st = pick(*r);
-        vsql::Using u(st);
-        sqlite3_bind_int64(st.get(), 1, s->vnetid);
-        sqlite3_bind_text(st.get(), 2, static_cast<const char*>(key), keylen, SQLITE_STATIC);
-        rc = sqlite3_step(st.get());
-        *found = rc == SQLITE_ROW;
-        if (rc == SQLITE_ROW)
-            fn(st.get());
-        else if (rc != SQLITE_DONE) {
-            ok = false;
-            why = r->db.error();
+    for (int attempt = 0;; attempt++) {
+        uint64_t e = s->epoch.load(std::memory_order_acquire);
+        auto now = std::chrono::steady_clock::now();
+        if (r->held && (r->epoch != e || now - r->since > hold_for || r->uses >= hold_uses))
+            r->release();
+        if (!r->held) {
+            vsql::Using b(r->begin);
+            if (sqlite3_step(r->begin.get()) == SQLITE_DONE) {
+                r->held = true;
+                r->epoch = e;
+                r->since = now;
+                r->uses = 0;
+            }
         }
+        r->uses++;
+        {
+            vsql::Stmt& st = pick(*r);
+            vsql::Using u(st);
+            sqlite3_bind_int64(st.get(), 1, s->vnetid);
+            sqlite3_bind_text(st.get(), 2, static_cast<const char*>(key), keylen, SQLITE_STATIC);
+            rc = sqlite3_step(st.get());
+            *found = rc == SQLITE_ROW;
+            if (rc == SQLITE_ROW)
+                fn(st.get());
+            else if (rc != SQLITE_DONE) {
+                ok = false;
+                why = r->db.error();
+            }
+        }
+        /*
+         * The poller saw changes while we read: the snapshot may predate
+         * them and their shootdowns may be out already. Read again.
+         */
+        if (!ok || s->epoch.load(std::memory_order_acquire) == r->epoch || attempt == 2)
+            break;
+        r->release();
     }
     if (!ok) {
         s->report(rc, why);
@@ -1109,6 +1171,8 @@ int s_map_commit(void* arg, void* txn, varpd_err_t* err) {
     int ret = 0;
     if (rc != SQLITE_OK)
         ret = sql_fail(s, err, db, rc);
+    else
+        s->epoch.fetch_add(1, std::memory_order_acq_rel); /* lookups read it from now on */
     txn_end(s, w, rc == SQLITE_OK); /* after a failed COMMIT, the ROLLBACK */
     {
         std::lock_guard g(s->mu);
@@ -1135,6 +1199,7 @@ int s_map_get(void* arg, const uint8_t mac[6], varpd_mapping_t* out, varpd_err_t
         auto r = s->take(why, rc);
         if (!r)
             return fail(err, -EIO, ("sqlite: " + s->prefix() + why).c_str());
+        r->release(); /* what was committed last, not a lookup's snapshot */
         bool bad = false;
         {
             vsql::Using u(r->get);
@@ -1170,6 +1235,7 @@ int s_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* f
         auto r = s->take(why, rc);
         if (!r)
             return fail(err, -EIO, ("sqlite: " + s->prefix() + why).c_str());
+        r->release();
         bool bad = false;
         {
             vsql::Using u(r->walk);

@@ -279,6 +279,7 @@ TEST(SqliteLookup, DestinationsAndProxies) {
     Outside o(db, false);
     ASSERT_EQ(o.exec("INSERT INTO mappings (vnetid, mac, ip) VALUES (7, '02:00:00:00:00:05', 'nope')"),
               SQLITE_OK);
+    EXPECT_TRUE(in.wait_invalidated(mac(5))); /* the kernel asks again after this */
     EXPECT_EQ(in.lookup(mac(5)).kind, Answer::drop);
     EXPECT_TRUE(in.rec.logged("02:00:00:00:00:05: the row's ip or port is malformed"));
 }
@@ -466,6 +467,37 @@ TEST(SqliteOutside, InsertUpdateDeleteInvalidatedWithinOneSecond) {
     std::this_thread::sleep_for(400ms);
     EXPECT_EQ(in.rec.invalidations(), n);
     EXPECT_GT(in.uprop("sqlite/invalidations"), 0u);
+}
+
+TEST(SqliteOutside, NoAnswerOlderThanItsShootdown) {
+    /*
+     * Readers keep a snapshot across lookups; one that starts after the
+     * shootdown of a change must still see the change.
+     */
+    TempDir t;
+    std::string db = t.file("o.db");
+    make_good(db, 1, "192.0.2.1");
+    Inst in(db);
+    std::atomic<bool> after{false}, stop{false};
+    std::atomic<int> stale{0}, fresh{0};
+    std::thread busy([&] {
+        while (!stop) {
+            bool was_after = after.load();
+            Answer a = in.lookup(mac(1));
+            if (was_after && a.kind == Answer::dest)
+                (a.d.vd_ip[15] == 2 ? fresh : stale)++;
+        }
+    });
+    std::this_thread::sleep_for(50ms);
+    Outside w(db, false);
+    ASSERT_EQ(w.exec("UPDATE mappings SET ip = '192.0.2.2' WHERE mac = '02:00:00:00:00:01'"), SQLITE_OK);
+    EXPECT_TRUE(in.wait_invalidated(mac(1)));
+    after = true;
+    std::this_thread::sleep_for(50ms);
+    stop = true;
+    busy.join();
+    EXPECT_EQ(stale.load(), 0);
+    EXPECT_GT(fresh.load(), 0);
 }
 
 TEST(SqliteOutside, PrunedChangesFlushTheCache) {
