@@ -246,6 +246,7 @@ struct Etcd {
     bool lease_for(const ConnP& cn, uint32_t ttl, int64_t& id, std::string& why);
     void forget_leases();
     void keep_leases(ConnP cp);
+    void keep_leases_loop(Conn& cn);
     void stop_keeper();
 
     /* writes */
@@ -650,6 +651,15 @@ void Etcd::forget_leases() {
 }
 
 void Etcd::keep_leases(ConnP cp) {
+    try {
+        keep_leases_loop(*cp);
+    } catch (const std::exception& x) { /* never take varpd down */
+        log(VARPD_LOG_ERR, std::string("the lease keeper stopped: ") + x.what() +
+                               "; leased mappings expire");
+    }
+}
+
+void Etcd::keep_leases_loop(Conn& cn) {
     std::unique_lock l(lmu);
     while (!keeper_stop) {
         uint32_t shortest = UINT32_MAX;
@@ -664,7 +674,7 @@ void Etcd::keep_leases(ConnP cp) {
         std::map<uint32_t, int64_t> now = leases;
         l.unlock();
         for (auto& [ttl, id] : now) {
-            etcd::Reply r = cp->client->call("/v3/lease/keepalive", {{"ID", std::to_string(id)}});
+            etcd::Reply r = cn.client->call("/v3/lease/keepalive", {{"ID", std::to_string(id)}});
             if (!r.ok)
                 continue; /* unreachable: try again next round */
             const json& res = r.body.contains("result") ? r.body["result"] : r.body;
@@ -991,7 +1001,14 @@ int e_start(void* arg) {
             e->dropped_overflow = false;
         }
         e->stopping = false;
-        e->watcher = std::thread([e, cn] { e->watch_loop(cn); });
+        e->watcher = std::thread([e, cn] {
+            try {
+                e->watch_loop(cn);
+            } catch (const std::exception& x) { /* never take varpd down */
+                e->log(VARPD_LOG_ERR, std::string("the watch stopped: ") + x.what() +
+                                          "; changes are no longer seen until a restart");
+            }
+        });
         {
             std::lock_guard g(e->lmu);
             if (!e->leases.empty() && !e->keeper.joinable()) {

@@ -51,7 +51,13 @@ size_t sink_stream(char* p, size_t sz, size_t n, void* arg) {
         if (m.is_discarded()) {
             s->bad = "the watch stream sent something that is not JSON";
             s->ended = true;
-        } else if (!(*s->on_msg)(m)) {
+            break;
+        }
+        try { /* nothing may unwind through libcurl */
+            if (!(*s->on_msg)(m))
+                s->ended = true;
+        } catch (const std::exception& e) {
+            s->bad = std::string("a watch message that does not fit etcd's API: ") + e.what();
             s->ended = true;
         }
     }
