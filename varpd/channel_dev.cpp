@@ -375,6 +375,8 @@ Status DevOverlayChannel::link_vnetid(uint32_t linkid, uint32_t& vnetid) {
     int e = kernel_getprop_uint(fd_, linkid, "vnetid", v);
     if (e == EPROTO)
         return Status::fail(e, on_link("GETPROP vnetid", linkid) + ": not an 8-byte number");
+    if (e == ENODATA)
+        return Status::fail(e, on_link("GETPROP vnetid", linkid) + ": the device's vnetid is unset");
     if (e != 0)
         return fail(e, on_link("GETPROP vnetid", linkid));
     if (v > UINT32_MAX)

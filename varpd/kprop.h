@@ -32,12 +32,14 @@ inline int kernel_getprop(int fd, uint32_t linkid, const std::string& name, over
     return rc == 0 ? 0 : errno;
 }
 
-/* A uint property's value (8 bytes, host order); EPROTO for another size. */
+/* A uint property's value (8 bytes, host order); ENODATA unset, EPROTO another size. */
 inline int kernel_getprop_uint(int fd, uint32_t linkid, const std::string& name, uint64_t& out) {
     overlay_ioc_prop p;
     int e = kernel_getprop(fd, linkid, name, p);
     if (e != 0)
         return e;
+    if (p.oip_size == 0)
+        return ENODATA;
     if (p.oip_size != sizeof(out))
         return EPROTO;
     std::memcpy(&out, p.oip_value, sizeof(out));
