@@ -1,7 +1,7 @@
 /*
  * etcd-bench: bench-etcd's driver (issue #8 item 6).
  *
- *   etcd-bench PLUGIN.so HOST-PROGRAM OUT.json
+ *   etcd-bench PLUGIN.so HOST-PROGRAM OUT.json [BIN-DIR]
  *
  * Theory: two figures about the etcd backend against a real three-member
  * etcd cluster on loopback (tests/unit/etcd-cluster/etcd_cluster.h).
@@ -27,7 +27,11 @@
  *    by counting the keys etcd then holds. Peer, in the same run: the same
  *    number of keys with the same values written straight to etcd as txns
  *    of 128 puts (etcd's default --max-txn-ops), one after another -- what
- *    etcd itself takes. bulk_ratio = backend time / peer time.
+ *    etcd itself takes. bulk_ratio = backend time / peer time. With
+ *    BIN-DIR (varpd, varpd-ctl, overlayadm), the operator's path too: the
+ *    same number of mappings as a CSV file through `overlayadm
+ *    import-mappings` into a `varpd -K none` holding an etcd instance
+ *    (bulk_import_overlayadm_s).
  *
  * Hosts are processes on one machine, not kernels: "the kernel entry
  * changing" is the backend's cache_inject/invalidate call; the JSON says
@@ -107,22 +111,11 @@ struct Hosts {
         int in[2], out[2];
         if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC))
             throw std::runtime_error("pipe failed");
-        std::vector<char*> argv;
-        argv.push_back(const_cast<char*>(prog.c_str()));
-        for (auto& a : args)
-            argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        pid_t parent = ::getpid();
-        pid_t p = ::fork();
-        if (p == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (::getppid() != parent)
-                ::_exit(127);
-            ::dup2(in[0], 0);
-            ::dup2(out[1], 1);
-            ::execv(argv[0], argv.data());
-            ::_exit(127);
-        }
+        std::vector<std::string> argv = {prog};
+        argv.insert(argv.end(), args.begin(), args.end());
+        pid_t p = spawn_child(argv, in[0], out[1]);
+        if (p < 0)
+            throw std::runtime_error("fork failed");
         ::close(in[0]);
         ::close(out[1]);
         auto host = std::make_unique<Host>();
@@ -427,14 +420,90 @@ json bulk(EtcdCluster& c, const std::string& plugin) {
     return j;
 }
 
+/* Run a program to its end; its exit status (-1: did not run). */
+int run_wait(const std::vector<std::string>& argv, const std::string& log) {
+    pid_t p = spawn_child(argv, -1, -1, log);
+    int st = 0;
+    if (p < 0 || ::waitpid(p, &st, 0) != p)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * The operator's path: a varpd on its in-memory kernel (-K none: link N
+ * has vnet id N) with an etcd instance on link 5, and `overlayadm
+ * import-mappings` of a CSV file of n mappings (one Import: varpd's map
+ * operations, one transaction). null with the reason when the programs are
+ * not built.
+ */
+json bulk_import(EtcdCluster& c, const std::string& plugin, const std::string& bin, long n,
+                 const std::string& work) {
+    json j;
+    for (const char* prog : {"varpd", "varpd-ctl", "overlayadm"})
+        if (::access((bin + "/" + prog).c_str(), X_OK) != 0) {
+            j["import_overlayadm_s"] = nullptr;
+            j["import_overlayadm_why"] = bin + "/" + prog + " is not built";
+            return j;
+        }
+    std::filesystem::create_directories(work + "/plugins");
+    std::filesystem::create_symlink(std::filesystem::absolute(plugin), work + "/plugins/etcd.so");
+    std::string sock = work + "/varpd.sock", log = work + "/varpd.log";
+    struct Varpd {
+        pid_t pid;
+        ~Varpd() {
+            if (pid > 0) {
+                ::kill(pid, SIGTERM);
+                ::waitpid(pid, nullptr, 0);
+            }
+        }
+    } varpd{spawn_child({bin + "/varpd", "-f", "-d", work + "/state", "-p", work + "/plugins", "-s",
+                         sock, "-K", "none"},
+                        -1, -1, log)};
+    auto end = Clock::now() + 15s;
+    while (run_wait({bin + "/varpd-ctl", "-s", sock, "status"}, log) != 0) {
+        if (Clock::now() > end)
+            throw std::runtime_error("varpd -K none did not answer; see " + log);
+        std::this_thread::sleep_for(100ms);
+    }
+    if (run_wait({bin + "/varpd-ctl", "-s", sock, "create", "5", "etcd",
+                  "etcd/endpoints=" + c.endpoints(), std::string("etcd/prefix=") + kPrefix},
+                 log) != 0)
+        throw std::runtime_error("varpd-ctl create etcd failed; see " + log);
+    std::string csv = work + "/mappings.csv";
+    {
+        std::ofstream f(csv);
+        f << "mac,ip,port\n";
+        for (long i = 0; i < n; i++)
+            f << mac_str(test_mac(uint32_t(i))) << "," << seq_ip(uint32_t(i)) << ",4789\n";
+    }
+    int64_t t0 = mono_ns();
+    int rc = run_wait({bin + "/overlayadm", "-S", sock, "-D", work + "/adm", "import-mappings",
+                       "-q", "link:5", csv},
+                      work + "/overlayadm.log");
+    double s = double(mono_ns() - t0) / 1e9;
+    if (rc != 0)
+        throw std::runtime_error("overlayadm import-mappings failed (" + std::to_string(rc) +
+                                 "); see " + work + "/overlayadm.log and " + log);
+    auto cl = c.client(30000ms);
+    int64_t have = count_keys(*cl, std::string(kPrefix) + "/vnet/5/mac/");
+    if (have != n)
+        throw std::runtime_error("import: etcd holds " + std::to_string(have) + " keys, not " +
+                                 std::to_string(n));
+    j["import_overlayadm_s"] = s;
+    std::fprintf(stderr, "bench-etcd: %ld mappings through overlayadm import-mappings in %.2f s\n",
+                 n, s);
+    return j;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 4) {
-        std::fprintf(stderr, "usage: etcd-bench PLUGIN.so HOST-PROGRAM OUT.json\n");
+    if (argc != 4 && argc != 5) {
+        std::fprintf(stderr, "usage: etcd-bench PLUGIN.so HOST-PROGRAM OUT.json [BIN-DIR]\n");
         return 2;
     }
     std::string plugin = argv[1], host_prog = argv[2], out = argv[3];
+    std::string bin = argc == 5 ? argv[4] : "";
     try {
         TempDir dir("etcd-bench");
         EtcdCluster c(3, dir.path());
@@ -446,6 +515,12 @@ int main(int argc, char** argv) {
         r["cluster"] = "3 etcd-server 3.4 members on 127.0.0.1, heartbeat 50 ms, election 500 ms";
         r["propagation"] = propagation(c, plugin, host_prog);
         r["bulk"] = bulk(c, plugin);
+        if (!bin.empty()) {
+            json imp = bulk_import(c, plugin, bin, r["bulk"]["mappings"].get<long>(),
+                                   dir.path() + "/import");
+            r["bulk"].update(imp);
+            r["bulk_import_overlayadm_s"] = imp["import_overlayadm_s"];
+        }
         r["propagation_p50_ms"] = r["propagation"]["from_ack"]["p50_ms"];
         r["propagation_p99_ms"] = r["propagation"]["from_ack"]["p99_ms"];
         r["propagation_max_ms"] = r["propagation"]["from_ack"]["max_ms"];

@@ -461,6 +461,41 @@ inline int free_port() {
     return p;
 }
 
+/*
+ * fork+exec args[0] (PATH searched) in its own process group, with
+ * PR_SET_PDEATHSIG(SIGKILL) so it dies with the calling thread. stdin from
+ * in_fd (-1: /dev/null); stdout to out_fd, else to log (appended), else
+ * inherited; stderr to log when given, else inherited. Every other
+ * descriptor is closed. The pid, or -1.
+ */
+inline pid_t spawn_child(const std::vector<std::string>& args, int in_fd = -1, int out_fd = -1,
+                         const std::string& log = "") {
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    pid_t parent = ::getpid();
+    pid_t p = ::fork();
+    if (p != 0)
+        return p;
+    /* only async-signal-safe calls until exec */
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent)
+        ::_exit(127);
+    int lfd = log.empty() ? -1 : ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int ifd = in_fd >= 0 ? in_fd : ::open("/dev/null", O_RDONLY);
+    if (ifd >= 0)
+        ::dup2(ifd, 0);
+    if (out_fd >= 0 || lfd >= 0)
+        ::dup2(out_fd >= 0 ? out_fd : lfd, 1);
+    if (lfd >= 0)
+        ::dup2(lfd, 2);
+    ::close_range(3, ~0U, 0);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+}
+
 /* Run a command line through sh, output to log; its exit status. */
 inline int run_sh(const std::string& cmd) {
     int rc = std::system(cmd.c_str());
@@ -773,33 +808,7 @@ private:
         }
         std::vector<std::string> a = args(i, first);
         std::string log = m_[i].log;
-        pid_t pid = run_on_spawner([a, log]() -> pid_t {
-            std::vector<char*> argv;
-            for (auto& s : a)
-                argv.push_back(const_cast<char*>(s.c_str()));
-            argv.push_back(nullptr);
-            pid_t parent = ::getpid();
-            pid_t p = ::fork();
-            if (p == 0) {
-                /* only async-signal-safe calls until exec */
-                ::setpgid(0, 0);
-                ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (::getppid() != parent)
-                    ::_exit(127);
-                int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-                if (fd >= 0) {
-                    ::dup2(fd, 1);
-                    ::dup2(fd, 2);
-                }
-                int nul = ::open("/dev/null", O_RDONLY);
-                if (nul >= 0)
-                    ::dup2(nul, 0);
-                ::close_range(3, ~0U, 0);
-                ::execvp(argv[0], argv.data());
-                ::_exit(127);
-            }
-            return p;
-        });
+        pid_t pid = run_on_spawner([a, log]() -> pid_t { return spawn_child(a, -1, -1, log); });
         if (pid < 0)
             throw std::runtime_error("fork for etcd failed");
         std::lock_guard g(mu_);
