@@ -38,7 +38,8 @@
  *                                                  \--fail--> DEGRADED
  *   HEALTHY --(file vanished | replaced and bad | main file changed and
  *              fails a fresh check | probe busy | a lookup saw corruption)
- *           --> DEGRADED (varpd_degrade with "sqlite: PATH: reason")
+ *           --> DEGRADED (varpd_degrade with "PATH: reason"; varpd adds
+ *               the backend's name in front, as it does to log lines)
  *   DEGRADED --retry every 500 ms: check passes--> HEALTHY, varpd_restore,
  *              varpd_cache_flush (the drops answered meanwhile must go)
  * While DEGRADED every lookup answers drop without touching SQLite, and the
@@ -59,7 +60,8 @@
  * whole-vnet row; it turns logging back on before COMMIT.
  *
  * Locking: pool_mu guards the idle Readers; mu guards the poller's wake-up
- * and the degrade message; healthy and gen are atomics read by lookups.
+ * and the degrade message; healthy, gen and epoch are atomics read by
+ * lookups.
  * Readers of an older generation (before a recovery or replacement) are
  * closed instead of reused. A Writer is used by one map operation at a time
  * (varpd's contract); txn_open refuses a second transaction.
@@ -108,7 +110,6 @@ constexpr unsigned hold_uses = 128;  /* lookups on one snapshot, at most */
 constexpr int poller_busy_ms = 250;
 constexpr int writer_busy_ms = 5000;
 
-/* A read connection and its statements; one lookup at a time. */
 /*
  * A read connection and its statements; one lookup at a time. It keeps
  * its read transaction (its snapshot) across lookups for at most hold_for
@@ -664,13 +665,13 @@ void s_stop(void* arg) {
     }
 }
 
-void txn_end(Sqlite* s, Writer* w, bool commit);
+void txn_end(Sqlite* s, Writer* w);
 
 void s_destroy(void* arg) {
     Sqlite* s = self(arg);
     s_stop(arg);
     if (s->txn)
-        txn_end(s, s->txn, false);
+        txn_end(s, s->txn);
     delete s;
 }
 
@@ -977,8 +978,8 @@ int not_healthy(Sqlite* s, varpd_err_t* err) {
     return fail(err, -EIO, msg.c_str());
 }
 
-void txn_end(Sqlite* s, Writer* w, bool commit) {
-    (void)commit;
+/* The transaction is over: roll back what is left (nothing after COMMIT). */
+void txn_end(Sqlite* s, Writer* w) {
     std::string ignored;
     if (w->db)
         vsql::exec(w->db.get(), "ROLLBACK", ignored);
@@ -1173,7 +1174,7 @@ int s_map_commit(void* arg, void* txn, varpd_err_t* err) {
         ret = sql_fail(s, err, db, rc);
     else
         s->epoch.fetch_add(1, std::memory_order_acq_rel); /* lookups read it from now on */
-    txn_end(s, w, rc == SQLITE_OK); /* after a failed COMMIT, the ROLLBACK */
+    txn_end(s, w); /* after a failed COMMIT, the ROLLBACK */
     {
         std::lock_guard g(s->mu);
         s->kicked = true; /* the poller sees it now, not in 100 ms */
@@ -1186,7 +1187,7 @@ void s_map_abort(void* arg, void* txn) {
     Sqlite* s = self(arg);
     Writer* w = static_cast<Writer*>(txn);
     if (w && w == s->txn)
-        txn_end(s, w, false);
+        txn_end(s, w);
 }
 
 int s_map_get(void* arg, const uint8_t mac[6], varpd_mapping_t* out, varpd_err_t* err) {

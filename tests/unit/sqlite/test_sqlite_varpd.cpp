@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -188,4 +189,27 @@ TEST(SqliteVarpd, BrokenDatabaseDegradesTheLinkAndRecovers) {
         auto l = f.chan.link(1);
         return l && !l->degraded;
     }));
+}
+
+TEST(SqliteVarpd, BadAtStartStaysDegradedThoughTheStartSucceeds) {
+    /* varpd clears a link's degrade after a start; the backend says it again. */
+    vt::TempDir dir;
+    vt::LogCapture log;
+    varpd::PluginSet plugins{log.log};
+    plugins.load_dir(OVERLAY_PLUGIN_DIR);
+    varpd::FakeChannel chan;
+    chan.add_link(1, 42);
+    std::string db = dir / "junk.db";
+    vt::write_file(db, std::string(4096, 'j'));
+    vt::Running run(dir.path, plugins, chan, log.log);
+    varpd::Client c(run.socket);
+    c.create_instance(1, "sqlite", {{"sqlite/path", db}});
+    EXPECT_TRUE(vt::eventually([&] {
+        auto l = chan.link(1);
+        return l && l->degraded && l->message.find("file is not a database") != std::string::npos;
+    }, 2000ms)) << (chan.link(1) ? chan.link(1)->message : "no link");
+    /* And it stays so (not cleared by a later start step). */
+    std::this_thread::sleep_for(600ms);
+    EXPECT_TRUE(chan.link(1)->degraded);
+    EXPECT_NE(chan.link(1)->message.find("sqlite: " + db), std::string::npos) << chan.link(1)->message;
 }
