@@ -54,7 +54,7 @@
  * Writes (map operations, on the worker pool one at a time): begin opens a
  * Writer, a connection of its own, and BEGIN IMMEDIATE; puts are UPSERTs
  * (an "arp"/"ndp" address owned by another MAC is -EEXIST, never a silent
- * REPLACE of that row); commit or abort closes it. After bulk_over puts the
+ * REPLACE of that row); commit or abort closes it. After bulk_over changes the
  * transaction turns per-row logging off (meta.log_rows, inside its own
  * uncommitted transaction, so no other connection sees it) and logs one
  * whole-vnet row; it turns logging back on before COMMIT.
@@ -101,7 +101,7 @@ constexpr auto retry_every = 500ms;  /* while degraded */
 constexpr auto prune_every = 10s;    /* DELETE old changes */
 constexpr int keep_changes_s = 60;   /* how long a change is kept */
 constexpr size_t flush_over = 4096;  /* changes in one round: flush instead */
-constexpr size_t bulk_over = 256;    /* puts in one transaction: log the vnet */
+constexpr size_t bulk_over = 256;    /* changes in one transaction: log the vnet */
 constexpr int reader_cache_kib = 4096; /* holds a 10M-row table's interior pages */
 constexpr int writer_cache_kib = 16384;
 constexpr int reader_busy_ms = 100;
@@ -140,7 +140,7 @@ struct Reader {
 struct Writer {
     vsql::Db db;
     vsql::Stmt upsert, del, owner_arp, owner_ndp;
-    size_t puts = 0;
+    size_t changes = 0; /* puts and removes so far */
     bool bulk = false;
 };
 
@@ -1055,6 +1055,24 @@ std::string refuse(const varpd_mapping_t& m) {
     return "";
 }
 
+/*
+ * One more change in w: past bulk_over, per-row logging goes off for the
+ * rest of the transaction and one whole-vnet row is logged instead.
+ */
+int count_change(Sqlite* s, Writer* w) {
+    if (w->bulk || ++w->changes <= bulk_over)
+        return SQLITE_OK;
+    char sql[160];
+    std::snprintf(sql, sizeof(sql),
+                  "UPDATE meta SET log_rows = 0; INSERT INTO changes (vnetid, mac) VALUES (%u, NULL)",
+                  s->vnetid);
+    std::string why;
+    int rc = vsql::exec(w->db.get(), sql, why);
+    if (rc == SQLITE_OK)
+        w->bulk = true;
+    return rc;
+}
+
 int s_map_put(void* arg, void* txn, const varpd_mapping_t* ms, size_t n, varpd_err_t* err) {
     Sqlite* s = self(arg);
     Writer* w = static_cast<Writer*>(txn);
@@ -1067,17 +1085,8 @@ int s_map_put(void* arg, void* txn, const varpd_mapping_t* ms, size_t n, varpd_e
             std::string why = refuse(m);
             if (!why.empty())
                 return fail(err, m.vm_ttl ? -ENOTSUP : -EINVAL, why.c_str());
-            if (!w->bulk && ++w->puts > bulk_over) {
-                char sql[160];
-                std::snprintf(sql, sizeof(sql),
-                              "UPDATE meta SET log_rows = 0;"
-                              " INSERT INTO changes (vnetid, mac) VALUES (%u, NULL)",
-                              s->vnetid);
-                int rc = vsql::exec(db, sql, why);
-                if (rc != SQLITE_OK)
-                    return sql_fail(s, err, db, rc);
-                w->bulk = true;
-            }
+            if (int rc = count_change(s, w); rc != SQLITE_OK)
+                return sql_fail(s, err, db, rc);
             std::string mac = vsql::mac_text(m.vm_mac), ip = vsql::ip_text(m.vm_dest.vd_ip);
             char arp[INET_ADDRSTRLEN] = "", ndp[INET6_ADDRSTRLEN] = "";
             std::string dhcp;
@@ -1140,7 +1149,9 @@ int s_map_remove(void* arg, void* txn, const uint8_t mac[6], varpd_err_t* err) {
         return fail(err, -EINVAL, "sqlite: no such transaction");
     try {
         std::string m = vsql::mac_text(mac);
-        int rc;
+        int rc = count_change(s, w);
+        if (rc != SQLITE_OK)
+            return sql_fail(s, err, w->db.get(), rc);
         {
             vsql::Using u(w->del);
             sqlite3_bind_int64(w->del.get(), 1, s->vnetid);

@@ -62,6 +62,10 @@ struct Inst {
         EXPECT_EQ(o->vpo_getprop(arg, name, &v, &size), 0);
         return v;
     }
+    size_t nflushes() {
+        std::lock_guard g(rec.mu);
+        return rec.flushes;
+    }
     bool wait_degraded(const std::string& part, std::chrono::milliseconds limit = 3000ms) {
         return rec.wait_for([&] { return rec.degraded.find(part) != std::string::npos; }, limit);
     }
@@ -201,10 +205,10 @@ TEST(SqliteSchema, TooNewDegradesThenRecovers) {
     void* txn = nullptr;
     EXPECT_EQ(in.o->vpo_map_begin(in.arg, &txn, &err), -EIO);
     EXPECT_NE(std::string(err.ve_msg).find("newer"), std::string::npos) << err.ve_msg;
-    size_t flushes = in.rec.flushes;
+    size_t flushes = in.nflushes();
     ASSERT_EQ(o.exec("PRAGMA user_version = 2"), SQLITE_OK);
     EXPECT_TRUE(in.wait_restored());
-    EXPECT_GT(in.rec.flushes, flushes);
+    EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms)); /* after restore */
     EXPECT_EQ(in.lookup(mac(1)).kind, Answer::dest);
 }
 
@@ -413,7 +417,7 @@ TEST(SqliteMap, BulkImportLogsTheVnetOnce) {
         ms.push_back(m);
     }
     ASSERT_EQ(o->vpo_map_put(in.arg, txn, ms.data(), ms.size(), &err), 0) << err.ve_msg;
-    size_t flushes = in.rec.flushes;
+    size_t flushes = in.nflushes();
     ASSERT_EQ(o->vpo_map_commit(in.arg, txn, &err), 0) << err.ve_msg;
     EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms));
     Outside w(db, false);
@@ -422,6 +426,17 @@ TEST(SqliteMap, BulkImportLogsTheVnetOnce) {
     EXPECT_EQ(w.one("SELECT count(*) FROM changes WHERE mac IS NULL AND vnetid = 7"), 1);
     EXPECT_EQ(w.one("SELECT log_rows FROM meta"), 1);
     EXPECT_EQ(in.lookup({2, 0, 0, 0, 7, 0xcf}).kind, Answer::dest);
+
+    /* Removes count too. */
+    int64_t logged = w.one("SELECT count(*) FROM changes");
+    ASSERT_EQ(o->vpo_map_begin(in.arg, &txn, &err), 0) << err.ve_msg;
+    for (int i = 0; i < 1000; i++)
+        ASSERT_EQ(o->vpo_map_remove(in.arg, txn, ms[i].vm_mac, &err), 0) << err.ve_msg;
+    flushes = in.nflushes();
+    ASSERT_EQ(o->vpo_map_commit(in.arg, txn, &err), 0) << err.ve_msg;
+    EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms));
+    EXPECT_EQ(w.one("SELECT count(*) FROM mappings"), 1000);
+    EXPECT_LE(w.one("SELECT count(*) FROM changes") - logged, 300);
 }
 
 TEST(SqliteOutside, InsertUpdateDeleteInvalidatedWithinOneSecond) {
@@ -506,14 +521,14 @@ TEST(SqliteOutside, PrunedChangesFlushTheCache) {
     make_good(db);
     Inst in(db);
     Outside w(db, false);
-    size_t flushes = in.rec.flushes;
+    size_t flushes = in.nflushes();
     /* Changes logged and pruned before the poller saw them: a gap. */
     ASSERT_EQ(w.exec("BEGIN; INSERT INTO mappings (vnetid, mac, ip) VALUES (7, '02:00:00:00:00:05', "
                      "'192.0.2.5'); DELETE FROM changes; COMMIT"),
               SQLITE_OK);
     EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms));
     /* Many changes at once (an outside bulk writer logging per row): one flush. */
-    flushes = in.rec.flushes;
+    flushes = in.nflushes();
     size_t inval = in.rec.invalidations();
     ASSERT_EQ(w.exec("WITH RECURSIVE n(i) AS (SELECT 16 UNION ALL SELECT i + 1 FROM n WHERE i < 5015)"
                      " INSERT INTO mappings (vnetid, mac, ip) SELECT 7, printf('02:00:00:01:%02x:%02x',"
@@ -524,7 +539,7 @@ TEST(SqliteOutside, PrunedChangesFlushTheCache) {
     EXPECT_EQ(in.rec.invalidations(), inval) << "a flush instead of 5000 shootdowns";
     EXPECT_EQ(in.lookup({2, 0, 0, 1, 0x13, 0x97}).kind, Answer::dest);
     /* A whole-vnet row, as a bulk writer logs. */
-    flushes = in.rec.flushes;
+    flushes = in.nflushes();
     ASSERT_EQ(w.exec("INSERT INTO changes (vnetid, mac) VALUES (7, NULL)"), SQLITE_OK);
     EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms));
 }
@@ -546,12 +561,12 @@ TEST(SqliteHealth, CorruptedThenFixed) {
     /* Fixed: a good database renamed into place. */
     std::string good = t.file("good.db");
     make_good(good, 1, "192.0.2.77");
-    size_t flushes = in.rec.flushes;
+    size_t flushes = in.nflushes();
     std::filesystem::remove(db + "-wal");
     std::filesystem::remove(db + "-shm");
     std::filesystem::rename(good, db);
     EXPECT_TRUE(in.wait_restored()) << in.rec.degraded_msg();
-    EXPECT_GT(in.rec.flushes, flushes);
+    EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms)); /* after restore */
     Answer a = in.lookup(mac(1));
     ASSERT_EQ(a.kind, Answer::dest);
     EXPECT_EQ(a.d.vd_ip[15], 77);
