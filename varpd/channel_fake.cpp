@@ -29,7 +29,7 @@ FakeChannel::LinkState* FakeChannel::find(uint32_t linkid) {
 
 void FakeChannel::add_link(uint32_t linkid) { add_link(linkid, linkid); }
 
-void FakeChannel::add_link(uint32_t linkid, uint32_t vnetid) {
+void FakeChannel::add_link(uint32_t linkid, std::optional<uint32_t> vnetid) {
     std::lock_guard g(mu_);
     links_.try_emplace(linkid).first->second.vnetid = vnetid;
 }
@@ -235,7 +235,10 @@ Status FakeChannel::link_vnetid(uint32_t linkid, uint32_t& vnetid) {
     if (!l)
         return Status::fail(ENOENT, "GETPROP vnetid on link " + std::to_string(linkid) +
                                         ": no overlay device with this link id");
-    vnetid = l->vnetid;
+    if (!l->vnetid)
+        return Status::fail(ENODATA, "GETPROP vnetid on link " + std::to_string(linkid) +
+                                         ": the device's vnetid is unset");
+    vnetid = *l->vnetid;
     return {};
 }
 

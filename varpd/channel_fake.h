@@ -47,7 +47,7 @@ class FakeChannel final : public KernelChannel {
         bool degraded = false;
         std::string message;
         std::map<Mac, CacheEntry> cache;
-        uint32_t vnetid = 0;
+        std::optional<uint32_t> vnetid;
     };
 
     FakeChannel();
@@ -55,9 +55,10 @@ class FakeChannel final : public KernelChannel {
     FakeChannel(const FakeChannel&) = delete;
     FakeChannel& operator=(const FakeChannel&) = delete;
 
-    /* The test's side: play the kernel. A link's vnet id is its link id unless given. */
+    /* The test's side: play the kernel. A link's vnet id is its link id unless
+       given; nullopt: unset (GETPROP reads nothing, ENODATA). */
     void add_link(uint32_t linkid);
-    void add_link(uint32_t linkid, uint32_t vnetid);
+    void add_link(uint32_t linkid, std::optional<uint32_t> vnetid);
     uint64_t submit(uint32_t linkid, std::span<const uint8_t> frame);
     std::optional<Outcome> outcome(uint64_t reqid);
     std::optional<Outcome> wait_outcome(uint64_t reqid, std::chrono::milliseconds timeout);

@@ -512,8 +512,12 @@ Status Daemon::read_vnetid(Instance& in) {
         in.vnetid = v;
         return {};
     }
-    /* A writable dynamic backend keys its mappings by it: never guess. */
-    if (in.be->writable() && in.mode == Mode::dynamic)
+    /*
+     * A writable dynamic backend keys its mappings by it: never guess. A
+     * device whose vnetid is not set yet (it cannot be activated so) reads
+     * as 0, for every backend: set it before creating the instance.
+     */
+    if (in.be->writable() && in.mode == Mode::dynamic && s.err != ENODATA)
         return Status::fail(s.err, in.label() + ": cannot read the vnet id of link " +
                                        std::to_string(in.linkid) +
                                        " (its mappings are keyed by it): " + s.why);

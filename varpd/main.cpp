@@ -50,6 +50,9 @@
  * fails, a restore degrades the link, with the reason): keying writes by a
  * guessed vnet would put them in another tenant's table. Point-mode and ABI 1
  * backends never key anything by it: the failure is logged and they see 0.
+ * A device whose vnetid is unset (it cannot be activated so) reads as 0 for
+ * every backend, logged; it is read once, so set it before the instance is
+ * created (overlayadm does; the kernel refuses to change it while active).
  *
  * Point mode: after start and after every setprop varpd asks vpo_default
  * and ASSOCIATEs the device with that one destination.

@@ -88,6 +88,13 @@ TEST_F(Mappings, AWritableBackendIsRefusedWhenItsVnetIdCannotBeRead) {
     EXPECT_NE(e.find("no overlay device with this link id"), std::string::npos) << e;
 }
 
+TEST_F(Mappings, ADeviceWhoseVnetIdIsUnsetReadsAsZero) {
+    chan.add_link(10, std::nullopt); /* made, its vnetid not set yet */
+    uint64_t id = client->create_instance(10, "mapstore");
+    EXPECT_EQ(client->get_prop(id, "mapstore/vnetid"), "0");
+    EXPECT_TRUE(cap.contains("the device's vnetid is unset; its vnet id reads as 0")) << cap.all();
+}
+
 TEST_F(Mappings, AddGetListRemove) {
     client->add_mapping(3, full());
     client->add_mapping(3, {"02:00:00:00:00:0b", "2001:db8::2", 0, "", "", "", 0});
