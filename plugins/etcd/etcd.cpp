@@ -45,10 +45,13 @@
  * Failure: every request fails over across the endpoints (etcd_client.h).
  * When no endpoint answers, cached answers go on working; a miss answers
  * drop and the device is degraded ("etcd: no endpoint answers (...); new
- * destinations cannot be looked up"). The watch thread's reconnect loop is
- * the health probe: when a stream is created again the device is restored
- * and the MACs answered drop meanwhile are invalidated in the kernel (or
- * the whole cache flushed, past 1024 of them).
+ * destinations cannot be looked up"). It is restored by the first thing
+ * that reaches etcd again: a watch stream created (the reconnect loop), a
+ * lookup's read, or the keeper thread's probe (a read every second while
+ * degraded: a member that lost quorum keeps its watch stream open but
+ * fails reads, and nothing else would notice it come back). The MACs
+ * answered drop meanwhile are then invalidated in the kernel (or the whole
+ * cache flushed, past 1024 of them).
  *
  * Writes (vpo_map_*, on the worker pool one at a time): begin opens a
  * staging list, put/remove stage, commit reads the current mac/ and ip/
@@ -60,7 +63,7 @@
  * already applied are undone before the commit reports the failure: all or
  * nothing as far as etcd allows (a crash between txns leaves the first
  * ones applied). A mapping with a TTL is written with a lease, one per
- * distinct TTL per instance, reused, kept alive by a keeper thread every
+ * distinct TTL per instance, reused, kept alive by the keeper thread every
  * TTL/3 while the instance runs; leases are not revoked at stop, so the
  * mappings of a host whose varpd dies, or stops, expire TTL seconds later.
  *
@@ -68,7 +71,8 @@
  * lock is held across a request. lmu guards the leases; the transaction
  * needs none (varpd runs map operations one at a time per instance).
  * States: CREATED -> start (client built, vnet read, watch thread) ->
- * STARTED -> stop (watch woken and joined, keeper stopped) -> STOPPED.
+ * STARTED (watch and keeper threads) -> stop (watch woken and joined,
+ * keeper stopped) -> STOPPED.
  *
  * Not supported: etcd's v2 API; the gRPC transport (the JSON gateway
  * carries everything); detecting a member that is alive but silent (a
@@ -239,6 +243,7 @@ struct Etcd {
     bool on_watch_msg(Conn& cn, const json& m, bool& resync, bool& created, int64_t& compacted,
                       std::string& why);
     void on_created(Conn& cn, bool resync, int64_t rev);
+    void restore_if_degraded(bool flushed);
     void apply_events(Conn& cn, const json& events);
     void nap(std::chrono::milliseconds d);
 
@@ -268,6 +273,7 @@ bool Etcd::range_one(Conn& cn, const std::string& key, bool& exists, std::string
         why = r.error;
         return false;
     }
+    restore_if_degraded(false);
     rev = etcd::num(r.body.value("header", json::object()), "revision");
     exists = false;
     auto kvs = r.body.find("kvs");
@@ -413,38 +419,47 @@ void Etcd::nap(std::chrono::milliseconds d) {
     wcv.wait_for(l, d, [&] { return stopping.load(); });
 }
 
-void Etcd::on_created(Conn& cn, bool resync, int64_t rev) {
+/*
+ * etcd answers again (a watch stream opened, or a range came back): clear
+ * the degraded state and shoot down the drops answered meanwhile, unless
+ * the kernel's cache was just flushed anyway.
+ */
+void Etcd::restore_if_degraded(bool flushed) {
     std::vector<Mac> dropped;
-    bool was_degraded, overflow;
+    bool overflow;
     {
         std::lock_guard g(mu);
-        if (resync) {
-            clear_caches_locked(rev);
-            applied = rev;
-        }
-        was_degraded = degraded;
+        if (!degraded)
+            return;
         degraded = false;
         dropped.swap(dropped_down);
         overflow = dropped_overflow;
         dropped_overflow = false;
     }
-    revision = resync ? rev : revision.load();
+    varpd_restore(prov);
+    log(VARPD_LOG_INFO, "etcd answers again; restored");
+    if (flushed)
+        return;
+    if (overflow)
+        varpd_cache_flush(prov);
+    else
+        for (auto& m : dropped)
+            varpd_cache_invalidate(prov, m.data());
+}
+
+void Etcd::on_created(Conn& cn, bool resync, int64_t rev) {
     if (resync) {
+        {
+            std::lock_guard g(mu);
+            clear_caches_locked(rev);
+            applied = rev;
+        }
+        revision = rev;
         varpd_cache_flush(prov);
         log(VARPD_LOG_INFO, "watching " + cn.lay.vnet_dir() + " from revision " +
                                 std::to_string(rev) + "; the kernel's cache was flushed");
     }
-    if (was_degraded) {
-        varpd_restore(prov);
-        log(VARPD_LOG_INFO, "etcd answers again; restored");
-        if (!resync) {
-            if (overflow)
-                varpd_cache_flush(prov);
-            else
-                for (auto& m : dropped)
-                    varpd_cache_invalidate(prov, m.data());
-        }
-    }
+    restore_if_degraded(resync);
 }
 
 void Etcd::apply_events(Conn& cn, const json& events) {
@@ -637,10 +652,6 @@ bool Etcd::lease_for(const ConnP& cn, uint32_t ttl, int64_t& id, std::string& wh
     }
     std::lock_guard g(lmu);
     leases[ttl] = id;
-    if (!keeper.joinable()) {
-        keeper_stop = false;
-        keeper = std::thread([this, cn] { keep_leases(cn); });
-    }
     lcv.notify_all();
     return true;
 }
@@ -659,33 +670,59 @@ void Etcd::keep_leases(ConnP cp) {
     }
 }
 
+/*
+ * The keeper: renews the leases every TTL/3, and while the device is
+ * degraded probes etcd every second with a cheap read (a member can lose
+ * quorum under an open watch stream, which then never breaks to tell).
+ */
 void Etcd::keep_leases_loop(Conn& cn) {
+    using namespace std::chrono;
+    auto next_renew = steady_clock::now();
     std::unique_lock l(lmu);
     while (!keeper_stop) {
         uint32_t shortest = UINT32_MAX;
         for (auto& [ttl, id] : leases)
             shortest = std::min(shortest, ttl);
-        auto every = shortest == UINT32_MAX ? std::chrono::milliseconds(1000)
-                                            : std::chrono::milliseconds(shortest * 1000 / 3);
-        lcv.wait_for(l, std::max(every, std::chrono::milliseconds(300)),
-                     [&] { return keeper_stop; });
+        auto every = shortest == UINT32_MAX ? milliseconds(1000)
+                                            : std::max(milliseconds(shortest * 1000 / 3),
+                                                       milliseconds(300));
+        auto wake = std::min(next_renew + every, steady_clock::now() + milliseconds(1000));
+        lcv.wait_until(l, wake, [&] { return keeper_stop; });
         if (keeper_stop)
             break;
         std::map<uint32_t, int64_t> now = leases;
+        bool renew = steady_clock::now() >= next_renew + every;
         l.unlock();
-        for (auto& [ttl, id] : now) {
-            etcd::Reply r = cn.client->call("/v3/lease/keepalive", {{"ID", std::to_string(id)}});
-            if (!r.ok)
-                continue; /* unreachable: try again next round */
-            const json& res = r.body.contains("result") ? r.body["result"] : r.body;
-            if (etcd::num(res, "TTL") <= 0) {
-                log(VARPD_LOG_WARNING, "lease " + std::to_string(id) + " (TTL " +
-                                           std::to_string(ttl) +
-                                           " s) expired; the mappings written with it are gone");
-                std::lock_guard g(lmu);
-                auto it = leases.find(ttl);
-                if (it != leases.end() && it->second == id)
-                    leases.erase(it);
+        bool down;
+        {
+            std::lock_guard g(mu);
+            down = degraded;
+        }
+        if (down) {
+            std::string dir = cn.lay.vnet_dir();
+            etcd::Reply r = cn.client->call("/v3/kv/range",
+                                            {{"key", etcd::b64_encode(dir)},
+                                             {"range_end", etcd::b64_encode(etcd::prefix_end(dir))},
+                                             {"count_only", true}});
+            if (r.ok)
+                restore_if_degraded(false);
+        }
+        if (renew) {
+            next_renew = steady_clock::now();
+            for (auto& [ttl, id] : now) {
+                etcd::Reply r = cn.client->call("/v3/lease/keepalive", {{"ID", std::to_string(id)}});
+                if (!r.ok)
+                    continue; /* unreachable: try again next round */
+                const json& res = r.body.contains("result") ? r.body["result"] : r.body;
+                if (etcd::num(res, "TTL") <= 0) {
+                    log(VARPD_LOG_WARNING, "lease " + std::to_string(id) + " (TTL " +
+                                               std::to_string(ttl) +
+                                               " s) expired; the mappings written with it are gone");
+                    std::lock_guard g(lmu);
+                    auto it = leases.find(ttl);
+                    if (it != leases.end() && it->second == id)
+                        leases.erase(it);
+                }
             }
         }
         l.lock();
@@ -1011,7 +1048,7 @@ int e_start(void* arg) {
         });
         {
             std::lock_guard g(e->lmu);
-            if (!e->leases.empty() && !e->keeper.joinable()) {
+            if (!e->keeper.joinable()) {
                 e->keeper_stop = false;
                 e->keeper = std::thread([e, cn] { e->keep_leases(cn); });
             }
