@@ -19,6 +19,8 @@
 #     every 100 ms and shoots the entry down), c stops
 #  4. overlayadm remove-mapping: the traffic stops reaching both and a's
 #     kernel holds a DROP entry for MS
+#  5. an outside INSERT of MS at c: the DROP entry is shot down as well (an
+#     insert is a change) and c receives within 2 s of sqlite3's return
 # The switch-over times (change -> first frame at the new host) are printed
 # and left in results/sqlite-move.txt.
 # vm-timeout: 120
@@ -111,4 +113,14 @@ r1=$(replies)
 sleep 1
 [ "$(replies)" = "$r1" ] || ov_fail "replies still come after remove-mapping"
 say "sqlite-move: remove-mapping stops the traffic (a's kernel drops frames to MS)"
+
+# 5. an outside INSERT brings it back, at c: the DROP entry is shot down too
+base=$(ov_rx c ov53)
+t0=$(ov_now)
+sql "INSERT INTO mappings (vnetid, mac, ip, arp) VALUES (53, '$MS', '198.51.100.3', '10.53.0.9')" ||
+	ov_fail "sqlite3 INSERT of MS at c"
+tc=$(ov_now)
+switch c "sqlite3 INSERT after the removal" 2000
+ov_in a ovctl cache-get ov53 $MS | grep -q "^$MS 198.51.100.3 0$" ||
+	ov_fail "a's cache after the INSERT: $(ov_in a ovctl cache-get ov53 $MS 2>&1)"
 say "sqlite-move: $(replies) ping replies in all; a's varpd: $(varpd-ctl -s "$T/a/varpd.sock" stats)"
