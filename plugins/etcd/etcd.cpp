@@ -623,7 +623,11 @@ void Etcd::watch_loop(ConnP cp) {
             cn.client->note_error(ep, why);
             if (++failed_round >= n) {
                 failed_round = 0;
-                note_unreachable("no endpoint answers (" + cn.client->errors() + ")", nullptr);
+                /* a refused password is etcd answering: say that, not "no endpoint" */
+                note_unreachable(why.rfind("authentication as", 0) == 0
+                                     ? why
+                                     : "no endpoint answers (" + cn.client->errors() + ")",
+                                 nullptr);
                 nap(backoff);
                 backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
             }

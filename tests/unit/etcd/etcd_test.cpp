@@ -817,5 +817,7 @@ TEST(EtcdSecure, AuthAndReauthenticationAfterRestart) {
     EXPECT_EQ(look(mac(0x92))->kind, Answer::drop);
     EXPECT_TRUE(rec.wait_for([&] { return !rec.degraded.empty(); }, 3000ms));
     EXPECT_TRUE(rec.logged("authentication as \"root\" refused"));
+    EXPECT_EQ(rec.degraded_msg().rfind("etcd: authentication as \"root\" refused", 0), 0u)
+        << rec.degraded_msg();
     L.ops->vpo_destroy(a);
 }
