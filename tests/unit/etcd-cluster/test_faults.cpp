@@ -316,6 +316,8 @@ TEST_F(Faults, LeaderKilledWhileLookupsAndChangesFlow) {
                 l, nl, ms_between(t_kill, t_new), look.dest + look.drop, look.dest, look.drop, gap,
                 writes, retries, gave_up, (long long)restarts0,
                 (long long)inst.get_uint("etcd/watch_restarts"));
+    RecordProperty("longest_gap_ms", int(gap));
+    RecordProperty("election_ms", int(ms_between(t_kill, t_new)));
     EXPECT_GE(nl, 0);
     int64_t restarts = inst.get_uint("etcd/watch_restarts");
     if (l == 0) { /* the member the stream was on */
@@ -401,6 +403,7 @@ TEST_F(Faults, WholeClusterStoppedThenStartedAgain) {
     double res_ms = ms_between(t_start, mono_ns());
     EXPECT_TRUE(restored) << "still degraded: " << prov.degraded_msg();
     std::printf("cluster started: restored %.0f ms after the start\n", res_ms);
+    RecordProperty("restore_ms", int(res_ms));
     /* the kernel cached the "drop" given while etcd was away: shot down now */
     Mac6 dropped = test_mac(kCached);
     EXPECT_TRUE(prov.wait_for(
