@@ -329,7 +329,8 @@ void Etcd::note_unreachable(const std::string& why, const Mac* dropped) {
         size_t room = VARPD_MSGLEN - 1 - tail.size() - 4; /* "...)" */
         msg = "etcd: " + why;
         msg.resize(std::min(msg.size(), room));
-        msg += "...)" + tail;
+        bool open = std::count(msg.begin(), msg.end(), '(') > std::count(msg.begin(), msg.end(), ')');
+        msg += (open ? "...)" : "...") + tail;
     }
     varpd_degrade(prov, msg.c_str());
 }
