@@ -60,9 +60,10 @@
 #                                   its saved overlays in DIR/state
 #   ov_overlay HOST DIR NAME VNI LISTEN_IP BACKEND PROPS
 #                                   a varpd in HOST (ov_varpd HOST DIR) if
-#                                   none serves DIR yet, and a dynamic VXLAN
-#                                   overlay NAME made by overlayadm with
-#                                   backend BACKEND and -p PROPS, link up
+#                                   none serves DIR yet, and a VXLAN overlay
+#                                   NAME made by overlayadm create-overlay
+#                                   -s BACKEND -v VNI -p vxlan/listen_ip=
+#                                   LISTEN_IP,PROPS; its link set up
 #   ov_need_plugin NAME             skip unless varpd's plugin NAME is built
 #   ov_need_sqlite                  skip unless overlay.ko, the sqlite plugin,
 #                                   overlayadm's mapping commands and sqlite3
