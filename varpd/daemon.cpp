@@ -1069,102 +1069,83 @@ Status single_change(Instance& in, const std::function<int(void* txn, varpd_err_
 
 } // namespace
 
-void Daemon::map_add(uint32_t linkid, const varpd_mapping_t& m, MapDone done) {
+void Daemon::map_job(uint32_t linkid, std::function<Status(Instance&)> job, MapDone done) {
     std::shared_ptr<Instance> in;
     Status s = map_instance(linkid, in);
     if (!s.ok())
         return done(s);
     Instance* p = in.get();
     map_run(
-        in,
-        [p, m] {
-            return single_change(
-                *p, [&](void* txn, varpd_err_t* e) { return p->be->ops->vpo_map_put(p->arg, txn, &m, 1, e); },
-                "put");
-        },
-        std::move(done));
+        in, [p, job = std::move(job)] { return job(*p); }, std::move(done));
+}
+
+void Daemon::map_add(uint32_t linkid, const varpd_mapping_t& m, MapDone done) {
+    auto job = [m](Instance& in) {
+        auto put = [&](void* txn, varpd_err_t* e) {
+            return in.be->ops->vpo_map_put(in.arg, txn, &m, 1, e);
+        };
+        return single_change(in, put, "put");
+    };
+    map_job(linkid, job, std::move(done));
 }
 
 void Daemon::map_remove(uint32_t linkid, const Mac& mac, MapDone done) {
-    std::shared_ptr<Instance> in;
-    Status s = map_instance(linkid, in);
-    if (!s.ok())
-        return done(s);
-    Instance* p = in.get();
-    map_run(
-        in,
-        [p, mac] {
-            return single_change(
-                *p,
-                [&](void* txn, varpd_err_t* e) {
-                    return p->be->ops->vpo_map_remove(p->arg, txn, mac.data(), e);
-                },
-                "remove");
-        },
-        std::move(done));
+    auto job = [mac](Instance& in) {
+        auto remove = [&](void* txn, varpd_err_t* e) {
+            return in.be->ops->vpo_map_remove(in.arg, txn, mac.data(), e);
+        };
+        return single_change(in, remove, "remove");
+    };
+    map_job(linkid, job, std::move(done));
 }
 
 void Daemon::map_get(uint32_t linkid, const Mac& mac, std::shared_ptr<varpd_mapping_t> out,
                      MapDone done) {
-    std::shared_ptr<Instance> in;
-    Status s = map_instance(linkid, in);
-    if (!s.ok())
-        return done(s);
-    Instance* p = in.get();
-    map_run(
-        in,
-        [p, mac, out, linkid]() -> Status {
-            varpd_err_t e{};
-            std::memset(out.get(), 0, sizeof(*out));
-            int rc = p->be->ops->vpo_map_get(p->arg, mac.data(), out.get(), &e);
-            if (rc == -ENOENT && e.ve_msg[0] == '\0')
-                return Status::fail(ENOENT, "no mapping of " + mac_to_text(mac) + " on " +
-                                                link_text(linkid));
-            return rc == 0 ? Status{} : backend_fail(*p, "get", rc, e);
-        },
-        std::move(done));
+    auto job = [mac, out, linkid](Instance& in) -> Status {
+        varpd_err_t e{};
+        std::memset(out.get(), 0, sizeof(*out));
+        int rc = in.be->ops->vpo_map_get(in.arg, mac.data(), out.get(), &e);
+        if (rc == -ENOENT && e.ve_msg[0] == '\0')
+            return Status::fail(ENOENT, "no mapping of " + mac_to_text(mac) + " on " +
+                                            link_text(linkid));
+        return rc == 0 ? Status{} : backend_fail(in, "get", rc, e);
+    };
+    map_job(linkid, job, std::move(done));
 }
 
 void Daemon::map_list(uint32_t linkid, std::optional<Mac> after, size_t limit,
                       std::shared_ptr<std::vector<varpd_mapping_t>> out, MapDone done) {
-    std::shared_ptr<Instance> in;
-    Status s = map_instance(linkid, in);
-    if (!s.ok())
-        return done(s);
-    Instance* p = in.get();
     limit = std::min(limit, map_list_max);
-    map_run(
-        in,
-        [p, after, limit, out]() -> Status {
-            struct Walk {
-                std::vector<varpd_mapping_t>* v;
-                size_t limit;
-                bool nomem;
-            } w{out.get(), limit, false};
-            out->clear();
-            varpd_err_t e{};
-            int rc = p->be->ops->vpo_map_walk(
-                p->arg, after ? after->data() : nullptr, limit,
-                [](void* c, const varpd_mapping_t* m) -> int {
-                    auto* w = static_cast<Walk*>(c);
-                    try { /* nothing unwinds into the backend */
-                        w->v->push_back(*m);
-                    } catch (...) {
-                        w->nomem = true;
-                        return 1;
-                    }
-                    return w->v->size() >= w->limit ? 1 : 0;
-                },
-                &w, &e);
-            if (w.nomem)
-                return Status::fail(ENOMEM, p->label() + ": out of memory listing mappings");
-            if (rc != 0)
-                return backend_fail(*p, "walk", rc, e);
-            if (out->size() > limit)
-                out->resize(limit);
-            return {};
-        },
-        std::move(done));
+    auto job = [after, limit, out](Instance& in) -> Status {
+        struct Walk {
+            std::vector<varpd_mapping_t>* v;
+            size_t limit;
+            bool nomem;
+        } w{out.get(), limit, false};
+        out->clear();
+        varpd_err_t e{};
+        int rc = in.be->ops->vpo_map_walk(
+            in.arg, after ? after->data() : nullptr, limit,
+            [](void* c, const varpd_mapping_t* m) -> int {
+                auto* w = static_cast<Walk*>(c);
+                try { /* nothing unwinds into the backend */
+                    w->v->push_back(*m);
+                } catch (...) {
+                    w->nomem = true;
+                    return 1;
+                }
+                return w->v->size() >= w->limit ? 1 : 0;
+            },
+            &w, &e);
+        if (w.nomem)
+            return Status::fail(ENOMEM, in.label() + ": out of memory listing mappings");
+        if (rc != 0)
+            return backend_fail(in, "walk", rc, e);
+        if (out->size() > limit)
+            out->resize(limit);
+        return {};
+    };
+    map_job(linkid, job, std::move(done));
 }
 
 void Daemon::map_begin(uint32_t linkid, std::shared_ptr<std::shared_ptr<MapTxn>> out,

@@ -188,6 +188,8 @@ class Daemon {
     void map_run(const std::shared_ptr<Instance>& in, std::function<Status()> job, MapDone done,
                  bool always = false);
     void strand_run(std::shared_ptr<Instance> in);
+    /* job on the instance of linkid (none, or one taking no mappings: done says why). */
+    void map_job(uint32_t linkid, std::function<Status(Instance&)> job, MapDone done);
     /* A step of t's transaction (end: commit, after which t is spent). */
     void txn_job(MapTxn& t, bool end, std::function<Status(Instance&)> stage, MapDone done);
     /* No map operation runs on in after this returns (an open transaction aborted). */
