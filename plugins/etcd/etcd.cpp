@@ -74,9 +74,13 @@
  * STARTED (watch and keeper threads) -> stop (watch woken and joined,
  * keeper stopped) -> STOPPED.
  *
+ * The keeper thread also probes the watch's member every 2 s with a
+ * linearizable read: a member that is stopped, or cut off from its quorum,
+ * keeps the stream open and silent, and only a failed read shows it; the
+ * stream is then ended (kicked) and resumed on the next endpoint.
+ *
  * Not supported: etcd's v2 API; the gRPC transport (the JSON gateway
- * carries everything); detecting a member that is alive but silent (a
- * stopped process) before TCP keepalive does; atomicity across more than
+ * carries everything); atomicity across more than
  * 100 operations when varpd dies midway.
  */
 #include "etcd_client.h"
@@ -194,6 +198,8 @@ struct Etcd {
     bool dropped_overflow = false;
 
     std::atomic<uint64_t> restarts{0};
+    std::atomic<bool> watch_up{false};  /* a stream is created and running */
+    std::atomic<size_t> watch_ep{0};    /* on this endpoint */
     std::atomic<int64_t> revision{0};
     std::thread watcher;
     std::atomic<bool> stopping{false};
@@ -561,6 +567,7 @@ bool Etcd::on_watch_msg(Conn& cn, const json& m, bool& resync, bool& created, in
     }
     if (r.value("created", false)) {
         created = true;
+        watch_up = true;
         on_created(cn, resync, hdr);
         resync = false;
         return true;
@@ -596,9 +603,11 @@ void Etcd::watch_loop(ConnP cp) {
         bool created = false;
         int64_t compacted = 0;
         std::string why;
+        watch_ep = ep;
         std::string broke = cn.client->stream(
             ep, "/v3/watch", {{"create_request", create}},
             [&](const json& m) { return on_watch_msg(cn, m, resync, created, compacted, why); });
+        watch_up = false;
         if (stopping)
             break;
         restarts++;
@@ -683,6 +692,7 @@ void Etcd::keep_leases(ConnP cp) {
 void Etcd::keep_leases_loop(Conn& cn) {
     using namespace std::chrono;
     auto next_renew = steady_clock::now();
+    auto next_probe = steady_clock::now() + milliseconds(2000);
     std::unique_lock l(lmu);
     while (!keeper_stop) {
         uint32_t shortest = UINT32_MAX;
@@ -703,14 +713,26 @@ void Etcd::keep_leases_loop(Conn& cn) {
             std::lock_guard g(mu);
             down = degraded;
         }
+        std::string dir = cn.lay.vnet_dir();
+        json probe = {{"key", etcd::b64_encode(dir)},
+                      {"range_end", etcd::b64_encode(etcd::prefix_end(dir))},
+                      {"count_only", true}};
         if (down) {
-            std::string dir = cn.lay.vnet_dir();
-            etcd::Reply r = cn.client->call("/v3/kv/range",
-                                            {{"key", etcd::b64_encode(dir)},
-                                             {"range_end", etcd::b64_encode(etcd::prefix_end(dir))},
-                                             {"count_only", true}});
-            if (r.ok)
+            if (cn.client->call("/v3/kv/range", probe).ok)
                 restore_if_degraded(false);
+        } else if (watch_up && steady_clock::now() >= next_probe) {
+            /* A member that is stopped, or cut off from its quorum, keeps
+               the watch's TCP stream open and sends nothing: a linearizable
+               read on it tells. */
+            next_probe = steady_clock::now() + milliseconds(2000);
+            size_t ep = watch_ep.load();
+            etcd::Reply r = cn.client->call_at(ep, "/v3/kv/range", probe);
+            if (!r.ok && watch_up && watch_ep.load() == ep) {
+                log(VARPD_LOG_WARNING, "the watch's member " + cn.client->endpoint(ep) +
+                                           " does not answer a read (" + r.error +
+                                           "); moving the watch");
+                cn.client->kick();
+            }
         }
         if (renew) {
             next_renew = steady_clock::now();

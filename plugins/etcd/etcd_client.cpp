@@ -429,6 +429,7 @@ std::string Client::stream(size_t ep, const std::string& path, const json& body,
     CURL* h = curl_easy_init();
     if (!h)
         return "cannot make a libcurl handle";
+    kicked_ = false;
     StreamSink sink;
     sink.on_msg = &on_msg;
     std::string text = body.dump();
@@ -457,6 +458,10 @@ std::string Client::stream(size_t ep, const std::string& path, const json& body,
         }
         if (woken_.load()) /* checked after perform: a wake is never lost */
             break;
+        if (kicked_.exchange(false)) {
+            why = "its member did not answer a probe";
+            break;
+        }
         curl_multi_poll(m, nullptr, 0, 1000, nullptr);
         if (woken_.load())
             break;
@@ -471,6 +476,26 @@ std::string Client::stream(size_t ep, const std::string& path, const json& body,
     if (why.empty() && !sink.ended)
         why = "the watch stream ended";
     return why;
+}
+
+void Client::kick() {
+    kicked_ = true;
+    if (multi_)
+        curl_multi_wakeup(static_cast<CURLM*>(multi_));
+}
+
+Reply Client::call_at(size_t ep, const std::string& path, const json& body) {
+    Reply r;
+    if (ep >= cfg_.endpoints.size()) {
+        r.error = "no such endpoint";
+        return r;
+    }
+    if (!cfg_.user.empty() && token().empty() && !authenticate(r.error))
+        return r;
+    int rc = post(ep, path, body.dump(), r.body, r.error);
+    r.ok = rc == 0;
+    r.unreachable = rc == 1;
+    return r;
 }
 
 void Client::wake() {

@@ -89,6 +89,10 @@ class Client {
     std::string stream(size_t ep, const std::string& path, const json& body,
                        const std::function<bool(const json&)>& on_msg);
     void wake();
+    /* End the running stream as broken (its member failed a probe); not sticky. */
+    void kick();
+    /* One unary call to endpoint `ep` only (a probe of that member). */
+    Reply call_at(size_t ep, const std::string& path, const json& body);
     /* Undo wake() (before the next stream, once the waker is done). */
     void rearm() { woken_ = false; }
 
@@ -122,6 +126,7 @@ class Client {
     std::vector<std::string> errors_;
     void* multi_ = nullptr; /* the stream's CURLM, for wake() */
     std::atomic<bool> woken_{false};
+    std::atomic<bool> kicked_{false};
 };
 
 } // namespace etcd

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <signal.h>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -713,6 +714,26 @@ TEST_F(EtcdFaults, NoQuorumDegradesAndTheNextGoodReadRestores) {
     EXPECT_EQ(a->kind, Answer::dest);
     EXPECT_TRUE(in.rec.degraded_msg().empty()) << in.rec.degraded_msg();
     EXPECT_GE(in.rec.restores, 1u);
+}
+
+/* The watch's member is stopped (SIGSTOP: its TCP stream stays open and
+   silent): the keeper's probe notices, the watch moves to the next
+   endpoint from its last revision, and a change made meanwhile arrives. */
+TEST_F(EtcdFaults, SilentMemberLosesTheWatch) {
+    c.put(key(27, "mac/02:00:00:00:00:b0"), R"({"ip":"192.0.2.176"})");
+    Inst in(L, c.url(0) + " " + c.url(1) + " " + c.url(2), 27);
+    ASSERT_EQ(in.lookup(mac(0xb0))->kind, Answer::dest);
+    ASSERT_EQ(::kill(c.pid(0), SIGSTOP), 0);
+    auto t0 = std::chrono::steady_clock::now();
+    c.put(key(27, "mac/02:00:00:00:00:b0"), R"({"ip":"192.0.2.177"})");
+    bool moved = in.rec.wait_for([&] { return in.injected_with(mac(0xb0), v4(192, 0, 2, 177)); },
+                                 15000ms);
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
+    ::kill(c.pid(0), SIGCONT);
+    EXPECT_TRUE(moved) << "the change never reached the kernel";
+    std::printf("watch member stopped -> change injected after %.0f ms\n", ms.count());
+    EXPECT_TRUE(in.rec.logged("does not answer a read"));
+    EXPECT_EQ(in.rec.flushes, 1u); /* resumed, not resynced */
 }
 
 /* A watch that broke without compaction resumes where it was: no flush, and
