@@ -1,8 +1,10 @@
 // Mappings through varpd, end to end in-process: a Daemon on its own thread
 // with the in-memory kernel channel, driven over its real control socket by
 // the client library, with the writable in-memory backend "mapstore"
-// (blocking: its map operations run on the worker pool) and the shipped
-// backends that take no changes (direct, files) or cannot (abi1).
+// (blocking: its map operations run on the worker pool; every test runs
+// again on "mapstore_nb", the same backend not blocking, whose operations
+// run on the loop) and the shipped backends that take no changes (direct,
+// files) or cannot (abi1).
 #include "frames.h"
 #include "harness.h"
 #include "text.h"
@@ -33,7 +35,7 @@ client::Mapping plain(unsigned i) {
     return client::Mapping{mac, ip, 0, "", "", "", 0};
 }
 
-class Mappings : public ::testing::Test {
+class Mappings : public ::testing::TestWithParam<const char*> {
   protected:
     void SetUp() override {
         vt::load_all_plugins(plugins);
@@ -43,14 +45,14 @@ class Mappings : public ::testing::Test {
         chan.add_link(4);
         running = std::make_unique<vt::Running>(dir.path, plugins, chan, cap.log);
         client = std::make_unique<Client>(running->socket);
-        store = client->create_instance(3, "mapstore");
+        store = client->create_instance(3, GetParam());
     }
     void TearDown() override {
         client.reset();
         running.reset();
     }
     uint64_t prop(const std::string& name) {
-        return std::stoull(client->get_prop(store, "mapstore/" + name));
+        return std::stoull(client->get_prop(store, std::string("mapstore/") + name));
     }
     FakeChannel::Outcome lookup(uint32_t link, const vt::Mac6& dst) {
         uint64_t id = chan.submit(link, vt::unicast(dst, macR));
@@ -70,7 +72,7 @@ class Mappings : public ::testing::Test {
 
 } // namespace
 
-TEST_F(Mappings, TheBackendSeesItsDevicesVnetId) {
+TEST_P(Mappings, TheBackendSeesItsDevicesVnetId) {
     EXPECT_EQ(prop("vnetid"), 7003u);
     /* And after a restart, read again from the (now different) device. */
     client.reset();
@@ -82,20 +84,20 @@ TEST_F(Mappings, TheBackendSeesItsDevicesVnetId) {
     EXPECT_EQ(prop("vnetid"), 8003u);
 }
 
-TEST_F(Mappings, AWritableBackendIsRefusedWhenItsVnetIdCannotBeRead) {
-    std::string e = error_of([&] { client->create_instance(9, "mapstore"); });
+TEST_P(Mappings, AWritableBackendIsRefusedWhenItsVnetIdCannotBeRead) {
+    std::string e = error_of([&] { client->create_instance(9, GetParam()); });
     EXPECT_NE(e.find("cannot read the vnet id of link 9"), std::string::npos) << e;
     EXPECT_NE(e.find("no overlay device with this link id"), std::string::npos) << e;
 }
 
-TEST_F(Mappings, ADeviceWhoseVnetIdIsUnsetReadsAsZero) {
+TEST_P(Mappings, ADeviceWhoseVnetIdIsUnsetReadsAsZero) {
     chan.add_link(10, std::nullopt); /* made, its vnetid not set yet */
-    uint64_t id = client->create_instance(10, "mapstore");
+    uint64_t id = client->create_instance(10, GetParam());
     EXPECT_EQ(client->get_prop(id, "mapstore/vnetid"), "0");
     EXPECT_TRUE(cap.contains("the device's vnetid is unset; its vnet id reads as 0")) << cap.all();
 }
 
-TEST_F(Mappings, AddGetListRemove) {
+TEST_P(Mappings, AddGetListRemove) {
     client->add_mapping(3, full());
     client->add_mapping(3, {"02:00:00:00:00:0b", "2001:db8::2", 0, "", "", "", 0});
     client->add_mapping(3, {"02:00:00:00:00:01", "192.0.2.3", 8472, "", "", "", 0});
@@ -131,7 +133,7 @@ TEST_F(Mappings, AddGetListRemove) {
               "mapstore: no mapping of that MAC");
 }
 
-TEST_F(Mappings, ListingPagesInMacOrder) {
+TEST_P(Mappings, ListingPagesInMacOrder) {
     auto imp = client->begin_import(3);
     std::vector<client::Mapping> batch;
     for (unsigned i = 25; i > 0; i--) /* out of order on purpose */
@@ -160,7 +162,7 @@ TEST_F(Mappings, ListingPagesInMacOrder) {
               std::string::npos);
 }
 
-TEST_F(Mappings, AnImportIsInvisibleUntilCommitAndAbortedWhenDropped) {
+TEST_P(Mappings, AnImportIsInvisibleUntilCommitAndAbortedWhenDropped) {
     client->add_mapping(3, plain(1000));
     {
         auto imp = client->begin_import(3);
@@ -213,7 +215,7 @@ TEST_F(Mappings, AnImportIsInvisibleUntilCommitAndAbortedWhenDropped) {
     EXPECT_EQ(imp->commit(), 1u);
 }
 
-TEST_F(Mappings, BadTextIsRefusedNamingTheFieldAndValue) {
+TEST_P(Mappings, BadTextIsRefusedNamingTheFieldAndValue) {
     auto m = full();
     m.mac = "zz";
     EXPECT_NE(error_of([&] { client->add_mapping(3, m); }).find("bad MAC \"zz\": "),
@@ -258,7 +260,7 @@ TEST_F(Mappings, BadTextIsRefusedNamingTheFieldAndValue) {
               "mapstore: another MAC answers ARP for that address");
 }
 
-TEST_F(Mappings, BackendsThatTakeNoChangesAndMissingInstancesSaySo) {
+TEST_P(Mappings, BackendsThatTakeNoChangesAndMissingInstancesSaySo) {
     client->create_instance(
         1, "direct", {{"direct/dest_ip", "192.0.2.7"}});
     std::string files = dir / "t.json";
@@ -279,7 +281,9 @@ TEST_F(Mappings, BackendsThatTakeNoChangesAndMissingInstancesSaySo) {
     EXPECT_EQ(error_of([&] { client->begin_import(9); }), "link 9 has no varpd instance");
 }
 
-TEST_F(Mappings, TheLoopAnswersWhileASlowPutSleeps) {
+TEST_P(Mappings, TheLoopAnswersWhileASlowPutSleeps) {
+    if (std::string(GetParam()) != "mapstore")
+        GTEST_SKIP() << "a non-blocking backend's map operations run on the loop by contract";
     client->create_instance(4, "example"); /* non-blocking: answered on the loop */
     client->set_prop(store, "mapstore/put_delay_ms", "1500");
     client->add_mapping(3, full()); /* 1.5 s */
@@ -306,7 +310,7 @@ TEST_F(Mappings, TheLoopAnswersWhileASlowPutSleeps) {
     EXPECT_EQ(client->get_mapping(3, plain(1).mac), plain(1));
 }
 
-TEST_F(Mappings, DestroyingTheInstanceAbortsItsOpenImport) {
+TEST_P(Mappings, DestroyingTheInstanceAbortsItsOpenImport) {
     auto imp = client->begin_import(3);
     imp->put({plain(1)});
     client->destroy_instance(store);
@@ -314,6 +318,9 @@ TEST_F(Mappings, DestroyingTheInstanceAbortsItsOpenImport) {
               std::string::npos);
     EXPECT_EQ(error_of([&] { client->list_mappings(3); }), "link 3 has no varpd instance");
     imp.reset(); /* nothing left to abort; nothing breaks */
-    store = client->create_instance(3, "mapstore");
+    store = client->create_instance(3, GetParam());
     EXPECT_EQ(prop("entries"), 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Mappings, ::testing::Values("mapstore", "mapstore_nb"),
+                         [](const auto& info) { return std::string(info.param); });

@@ -22,7 +22,7 @@ const Refusal* refusal_of(const PluginSet& ps, const std::string& file) {
 TEST(PluginLoad, GoodOnesLoadBadOnesAreRefusedByName) {
     vt::LogCapture cap;
     PluginSet ps(cap.log);
-    EXPECT_EQ(ps.load_dir(TEST_PLUGIN_DIR), 6u); /* abi1, degrader, example, later, mapstore, sleepy */
+    EXPECT_EQ(ps.load_dir(TEST_PLUGIN_DIR), 7u); /* abi1, degrader, example, later, mapstore(_nb), sleepy */
     ASSERT_NE(ps.find("example"), nullptr);
     EXPECT_EQ(ps.find("example")->mode, VARPD_MODE_DYNAMIC);
     EXPECT_FALSE(ps.find("example")->blocking());

@@ -4,8 +4,10 @@
  * transactions (staged changes are invisible until commit, abort forgets
  * them), and lookups/ARP/NDP/DHCP answered from the committed table.
  *
- * It declares VARPD_PLUGIN_F_BLOCKING, so varpd runs its lookups and its map
- * operations on the worker pool. Properties (all but put_delay_ms read-only):
+ * Two backends: "mapstore" declares VARPD_PLUGIN_F_BLOCKING, so varpd runs
+ * its lookups and map operations on the worker pool; "mapstore_nb", the
+ * same operations without the flag, has them run on the event loop.
+ * Properties (all but put_delay_ms read-only):
  *   mapstore/put_delay_ms  every vpo_map_put sleeps this long first (a slow
  *                          backend: the loop must stay responsive meanwhile)
  *   mapstore/vnetid        what varpd_vnetid() said at create/restore
@@ -332,8 +334,16 @@ const varpd_plugin_ops_t mapstore_ops = {
     .vpo_map_walk = ms_walk,
 };
 
+varpd_plugin_ops_t nonblocking() {
+    varpd_plugin_ops_t o = mapstore_ops;
+    o.vpo_flags = 0;
+    return o;
+}
+const varpd_plugin_ops_t mapstore_nb_ops = nonblocking();
+
 } // namespace
 
 EXPORT int varpd_plugin_register(varpd_register_t* reg) {
-    return varpd_register_plugin(reg, "mapstore", VARPD_MODE_DYNAMIC, &mapstore_ops);
+    int rc = varpd_register_plugin(reg, "mapstore", VARPD_MODE_DYNAMIC, &mapstore_ops);
+    return rc ? rc : varpd_register_plugin(reg, "mapstore_nb", VARPD_MODE_DYNAMIC, &mapstore_nb_ops);
 }
