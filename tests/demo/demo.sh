@@ -8,7 +8,8 @@
 # overlays with overlayadm on the sqlite backend, imports their mappings
 # (import-mappings, 15003 of them, progress shown), pings across them, and
 # records what overlayadm show-mapping and show-overlay (-f, -t) and
-# overlay-snoop show into a results file, which
+# overlay-snoop show, then moves one tenant to a fourth host with
+# add-mapping under a running ping, all into a results file, which
 # comes out of the VM over its second serial port. This script prints that
 # file, so only the demo's lines are shown, not the kernel's log (kept in
 # BUILD/vm-demo/console.log). Exit 0 when the demo ran and judged itself a

@@ -2,7 +2,9 @@
 # The demo, inside the VM: three hosts (network namespaces h1 h2 h3 on one
 # underlay bridge, 192.0.2.0/24), a varpd in each (its own state directory),
 # overlays made with overlayadm, pings across them, what overlayadm shows,
-# and an overlay-snoop decode of the underlay traffic captured on h1.
+# an overlay-snoop decode of the underlay traffic captured on h1, and a
+# move: h3's tenant started again on a fourth host h4, one add-mapping and
+# h1's running ping follows it.
 #
 # The backend is sqlite, the embedded default (varpd-sqlite(7)): one
 # dynamic-mode overlay per host (VNI 100) and one SQLite database shared by
@@ -34,11 +36,12 @@ show() {
 	ov_in "$h" "$@" >>"$out" 2>&1 || ov_fail "$t in $h"
 }
 
-ov_host h1 h2 h3 sw
+# h4 stands by for the move at the end.
+ov_host h1 h2 h3 h4 sw
 ov_in sw ip link add br0 type bridge
 ov_in sw ip link set br0 up
 n=1
-for h in h1 h2 h3; do
+for h in h1 h2 h3 h4; do
 	ov_link -i under "p$h" "$h" sw
 	ov_in "$h" ip addr add "192.0.2.$n/24" dev under
 	ov_in sw ip link set "p$h" master br0
@@ -47,15 +50,16 @@ done
 # the bridge may not forward at once; wait until h1 reaches the others
 ov_wait h1 10 ping -c 1 -W 1 192.0.2.2
 ov_wait h1 10 ping -c 1 -W 1 192.0.2.3
+ov_wait h1 10 ping -c 1 -W 1 192.0.2.4
 
 # The tenant side speaks IPv4 only, so the capture shows pings, not IPv6 chatter.
-for h in h1 h2 h3; do
+for h in h1 h2 h3 h4; do
 	ov_in "$h" sh -c "echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6"
 done
-for h in h1 h2 h3; do
+for h in h1 h2 h3 h4; do
 	ov_varpd "$h" "/tmp/demo/$h" -l stderr
 done
-ov_on_exit 'for h in h1 h2 h3; do kill $(cat /tmp/demo/$h/varpd.lock) 2>/dev/null; done'
+ov_on_exit 'for h in h1 h2 h3 h4; do kill $(cat /tmp/demo/$h/varpd.lock) 2>/dev/null; done'
 
 say "== overlay demo: three hosts (netns h1 h2 h3, underlay 192.0.2.1-3 on one bridge) =="
 say "each host runs its own varpd; overlays are made with overlayadm"
@@ -154,6 +158,42 @@ cat /tmp/demo/snoop.txt >>"$out"
 grep -q 'VXLAN vni=100 .*ICMP echo' /tmp/demo/snoop.txt ||
 	ov_fail "overlay-snoop decoded no ping inside VXLAN: $(cat /tmp/demo/snoop.txt)"
 
+# A workload moves while traffic flows: h3's tenant (its MAC and address)
+# comes up on h4, and one add-mapping sends h1's ping there.
+say ""
+say "== a move: h3's tenant (02:08:20:00:01:03, 10.100.0.3) is started again on h4 =="
+ov_overlay h4 /tmp/demo/h4 ov0 100 192.0.2.4 sqlite \
+	"sqlite/path=/tmp/demo/mappings.db,mac=02:08:20:00:01:03"
+ov_in h4 ip addr add 10.100.0.3/24 dev ov0
+say "[h4]\$ overlayadm create-overlay -e vxlan -s sqlite -v 100 \\"
+say "        -p vxlan/listen_ip=192.0.2.4,sqlite/path=/tmp/demo/mappings.db,mac=02:08:20:00:01:03 ov0"
+say "[h4]\$ ip link set ov0 up; ip addr add 10.100.0.3/24 dev ov0"
+ip netns exec h1 ping -i 0.1 10.100.0.3 >/tmp/demo/move.ping 2>&1 &
+mping=$!
+ov_on_exit "kill $mping 2>/dev/null"
+rx_at_least() { [ "$(ov_rx "$1" ov0)" -ge "$2" ]; }
+ov_until 10 rx_at_least h3 $(($(ov_rx h3 ov0) + 5))
+say "[h1]\$ ping -i 0.1 10.100.0.3 &      (answered by h3)"
+h4rx=$(ov_rx h4 ov0)
+t0=$(ov_now)
+ov_adm h1 /tmp/demo/h1 add-mapping -a 10.100.0.3 ov0 02:08:20:00:01:03 192.0.2.4 ||
+	ov_fail "add-mapping moving 02:08:20:00:01:03 to h4"
+tc=$(ov_now)
+say "[h1]\$ overlayadm add-mapping -a 10.100.0.3 ov0 02:08:20:00:01:03 192.0.2.4"
+ov_until 5 rx_at_least h4 $((h4rx + 1))
+t1=$(ov_now)
+sleep 0.3
+h3rx=$(ov_rx h3 ov0)
+r0=$(grep -c 'bytes from' /tmp/demo/move.ping)
+sleep 1
+[ "$(ov_rx h3 ov0)" = "$h3rx" ] || ov_fail "h3 still receives after the move"
+r1=$(grep -c 'bytes from' /tmp/demo/move.ping)
+[ "$r1" -gt "$r0" ] || ov_fail "h1's ping got no replies from h4 after the move"
+kill $mping
+say "the ping went on: its frames reached h4 $(awk -v a="$tc" -v b="$t1" 'BEGIN { printf "%d", (b - a) * 1000 }') ms after add-mapping returned, and h3"
+say "received none of them after; $r1 replies in all"
+show "overlayadm show-overlay -t" h1 overlayadm -S /tmp/demo/h1/varpd.sock -D /tmp/demo/h1/state show-overlay -t
+
 say ""
 say "== summary =="
 arps=$(grep -c ' ARP ' /tmp/demo/snoop.txt)
@@ -164,3 +204,5 @@ say "Each kernel asked its varpd where a MAC lives on first use and cached the a
 say "(show-overlay -t); varpd also answered ARP itself, so the first 6 underlay frames"
 say "captured on h1 hold $arps ARP frames, only the tenant's ICMP echo inside VXLAN, as overlay-snoop"
 say "decoded. show-overlay listed the kernel's and the plugin's properties and status."
+say "Moving h3's tenant to h4 took one add-mapping: h1's varpd wrote the row and shot"
+say "down h1's cached destination, so the next frame asked again and went to h4."
