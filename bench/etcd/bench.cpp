@@ -214,23 +214,6 @@ std::map<std::string, std::string> plugin_props(const EtcdCluster& c) {
     return {{"etcd/endpoints", c.endpoints()}, {"etcd/prefix", kPrefix}};
 }
 
-varpd_mapping_t mapping(uint32_t i) {
-    varpd_mapping_t m{};
-    Mac6 mac = test_mac(i);
-    std::memcpy(m.vm_mac, mac.data(), 6);
-    auto ip = plugin_harness::v4(10, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i));
-    std::memcpy(m.vm_dest.vd_ip, ip.data(), 16);
-    m.vm_dest.vd_port = 4789;
-    return m;
-}
-
-int64_t count_keys(EtcdClient& c, const std::string& prefix) {
-    auto j = c.must(
-        "/v3/kv/range",
-        {{"key", b64enc(prefix)}, {"range_end", b64enc(prefix_end(prefix))}, {"count_only", true}});
-    return json_int(j, "count");
-}
-
 json propagation(EtcdCluster& c, const std::string& plugin, const std::string& host_prog) {
     const long nhosts = env_num("ETCD_BENCH_HOSTS", 3);
     const long nmacs = env_num("ETCD_BENCH_MACS", 200);
@@ -374,7 +357,7 @@ json bulk(EtcdCluster& c, const std::string& plugin) {
         int rc = o->vpo_map_begin(a, &txn, &err);
         std::vector<varpd_mapping_t> chunk;
         for (long i = 0; rc == 0 && i < n; i++) {
-            chunk.push_back(mapping(uint32_t(i)));
+            chunk.push_back(test_mapping(uint32_t(i), uint32_t(i)));
             if (chunk.size() == 1000 || i + 1 == n) {
                 rc = o->vpo_map_put(a, txn, chunk.data(), chunk.size(), &err);
                 chunk.clear();
@@ -388,7 +371,7 @@ json bulk(EtcdCluster& c, const std::string& plugin) {
         if (rc != 0)
             throw std::runtime_error("bulk through the backend failed (" + std::to_string(rc) +
                                      "): " + err.ve_msg);
-        int64_t have = count_keys(*cl, std::string(kPrefix) + "/vnet/2/mac/");
+        int64_t have = cl->count(std::string(kPrefix) + "/vnet/2/mac/");
         if (have != n)
             throw std::runtime_error("bulk: etcd holds " + std::to_string(have) + " keys, not " +
                                      std::to_string(n));
@@ -410,7 +393,7 @@ json bulk(EtcdCluster& c, const std::string& plugin) {
             }
         }
         double s = double(mono_ns() - t0) / 1e9;
-        int64_t have = count_keys(*cl, std::string(kPrefix) + "/vnet/3/mac/");
+        int64_t have = cl->count(std::string(kPrefix) + "/vnet/3/mac/");
         if (have != n)
             throw std::runtime_error("bulk peer: etcd holds " + std::to_string(have));
         j["peer_etcd_txn128_s"] = s;
@@ -485,7 +468,7 @@ json bulk_import(EtcdCluster& c, const std::string& plugin, const std::string& b
         throw std::runtime_error("overlayadm import-mappings failed (" + std::to_string(rc) +
                                  "); see " + work + "/overlayadm.log and " + log);
     auto cl = c.client(30000ms);
-    int64_t have = count_keys(*cl, std::string(kPrefix) + "/vnet/5/mac/");
+    int64_t have = cl->count(std::string(kPrefix) + "/vnet/5/mac/");
     if (have != n)
         throw std::runtime_error("import: etcd holds " + std::to_string(have) + " keys, not " +
                                  std::to_string(n));

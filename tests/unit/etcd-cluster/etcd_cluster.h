@@ -299,6 +299,16 @@ public:
         return j ? json_int((*j)["header"], "revision") : -1;
     }
 
+    /* How many keys start with prefix (-1: no answer). */
+    int64_t count(const std::string& prefix, std::string* err = nullptr) {
+        auto j = call("/v3/kv/range",
+                      {{"key", b64enc(prefix)},
+                       {"range_end", b64enc(prefix_end(prefix))},
+                       {"count_only", true}},
+                      err);
+        return j ? json_int(*j, "count") : -1;
+    }
+
     /* Compact the history up to rev (physical: waits until done). */
     bool compact(int64_t rev, std::string* err = nullptr) {
         return call("/v3/kv/compaction", {{"revision", rev}, {"physical", true}}, err).has_value();

@@ -74,6 +74,17 @@ inline std::string mac_value(uint32_t seq, uint16_t port = 4789) {
     return "{\"ip\":\"" + seq_ip(seq) + "\",\"port\":" + std::to_string(port) + "}";
 }
 
+/* The mapping of test_mac(i) to seq_ip(seq), port 4789 (for vpo_map_put). */
+inline varpd_mapping_t test_mapping(uint32_t i, uint32_t seq) {
+    varpd_mapping_t m{};
+    Mac6 mac = test_mac(i);
+    std::memcpy(m.vm_mac, mac.data(), 6);
+    auto ip = plugin_harness::v4(10, uint8_t(seq >> 16), uint8_t(seq >> 8), uint8_t(seq));
+    std::memcpy(m.vm_dest.vd_ip, ip.data(), 16);
+    m.vm_dest.vd_port = 4789;
+    return m;
+}
+
 /* A provider that timestamps what the backend asks of varpd. */
 struct TimedProvider {
     enum Kind { inject, invalidate, flush };

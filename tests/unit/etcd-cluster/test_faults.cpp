@@ -427,6 +427,83 @@ TEST_F(Faults, WholeClusterStoppedThenStartedAgain) {
         << "entry 7: " << kernel.entry(test_mac(7));
 }
 
+/*
+ * Writes through varpd's path while the leader dies: transactions of 250
+ * mappings (three etcd txns each), each on MACs of its own, committed one
+ * after another through the backend's map operations. A commit that says
+ * it succeeded must have all its keys in etcd; one that failed, none of
+ * them -- unless its error says the undo failed too (the backend's stated
+ * limit), which is counted and printed.
+ */
+TEST_F(Faults, MapCommitsAcrossALeaderKillAreAllOrNothing) {
+    c = std::make_unique<EtcdCluster>(3, dir.path());
+    EtcdInstance inst(lib, prov, props());
+    ASSERT_EQ(inst.start(), 0) << prov.all_logs();
+    ASSERT_TRUE(c->make_leader(0));
+    const uint32_t kPer = 250;
+    struct Result {
+        int rc;
+        std::string err;
+    };
+    std::vector<Result> res;
+    std::atomic<bool> quit{false};
+    auto o = inst.ops();
+    void* a = inst.arg();
+    std::thread w([&] {
+        for (uint32_t k = 0; !quit && k < 400; k++) {
+            varpd_err_t err{};
+            void* txn = nullptr;
+            int rc = o->vpo_map_begin(a, &txn, &err);
+            if (rc == 0) {
+                std::vector<varpd_mapping_t> v;
+                for (uint32_t i = 0; i < kPer; i++)
+                    v.push_back(test_mapping(k * kPer + i, k));
+                rc = o->vpo_map_put(a, txn, v.data(), v.size(), &err);
+                if (rc == 0)
+                    rc = o->vpo_map_commit(a, txn, &err);
+                else
+                    o->vpo_map_abort(a, txn);
+            }
+            res.push_back({rc, err.ve_msg});
+        }
+    });
+    std::this_thread::sleep_for(1500ms);
+    int l = c->wait_leader();
+    c->kill(size_t(l < 0 ? 0 : l));
+    std::this_thread::sleep_for(3s);
+    quit = true;
+    w.join();
+
+    std::set<std::string> present;
+    for (auto& kv : c->get_prefix(std::string(kPrefix) + "/vnet/1/mac/"))
+        present.insert(kv.key);
+    size_t ok = 0, failed = 0, undo_failed = 0;
+    for (uint32_t k = 0; k < res.size(); k++) {
+        /* the keys of transaction k: test_mac(k*kPer .. k*kPer+kPer-1) */
+        size_t have = 0;
+        for (uint32_t i = 0; i < kPer; i++)
+            have += present.count(mac_key(kPrefix, 1, test_mac(k * kPer + i)));
+        if (res[k].rc == 0) {
+            ok++;
+            EXPECT_EQ(have, kPer) << "commit " << k << " succeeded but etcd holds " << have;
+        } else {
+            failed++;
+            bool said_partial = res[k].err.find("may hold part") != std::string::npos;
+            undo_failed += said_partial;
+            if (!said_partial) {
+                EXPECT_EQ(have, 0u) << "commit " << k << " failed (" << res[k].rc << ": "
+                                    << res[k].err << ") but etcd holds " << have << " of its keys";
+            }
+            std::printf("commit %u failed (%d): %s; etcd holds %zu of its %u keys\n", k, res[k].rc,
+                        res[k].err.c_str(), have, kPer);
+        }
+    }
+    std::printf("leader m%d killed under commits of %u mappings: %zu committed, %zu failed "
+                "(%zu with a failed undo, said so)\n",
+                l, kPer, ok, failed, undo_failed);
+    EXPECT_GT(ok, 3u);
+}
+
 TEST_F(Faults, TlsClientCertificates) {
     ClusterOptions o;
     o.tls = true;
