@@ -629,6 +629,7 @@ void Etcd::watch_loop(ConnP cp) {
             backoff = std::chrono::milliseconds(100);
             log(VARPD_LOG_WARNING, "the watch on " + cn.client->endpoint(ep) + " broke (" + why +
                                        "); resuming on the next endpoint");
+            nap(std::chrono::milliseconds(50)); /* a member that keeps hanging up is no spin */
         } else {
             cn.client->note_error(ep, why);
             if (++failed_round >= n) {
