@@ -181,8 +181,9 @@ inline uint64_t json_uint(const nlohmann::json& j, const char* name) {
 
 /*
  * A client of the v3 JSON gateway. Not thread-safe: one per thread. Tries
- * the endpoints in order starting with the last that answered; an HTTP
- * answer (even an error) ends the attempt, a transport failure moves on.
+ * the endpoints in order starting with the last that answered; a transport
+ * failure or a 5xx answer (no leader, a timeout during an election) moves
+ * on to the next member, any other answer (even an error) ends the call.
  */
 class EtcdClient {
 public:
@@ -222,7 +223,7 @@ public:
             if (code != 200 || j.is_discarded() || j.contains("error")) {
                 why = eps_[i] + path + ": HTTP " + std::to_string(code) + ": " + out;
                 /* "no leader" / "timed out" during an election: next member */
-                if (code >= 500 || code == 0 || code == 503)
+                if (code >= 500 || code == 0)
                     continue;
                 break;
             }
