@@ -93,9 +93,14 @@ for page in 1 7 150 1000; do
 done
 echo "cache: ITER returns every entry exactly once, pages of 1, 7, 150 and 1000"
 
-# The bound: 300 more MACs through a cache of 200.
-c blast ov71 300 $((0x4000)) >/dev/null
-ov_wait a 10 sh -c "[ \$(ovctl info $id pending) = 0 ]"
+# The bound: 300 more MACs through a cache of 200, in three rounds of 100
+# answered before the next: a frame that finds every entry PENDING is
+# dropped (nothing can be evicted), so one blast of 300 would measure how
+# fast the responder keeps up under TCG, not the bound.
+for r in 0 1 2; do
+	c blast ov71 100 $((0x4000 + r * 100)) >/dev/null
+	ov_wait a 10 sh -c "[ \$(ovctl info $id pending) = 0 ]"
+done
 eq "$(info entries)" 200 "entries at the bound"
 [ "$(info evictions)" -ge 250 ] || ov_fail "evictions $(info evictions), want >= 250"
 c cache-get "$id" 02:aa:00:00:41:2b >/dev/null || ov_fail "the newest entry was evicted"
