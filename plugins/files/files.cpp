@@ -17,7 +17,8 @@
  * table is swapped in and every MAC whose destination changed or which
  * disappeared is shot down in the kernel's target cache
  * (varpd_cache_invalidate), so the next frame to it asks again. New MACs
- * need nothing: the kernel has no entry for them yet.
+ * are shot down too: a frame to one before it was in the file was answered
+ * "drop", and the kernel keeps that as a DROP entry.
  *
  * States of an instance: CREATED (config unset or set) -> start: the file
  * must parse (else start fails with the reason logged) -> STARTED (watch
@@ -110,6 +111,12 @@ bool Files::load(bool initial) {
             if (n && n->same_destination(e))
                 continue;
             varpd_cache_invalidate(prov, e.mac.data());
+            shot++;
+        }
+        for (auto& [key, e] : next->by_mac) {
+            if (old->find(e.mac.data()))
+                continue;
+            varpd_cache_invalidate(prov, e.mac.data()); /* a DROP entry, if it missed */
             shot++;
         }
     }
