@@ -780,8 +780,50 @@ json del_op(const std::string& key) {
     return {{"request_delete_range", {{"key", etcd::b64_encode(key)}, {"prev_kv", true}}}};
 }
 
+/*
+ * The current value of each key: a txn of ranges per 100 keys, or, for
+ * many keys (an import), one paged range over [first, last] when that
+ * interval holds not many more keys than are wanted (an import into an
+ * empty vnet then costs one request).
+ */
 bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys, std::map<std::string, Cur>& out,
                      std::string& why) {
+    if (keys.size() > 200) {
+        std::set<std::string> wanted(keys.begin(), keys.end());
+        std::string lo = *wanted.begin(), hi = *wanted.rbegin() + std::string(1, '\0');
+        etcd::Reply c = cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(lo)},
+                                                         {"range_end", etcd::b64_encode(hi)},
+                                                         {"count_only", true}});
+        if (c.ok && etcd::num(c.body, "count") <= int64_t(2 * wanted.size())) {
+            for (auto& k : wanted)
+                out[k];
+            std::string from = lo;
+            for (;;) {
+                etcd::Reply r = cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(from)},
+                                                                 {"range_end", etcd::b64_encode(hi)},
+                                                                 {"limit", 1000}});
+                if (!r.ok) {
+                    why = "cannot read the current mappings: " + r.error;
+                    return false;
+                }
+                if (!r.body.contains("kvs") || r.body["kvs"].empty())
+                    break;
+                for (const json& kv : r.body["kvs"]) {
+                    std::string key;
+                    etcd::b64_decode(kv.value("key", ""), key);
+                    from = key + std::string(1, '\0');
+                    if (!wanted.count(key))
+                        continue;
+                    Cur& cur = out[key];
+                    cur.exists = etcd::b64_decode(kv.value("value", ""), cur.value);
+                    cur.mod = etcd::num(kv, "mod_revision");
+                }
+                if (!r.body.value("more", false))
+                    break;
+            }
+            return true;
+        }
+    }
     for (size_t at = 0; at < keys.size(); at += txn_ops) {
         json ops = json::array();
         size_t end = std::min(keys.size(), at + txn_ops);

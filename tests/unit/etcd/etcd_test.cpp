@@ -545,23 +545,24 @@ TEST_F(Etcd, CommitIsAllOrNothingAcrossTxns) {
     ASSERT_FALSE(lease.empty());
     cl->must("/v3/lease/revoke", {{"ID", lease}});
     ASSERT_FALSE(cluster->get(key(19, "mac/02:00:00:00:ff:01")).has_value());
-    /* 150 mappings without a TTL (two txns of 100 + 50 in MAC order) and
-       the last with the revoked lease: txn 2 fails, txn 1 is undone */
+    /* 250 mappings without a TTL (txns of 100, 100, 50 in MAC order; read
+       back with one range, as an import is) and the last with the revoked
+       lease: txn 3 fails, txns 1 and 2 are undone */
     cluster->put(key(19, "mac/02:00:00:00:00:05"), R"({"ip":"198.51.100.5"})"); /* overwritten, then restored */
     std::vector<varpd_mapping_t> many;
-    for (int i = 0; i < 150; i++)
+    for (int i = 0; i < 250; i++)
         many.push_back(mapping(mac(uint8_t(i), 0), v4(192, 0, 2, 1)));
     many.push_back(mapping(mac(0x02, 0xff), v4(192, 0, 2, 2), 0, nullptr, nullptr, 30));
     int rc = in.change(many, {}, &why);
     EXPECT_NE(rc, 0);
-    EXPECT_NE(why.find("txn 2 of 2 failed"), std::string::npos) << why;
+    EXPECT_NE(why.find("txn 3 of 3 failed"), std::string::npos) << why;
     EXPECT_NE(why.find("nothing was changed"), std::string::npos) << why;
     auto left = cluster->get_prefix(key(19, "mac/"));
     ASSERT_EQ(left.size(), 1u);
     EXPECT_EQ(left[0].value, R"({"ip":"198.51.100.5"})");
     /* run again: a new lease, and all of it lands */
     ASSERT_EQ(in.change(many, {}, &why), 0) << why;
-    EXPECT_EQ(cluster->get_prefix(key(19, "mac/")).size(), 151u);
+    EXPECT_EQ(cluster->get_prefix(key(19, "mac/")).size(), 251u);
 }
 
 TEST_F(Etcd, LeaseKeptAliveWhileRunningExpiresWhenGone) {
