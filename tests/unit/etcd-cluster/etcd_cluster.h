@@ -58,6 +58,7 @@
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <signal.h>
 #include <sstream>
 #include <stdexcept>
@@ -453,23 +454,36 @@ struct ClusterOptions {
     std::string etcd = "etcd";           /* the program (PATH lookup) */
 };
 
-/* A free TCP port on 127.0.0.1 (bound and released: etcd binds it next). */
+/*
+ * A free TCP port on 127.0.0.1, below the kernel's ephemeral range (so no
+ * outgoing connection can take it while a member is down and wants it
+ * back), chosen at random and checked by binding it.
+ */
 inline int free_port() {
-    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        throw std::runtime_error("socket failed");
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        ::close(s);
-        throw std::runtime_error("bind 127.0.0.1:0 failed");
+    static thread_local std::mt19937 rng{std::random_device{}()};
+    int low = 32768;
+    {
+        std::ifstream f("/proc/sys/net/ipv4/ip_local_port_range");
+        int lo = 0;
+        if (f >> lo && lo > 12000)
+            low = lo;
     }
-    int p = ntohs(a.sin_port);
-    ::close(s);
-    return p;
+    std::uniform_int_distribution<int> pick(10000, low - 1);
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        int p = pick(rng);
+        int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+            throw std::runtime_error("socket failed");
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(uint16_t(p));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool ok = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(s);
+        if (ok)
+            return p;
+    }
+    throw std::runtime_error("no free port on 127.0.0.1 below " + std::to_string(low));
 }
 
 /*
