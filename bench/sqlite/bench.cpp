@@ -21,8 +21,9 @@
  *            with the Daemon and instance still running (varpd_rss_mib):
  *            it must not grow with the row count.
  *   direct   the same lookups on ONE thread calling vpo_lookup directly,
- *            each timed: lookups_per_s, p50_us, p99_us (the plugin's own
- *            cost, what the worker pool multiplies).
+ *            each timed, best of three passes: lookups_per_s, p50_us,
+ *            p99_us (the plugin's own cost, what the worker pool
+ *            multiplies).
  * Peer, in the same run: the files backend (the whole table in memory) at
  * SQLITE_BENCH_FILES_ROWS (default 1M, what it comfortably holds) through
  * the same Daemon path; the ratio says what keeping the table on disk costs.
@@ -266,25 +267,31 @@ Sized measure(const varpd::PluginSet& plugins, const varpd::Log& log, const std:
     s.rss_before_mib = v[4];
 
     Direct in(*be, "sqlite/path", db);
-    DirectAnswer a;
-    varpd_lookup_t w{};
-    std::vector<double> lat;
-    lat.reserve(order.size());
-    auto t0 = clk::now();
-    for (size_t i : order) {
-        auto m = mac_of(i);
-        std::memcpy(w.vl_dstmac, m.data(), 6);
-        auto t = clk::now();
-        in.o->vpo_lookup(in.arg, &a.q, &w);
-        lat.push_back(std::chrono::duration<double, std::micro>(clk::now() - t).count());
+    /* Best of three passes (the machine is shared), percentiles of that pass. */
+    for (int pass = 0; pass < 3; pass++) {
+        DirectAnswer a;
+        varpd_lookup_t w{};
+        std::vector<double> lat;
+        lat.reserve(order.size());
+        auto t0 = clk::now();
+        for (size_t i : order) {
+            auto m = mac_of(i);
+            std::memcpy(w.vl_dstmac, m.data(), 6);
+            auto t = clk::now();
+            in.o->vpo_lookup(in.arg, &a.q, &w);
+            lat.push_back(std::chrono::duration<double, std::micro>(clk::now() - t).count());
+        }
+        double secs = std::chrono::duration<double>(clk::now() - t0).count();
+        if (a.dests != order.size())
+            die("the direct lookups did not all find their row (" + std::to_string(a.dests) +
+                " of " + std::to_string(order.size()) + ")");
+        double per_s = static_cast<double>(order.size()) / secs;
+        if (per_s > s.direct_per_s) {
+            s.direct_per_s = per_s;
+            s.direct_p50 = pct(lat, 50);
+            s.direct_p99 = pct(lat, 99);
+        }
     }
-    double secs = std::chrono::duration<double>(clk::now() - t0).count();
-    if (a.dests != order.size())
-        die("the direct lookups did not all find their row (" + std::to_string(a.dests) + " of " +
-            std::to_string(order.size()) + ")");
-    s.direct_per_s = static_cast<double>(order.size()) / secs;
-    s.direct_p50 = pct(lat, 50);
-    s.direct_p99 = pct(lat, 99);
     std::fprintf(stderr,
                  "  %zu rows: import %.1f s (%.0f rows/s), file %.1f MiB; one thread %.0f lookups/s "
                  "p50 %.2f us p99 %.2f us; through varpd %.0f lookups/s p99 %.1f us; rss %.1f MiB\n",
