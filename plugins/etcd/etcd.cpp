@@ -44,7 +44,8 @@
  *
  * Failure: every request fails over across the endpoints (etcd_client.h).
  * When no endpoint answers, cached answers go on working; a miss answers
- * drop and the device is degraded ("etcd: no endpoint answers (...); new
+ * drop (for a second after a failed request without asking again, so the
+ * worker pool is not tied up by timeouts) and the device is degraded ("etcd: no endpoint answers (...); new
  * destinations cannot be looked up"). It is restored by the first thing
  * that reaches etcd again: a watch stream created (the reconnect loop), a
  * lookup's read, or the keeper thread's probe (a read every second while
@@ -55,7 +56,8 @@
  *
  * Writes (vpo_map_*, on the worker pool one at a time): begin opens a
  * staging list, put/remove stage, commit reads the current mac/ and ip/
- * keys, plans the puts and deletes (the ip/ index follows the mac/ values;
+ * keys (a txn of ranges per 100 keys, or one paged range over an
+ * import's interval), plans the puts and deletes (the ip/ index follows the mac/ values;
  * an address another MAC answers for is -EEXIST), and applies them in etcd
  * txns of at most 100 operations, each guarded by compares on the keys'
  * mod_revision (a concurrent writer makes the commit start over, at most
@@ -127,6 +129,7 @@ constexpr const char* default_prefix = "/overlay";
 constexpr size_t cache_cap = 1 << 18;  /* entries; past it the caches are cleared */
 constexpr size_t dropped_cap = 1024;   /* MACs answered drop while down, then a flush */
 constexpr size_t txn_ops = 100;        /* below etcd's default --max-txn-ops (128) */
+constexpr auto fail_fast = std::chrono::milliseconds(1000); /* misses answered drop unasked */
 
 enum class St { loading, present, absent, bad };
 
@@ -194,6 +197,7 @@ struct Etcd {
     int64_t floor = 0;
     int64_t applied = 0;
     bool degraded = false;
+    std::chrono::steady_clock::time_point failed_at; /* the last request no endpoint answered */
     std::vector<Mac> dropped_down;
     bool dropped_overflow = false;
 
@@ -318,6 +322,7 @@ void Etcd::note_unreachable(const std::string& why, const Mac* dropped) {
         std::lock_guard g(mu);
         first = !degraded;
         degraded = true;
+        failed_at = std::chrono::steady_clock::now();
         if (dropped) {
             if (dropped_down.size() < dropped_cap)
                 dropped_down.push_back(*dropped);
@@ -359,6 +364,15 @@ Etcd::Got Etcd::resolve(const ConnP& cn, Map& map, const typename Map::key_type&
                 st = it->second.st;
                 v = it->second.v;
                 return Got::ok;
+            }
+            /* Just found unreachable: answer at once rather than tie up a
+               worker for the timeouts again; the keeper probes meanwhile. */
+            if (degraded && std::chrono::steady_clock::now() - failed_at < fail_fast) {
+                if (dropped && dropped_down.size() < dropped_cap)
+                    dropped_down.push_back(*dropped);
+                else if (dropped)
+                    dropped_overflow = true;
+                return Got::unreachable;
             }
             if (it == map.end())
                 it = map.emplace(k, Ent{}).first;
