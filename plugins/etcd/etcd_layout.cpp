@@ -191,6 +191,10 @@ std::string check_mapping(const varpd_mapping_t& m) {
     static const uint8_t zero[16] = {};
     if (std::memcmp(m.vm_dest.vd_ip, zero, 16) == 0)
         return who + "no underlay address";
+    Ip6 ndp;
+    std::memcpy(ndp.data(), m.vm_ndp, 16);
+    if ((m.vm_flags & VARPD_MAP_F_NDP) && is_mapped4(ndp))
+        return who + "an IPv4-mapped \"ndp\" address (NDP is IPv6; ARP takes IPv4)";
     return "";
 }
 

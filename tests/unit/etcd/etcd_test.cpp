@@ -503,6 +503,9 @@ TEST_F(Etcd, MapOperationsWriteTheDocumentedLayout) {
     EXPECT_NE(why.find("unknown flag bits"), std::string::npos);
     EXPECT_EQ(in.change({mapping(mac(0x31), v4(192, 0, 2, 31), 0, nullptr, nullptr, 1)}, {}, &why),
               -ENOTSUP);
+    EXPECT_EQ(in.change({mapping(mac(0x31), v4(192, 0, 2, 31), 0, nullptr, "::ffff:10.0.0.22")}, {}, &why),
+              -EINVAL);
+    EXPECT_NE(why.find("IPv4-mapped"), std::string::npos) << why;
     /* one transaction at a time; abort writes nothing */
     void* t1 = nullptr;
     void* t2 = nullptr;
