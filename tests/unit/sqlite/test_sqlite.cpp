@@ -484,6 +484,56 @@ TEST(SqliteOutside, InsertUpdateDeleteInvalidatedWithinOneSecond) {
     EXPECT_GT(in.uprop("sqlite/invalidations"), 0u);
 }
 
+/*
+ * A real other process: the sqlite3 shell. popen()s it with script on its
+ * stdin; the returned handle is pclose()d by the caller.
+ */
+std::FILE* sqlite3_shell(const std::string& db, const std::string& script) {
+    std::string cmd = std::string(SQLITE3_SHELL) + " " + db + " <<'EOF'\n" + script + "\nEOF\n";
+    return ::popen(cmd.c_str(), "r");
+}
+
+TEST(SqliteOutside, AnotherProcessIsSeenWithinOneSecond) {
+    if (!*SQLITE3_SHELL)
+        GTEST_SKIP() << "no sqlite3 shell (make deps installs it)";
+    TempDir t;
+    std::string db = t.file("p.db");
+    make_good(db);
+    Inst in(db);
+    ASSERT_EQ(in.lookup(mac(1)).kind, Answer::dest);
+    auto t0 = clk::now();
+    std::FILE* p = sqlite3_shell(db, "UPDATE mappings SET port = 8472 WHERE mac = '02:00:00:00:00:01';");
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(pclose(p), 0);
+    EXPECT_TRUE(in.wait_invalidated(mac(1), 2000ms));
+    EXPECT_LT(clk::now() - t0, 1000ms);
+    Answer a = in.lookup(mac(1));
+    ASSERT_EQ(a.kind, Answer::dest);
+    EXPECT_EQ(a.d.vd_port, 8472);
+}
+
+TEST(SqliteHealth, LockedByAnotherProcess) {
+    if (!*SQLITE3_SHELL)
+        GTEST_SKIP() << "no sqlite3 shell (make deps installs it)";
+    TempDir t;
+    std::string db = t.file("p.db");
+    make_good(db);
+    /* The shell takes the file exclusively, says so, and holds it 1.5 s. */
+    std::FILE* p = sqlite3_shell(db, "PRAGMA locking_mode = EXCLUSIVE;\nBEGIN EXCLUSIVE;\n"
+                                     "DELETE FROM changes;\nCOMMIT;\n.print locked\n"
+                                     ".shell sleep 1.5");
+    ASSERT_NE(p, nullptr);
+    char line[64] = "";
+    while (std::fgets(line, sizeof(line), p) && std::strncmp(line, "locked", 6) != 0) {
+    }
+    ASSERT_EQ(std::strncmp(line, "locked", 6), 0);
+    Inst in(db);
+    EXPECT_TRUE(in.wait_degraded("database is locked")) << in.rec.degraded_msg();
+    EXPECT_EQ(pclose(p), 0);
+    EXPECT_TRUE(in.wait_restored()) << in.rec.degraded_msg();
+    EXPECT_EQ(in.lookup(mac(1)).kind, Answer::dest);
+}
+
 TEST(SqliteOutside, NoAnswerOlderThanItsShootdown) {
     /*
      * Readers keep a snapshot across lookups; one that starts after the
