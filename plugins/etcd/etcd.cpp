@@ -45,14 +45,12 @@
  * Failure: every request fails over across the endpoints (etcd_client.h).
  * When no endpoint answers, cached answers go on working; a miss answers
  * drop (for a second after a failed request without asking again, so the
- * worker pool is not tied up by timeouts) and the device is degraded ("etcd: no endpoint answers (...); new
- * destinations cannot be looked up"). It is restored by the first thing
- * that reaches etcd again: a watch stream created (the reconnect loop), a
- * lookup's read, or the keeper thread's probe (a read every second while
- * degraded: a member that lost quorum keeps its watch stream open but
- * fails reads, and nothing else would notice it come back). The MACs
- * answered drop meanwhile are then invalidated in the kernel (or the whole
- * cache flushed, past 1024 of them).
+ * worker pool is not tied up by timeouts) and the device is degraded ("etcd: no endpoint answers
+ * (...); new destinations cannot be looked up"). It is restored by the first thing that reaches
+ * etcd again: a watch stream created (the reconnect loop), a lookup's read, or the keeper thread's
+ * probe (a read every second while degraded: a member that lost quorum keeps its watch stream open
+ * but fails reads, and nothing else would notice it come back). The MACs answered drop meanwhile
+ * are then invalidated in the kernel (or the whole cache flushed, past 1024 of them).
  *
  * Writes (vpo_map_*, on the worker pool one at a time): begin opens a
  * staging list, put/remove stage, commit reads the current mac/ and ip/
@@ -89,14 +87,13 @@
 #include "etcd_layout.h"
 #include "plugin_util.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <curl/curl.h>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -126,19 +123,20 @@ constexpr const char* prop_restarts = "etcd/watch_restarts";
 constexpr const char* prop_cached = "etcd/cached";
 constexpr const char* default_prefix = "/overlay";
 
-constexpr size_t cache_cap = 1 << 18;  /* entries; past it the caches are cleared */
-constexpr size_t dropped_cap = 1024;   /* MACs answered drop while down, then a flush */
-constexpr size_t txn_ops = 100;        /* below etcd's default --max-txn-ops (128) */
+constexpr size_t cache_cap = 1 << 18; /* entries; past it the caches are cleared */
+constexpr size_t dropped_cap = 1024;  /* MACs answered drop while down, then a flush */
+constexpr size_t txn_ops = 100;       /* below etcd's default --max-txn-ops (128) */
 constexpr auto fail_fast = std::chrono::milliseconds(1000); /* misses answered drop unasked */
 
 enum class St { loading, present, absent, bad };
 
 /* A cached answer: a MAC's entry, or the MAC an address belongs to. */
-template <class V> struct Cached {
+template <class V>
+struct Cached {
     St st = St::loading;
     V v{};
-    int64_t rev = 0;  /* the revision st is known at */
-    int loaders = 0;  /* ranges in flight for it */
+    int64_t rev = 0; /* the revision st is known at */
+    int loaders = 0; /* ranges in flight for it */
 };
 using MacEnt = Cached<files::Entry>;
 using AddrEnt = Cached<Mac>;
@@ -202,8 +200,8 @@ struct Etcd {
     bool dropped_overflow = false;
 
     std::atomic<uint64_t> restarts{0};
-    std::atomic<bool> watch_up{false};  /* a stream is created and running */
-    std::atomic<size_t> watch_ep{0};    /* on this endpoint */
+    std::atomic<bool> watch_up{false}; /* a stream is created and running */
+    std::atomic<size_t> watch_ep{0};   /* on this endpoint */
     std::atomic<int64_t> revision{0};
     std::thread watcher;
     std::atomic<bool> stopping{false};
@@ -272,12 +270,14 @@ struct Etcd {
     bool undo(Conn& cn, const std::vector<Undo>& u, std::string& why);
 };
 
-Etcd* self(void* arg) { return static_cast<Etcd*>(arg); }
+Etcd* self(void* arg) {
+    return static_cast<Etcd*>(arg);
+}
 
 /* ---- lookups ---- */
 
-bool Etcd::range_one(Conn& cn, const std::string& key, bool& exists, std::string& value, int64_t& rev,
-                     std::string& why) {
+bool Etcd::range_one(Conn& cn, const std::string& key, bool& exists, std::string& value,
+                     int64_t& rev, std::string& why) {
     etcd::Reply r = cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(key)}});
     if (!r.ok) {
         why = r.error;
@@ -340,7 +340,8 @@ void Etcd::note_unreachable(const std::string& why, const Mac* dropped) {
         size_t room = VARPD_MSGLEN - 1 - tail.size() - 4; /* "...)" */
         msg = "etcd: " + why;
         msg.resize(std::min(msg.size(), room));
-        bool open = std::count(msg.begin(), msg.end(), '(') > std::count(msg.begin(), msg.end(), ')');
+        bool open =
+            std::count(msg.begin(), msg.end(), '(') > std::count(msg.begin(), msg.end(), ')');
         msg += (open ? "...)" : "...") + tail;
     }
     varpd_degrade(prov, msg.c_str());
@@ -353,8 +354,8 @@ void Etcd::note_unreachable(const std::string& why, const Mac* dropped) {
  * the range was read (then read again).
  */
 template <class Map, class V, class Decode>
-Etcd::Got Etcd::resolve(const ConnP& cn, Map& map, const typename Map::key_type& k, const std::string& key,
-                        Decode decode, St& st, V& v, const Mac* dropped) {
+Etcd::Got Etcd::resolve(const ConnP& cn, Map& map, const typename Map::key_type& k,
+                        const std::string& key, Decode decode, St& st, V& v, const Mac* dropped) {
     using Ent = typename Map::mapped_type;
     for (int attempt = 0; attempt < 4; attempt++) {
         {
@@ -576,7 +577,8 @@ bool Etcd::on_watch_msg(Conn& cn, const json& m, bool& resync, bool& created, in
         return false;
     }
     if (r.value("canceled", false)) {
-        why = "etcd canceled the watch: " + r.value("cancel_reason", std::string("no reason given"));
+        why =
+            "etcd canceled the watch: " + r.value("cancel_reason", std::string("no reason given"));
         return false;
     }
     if (r.value("created", false)) {
@@ -618,9 +620,10 @@ void Etcd::watch_loop(ConnP cp) {
         int64_t compacted = 0;
         std::string why;
         watch_ep = ep;
-        std::string broke = cn.client->stream(
-            ep, "/v3/watch", {{"create_request", create}},
-            [&](const json& m) { return on_watch_msg(cn, m, resync, created, compacted, why); });
+        std::string broke =
+            cn.client->stream(ep, "/v3/watch", {{"create_request", create}}, [&](const json& m) {
+                return on_watch_msg(cn, m, resync, created, compacted, why);
+            });
         watch_up = false;
         if (stopping)
             break;
@@ -675,8 +678,8 @@ bool Etcd::lease_for(const ConnP& cn, uint32_t ttl, int64_t& id, std::string& wh
     etcd::Reply r = cn->client->call("/v3/lease/grant", {{"TTL", ttl}});
     id = r.ok ? etcd::num(r.body, "ID") : 0;
     if (!r.ok || id == 0) {
-        why = "cannot grant a lease of " + std::to_string(ttl) + " s: " +
-              (r.ok ? "no lease ID in the answer" : r.error);
+        why = "cannot grant a lease of " + std::to_string(ttl) +
+              " s: " + (r.ok ? "no lease ID in the answer" : r.error);
         return false;
     }
     std::lock_guard g(lmu);
@@ -694,8 +697,8 @@ void Etcd::keep_leases(ConnP cp) {
     try {
         keep_leases_loop(*cp);
     } catch (const std::exception& x) { /* never take varpd down */
-        log(VARPD_LOG_ERR, std::string("the lease keeper stopped: ") + x.what() +
-                               "; leased mappings expire");
+        log(VARPD_LOG_ERR,
+            std::string("the lease keeper stopped: ") + x.what() + "; leased mappings expire");
     }
 }
 
@@ -713,9 +716,9 @@ void Etcd::keep_leases_loop(Conn& cn) {
         uint32_t shortest = UINT32_MAX;
         for (auto& [ttl, id] : leases)
             shortest = std::min(shortest, ttl);
-        auto every = shortest == UINT32_MAX ? milliseconds(1000)
-                                            : std::max(milliseconds(shortest * 1000 / 3),
-                                                       milliseconds(300));
+        auto every = shortest == UINT32_MAX
+                         ? milliseconds(1000)
+                         : std::max(milliseconds(shortest * 1000 / 3), milliseconds(300));
         auto wake = std::min(next_renew + every, steady_clock::now() + milliseconds(1000));
         lcv.wait_until(l, wake, [&] { return keeper_stop; });
         if (keeper_stop)
@@ -752,14 +755,15 @@ void Etcd::keep_leases_loop(Conn& cn) {
         if (renew) {
             next_renew = steady_clock::now();
             for (auto& [ttl, id] : now) {
-                etcd::Reply r = cn.client->call("/v3/lease/keepalive", {{"ID", std::to_string(id)}});
+                etcd::Reply r =
+                    cn.client->call("/v3/lease/keepalive", {{"ID", std::to_string(id)}});
                 if (!r.ok)
                     continue; /* unreachable: try again next round */
                 const json& res = r.body.contains("result") ? r.body["result"] : r.body;
                 if (etcd::num(res, "TTL") <= 0) {
-                    log(VARPD_LOG_WARNING, "lease " + std::to_string(id) + " (TTL " +
-                                               std::to_string(ttl) +
-                                               " s) expired; the mappings written with it are gone");
+                    log(VARPD_LOG_WARNING,
+                        "lease " + std::to_string(id) + " (TTL " + std::to_string(ttl) +
+                            " s) expired; the mappings written with it are gone");
                     std::lock_guard g(lmu);
                     auto it = leases.find(ttl);
                     if (it != leases.end() && it->second == id)
@@ -784,7 +788,8 @@ void Etcd::stop_keeper() {
 /* ---- writes ---- */
 
 json put_op(const std::string& key, const std::string& value, int64_t lease) {
-    json p = {{"key", etcd::b64_encode(key)}, {"value", etcd::b64_encode(value)}, {"prev_kv", true}};
+    json p = {
+        {"key", etcd::b64_encode(key)}, {"value", etcd::b64_encode(value)}, {"prev_kv", true}};
     if (lease)
         p["lease"] = std::to_string(lease);
     return {{"request_put", p}};
@@ -800,8 +805,8 @@ json del_op(const std::string& key) {
  * interval holds not many more keys than are wanted (an import into an
  * empty vnet then costs one request).
  */
-bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys, std::map<std::string, Cur>& out,
-                     std::string& why) {
+bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys,
+                     std::map<std::string, Cur>& out, std::string& why) {
     if (keys.size() > 200) {
         std::set<std::string> wanted(keys.begin(), keys.end());
         std::string lo = *wanted.begin(), hi = *wanted.rbegin() + std::string(1, '\0');
@@ -813,9 +818,10 @@ bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys, std::map<st
                 out[k];
             std::string from = lo;
             for (;;) {
-                etcd::Reply r = cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(from)},
-                                                                 {"range_end", etcd::b64_encode(hi)},
-                                                                 {"limit", 1000}});
+                etcd::Reply r =
+                    cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(from)},
+                                                     {"range_end", etcd::b64_encode(hi)},
+                                                     {"limit", 1000}});
                 if (!r.ok) {
                     why = "cannot read the current mappings: " + r.error;
                     return false;
@@ -854,8 +860,8 @@ bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys, std::map<st
             size_t j = i - at;
             if (j >= res.size())
                 continue;
-            const json& rr = res[j].contains("response_range") ? res[j]["response_range"]
-                                                              : json::object();
+            const json& rr =
+                res[j].contains("response_range") ? res[j]["response_range"] : json::object();
             if (!rr.contains("kvs") || rr["kvs"].empty())
                 continue;
             const json& kv = rr["kvs"][0];
@@ -968,8 +974,8 @@ int Etcd::commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict)
             uint64_t ok = files::mac_key(owner.data());
             bool moving = fin.count(ok) && claims[a] != ok; /* its owner lets go in this change */
             if (ok != k && !moving) {
-                why = etcd_layout::addr_text(a) + " is answered for by " +
-                      mac_text(owner.data()) + " already (" + key + ")";
+                why = etcd_layout::addr_text(a) + " is answered for by " + mac_text(owner.data()) +
+                      " already (" + key + ")";
                 return -EEXIST;
             }
         }
@@ -1008,8 +1014,7 @@ int Etcd::commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict)
                            {"target", "MOD"},
                            {"result", "EQUAL"},
                            {"mod_revision", std::to_string(op.expect_mod)}});
-            ops.push_back(op.put ? put_op(key, op.value, op.ttl ? lease[op.ttl] : 0)
-                                 : del_op(key));
+            ops.push_back(op.put ? put_op(key, op.value, op.ttl ? lease[op.ttl] : 0) : del_op(key));
         }
         etcd::Reply r = cn->client->call("/v3/kv/txn", {{"compare", cmp}, {"success", ops}});
         bool ok = r.ok && r.body.value("succeeded", false);
@@ -1148,9 +1153,7 @@ void e_stop(void* arg) {
     if (e->watcher.joinable()) {
         e->stopping = true;
         e->now()->client->wake();
-        {
-            std::lock_guard g(e->wmu);
-        }
+        { std::lock_guard g(e->wmu); }
         e->wcv.notify_all();
         e->watcher.join();
     }
@@ -1164,7 +1167,9 @@ void e_destroy(void* arg) {
     delete self(arg);
 }
 
-int e_default(void*, varpd_dest_t*) { return -ENOTSUP; }
+int e_default(void*, varpd_dest_t*) {
+    return -ENOTSUP;
+}
 
 void e_lookup(void* arg, varpd_query_t* q, const varpd_lookup_t* what) {
     Etcd* e = self(arg);
@@ -1187,7 +1192,8 @@ void e_lookup(void* arg, varpd_query_t* q, const varpd_lookup_t* what) {
     }
 }
 
-template <class Reply> void answer_addr(Etcd* e, varpd_query_t* q, const Ip6& a, Reply reply) {
+template <class Reply>
+void answer_addr(Etcd* e, varpd_query_t* q, const Ip6& a, Reply reply) {
     try {
         St st;
         Mac mac;
@@ -1382,8 +1388,7 @@ int e_save(void* arg, void* buf, size_t* lenp) {
     }
 }
 
-int e_restore(varpd_provider_t* prov, varpd_mode_t mode, const void* buf, size_t len,
-              void** argp) {
+int e_restore(varpd_provider_t* prov, varpd_mode_t mode, const void* buf, size_t len, void** argp) {
     json j = json::parse(static_cast<const char*>(buf), static_cast<const char*>(buf) + len,
                          nullptr, false);
     if (j.is_discarded() || !j.is_object())
@@ -1399,7 +1404,8 @@ int e_restore(varpd_provider_t* prov, varpd_mode_t mode, const void* buf, size_t
         if (!j.contains(member))
             continue;
         std::string v, norm;
-        if (!j[member].is_string() || !check_prop(n, v = j[member].get<std::string>(), norm).empty()) {
+        if (!j[member].is_string() ||
+            !check_prop(n, v = j[member].get<std::string>(), norm).empty()) {
             e_destroy(*argp);
             return -EINVAL;
         }
@@ -1415,7 +1421,8 @@ int e_map_begin(void* arg, void** txnp, varpd_err_t* err) {
     if (!e->started())
         return varpd_plugin::fail(err, -EAGAIN, "etcd: the instance is not started");
     if (e->open)
-        return varpd_plugin::fail(err, -EBUSY, "etcd: another mapping change is open on this overlay");
+        return varpd_plugin::fail(err, -EBUSY,
+                                  "etcd: another mapping change is open on this overlay");
     try {
         e->open = std::make_unique<Txn>();
         *txnp = e->open.get();
@@ -1425,7 +1432,9 @@ int e_map_begin(void* arg, void** txnp, varpd_err_t* err) {
     }
 }
 
-bool ours(Etcd* e, void* txn) { return txn && e->open && e->open.get() == txn; }
+bool ours(Etcd* e, void* txn) {
+    return txn && e->open && e->open.get() == txn;
+}
 
 int e_map_put(void* arg, void* txn, const varpd_mapping_t* m, size_t n, varpd_err_t* err) {
     Etcd* e = self(arg);
@@ -1516,8 +1525,8 @@ int e_map_get(void* arg, const uint8_t mac[6], varpd_mapping_t* out, varpd_err_t
             return varpd_plugin::fail(err, r.unreachable ? -EHOSTUNREACH : -EIO,
                                       ("etcd: " + r.error).c_str());
         if (!r.body.contains("kvs") || r.body["kvs"].empty())
-            return varpd_plugin::fail(err, -ENOENT,
-                                      ("etcd: no mapping of " + mac_text(mac) + " (" + key + ")").c_str());
+            return varpd_plugin::fail(
+                err, -ENOENT, ("etcd: no mapping of " + mac_text(mac) + " (" + key + ")").c_str());
         const json& kv = r.body["kvs"][0];
         std::string value;
         Mac m;
@@ -1551,12 +1560,11 @@ int e_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* f
         size_t given = 0;
         while (given < max) {
             int64_t page = static_cast<int64_t>(std::min<size_t>(max - given, 500));
-            etcd::Reply r = cn->client->call("/v3/kv/range",
-                                            {{"key", etcd::b64_encode(from)},
-                                             {"range_end", etcd::b64_encode(end)},
-                                             {"limit", page},
-                                             {"sort_order", "ASCEND"},
-                                             {"sort_target", "KEY"}});
+            etcd::Reply r = cn->client->call("/v3/kv/range", {{"key", etcd::b64_encode(from)},
+                                                              {"range_end", etcd::b64_encode(end)},
+                                                              {"limit", page},
+                                                              {"sort_order", "ASCEND"},
+                                                              {"sort_target", "KEY"}});
             if (!r.ok)
                 return varpd_plugin::fail(err, r.unreachable ? -EHOSTUNREACH : -EIO,
                                           ("etcd: " + r.error).c_str());

@@ -1,9 +1,8 @@
 // The etcd v3 JSON-gateway client: see etcd_client.h.
 #include "etcd_client.h"
 
-#include <curl/curl.h>
-
 #include <cstring>
+#include <curl/curl.h>
 
 namespace etcd {
 
@@ -34,8 +33,8 @@ size_t sink_string(char* p, size_t sz, size_t n, void* arg) {
 struct StreamSink {
     std::string pending;
     const std::function<bool(const json&)>* on_msg;
-    bool ended = false;     /* on_msg said stop */
-    std::string bad;        /* a message that is not JSON */
+    bool ended = false; /* on_msg said stop */
+    std::string bad;    /* a message that is not JSON */
 };
 
 size_t sink_stream(char* p, size_t sz, size_t n, void* arg) {
@@ -196,8 +195,8 @@ std::string parse_endpoints(const std::string& list, std::vector<std::string>& o
     size_t start = list.find_first_not_of(seps);
     while (start != std::string::npos) {
         size_t stop = list.find_first_of(seps, start);
-        std::string ep = list.substr(start, stop == std::string::npos ? std::string::npos
-                                                                      : stop - start);
+        std::string ep =
+            list.substr(start, stop == std::string::npos ? std::string::npos : stop - start);
         start = stop == std::string::npos ? stop : list.find_first_not_of(seps, stop);
         while (!ep.empty() && ep.back() == '/')
             ep.pop_back();

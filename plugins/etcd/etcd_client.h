@@ -72,7 +72,7 @@ struct Reply {
 };
 
 class Client {
-  public:
+public:
     explicit Client(Config c);
     ~Client();
     Client(const Client&) = delete;
@@ -107,9 +107,9 @@ class Client {
     /* Does this error text say the token is no good (expired, member restarted)? */
     static bool auth_error(const std::string& why);
 
-  private:
-    void* take();          /* a CURL* from the pool, or a new one */
-    void give(void* h);    /* back to the pool */
+private:
+    void* take();       /* a CURL* from the pool, or a new one */
+    void give(void* h); /* back to the pool */
     void setup(void* h, const std::string& url, const std::string& body, void* sink,
                curl_slist** hdrs, bool stream);
     std::string token();

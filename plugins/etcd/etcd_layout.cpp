@@ -1,10 +1,9 @@
 // The etcd backend's key layout and values: see etcd_layout.h.
 #include "etcd_layout.h"
 
-#include <libtools/ethers.h>
-
 #include <arpa/inet.h>
 #include <cstring>
+#include <libtools/ethers.h>
 #include <nlohmann/json.hpp>
 
 namespace etcd_layout {
@@ -38,9 +37,13 @@ std::string addr_text(const Ip6& a) {
     return buf;
 }
 
-std::string Layout::mac_key(const uint8_t* mac) const { return mac_dir() + mac_text(mac); }
+std::string Layout::mac_key(const uint8_t* mac) const {
+    return mac_dir() + mac_text(mac);
+}
 
-std::string Layout::ip_key(const Ip6& addr) const { return vnet_dir() + "ip/" + addr_text(addr); }
+std::string Layout::ip_key(const Ip6& addr) const {
+    return vnet_dir() + "ip/" + addr_text(addr);
+}
 
 std::string normalise_prefix(const std::string& in, std::string& out) {
     std::string p = in;

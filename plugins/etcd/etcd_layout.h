@@ -22,11 +22,10 @@
 
 #include "files_table.h"
 
-#include <varpd/plugin.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <varpd/plugin.h>
 
 namespace etcd_layout {
 

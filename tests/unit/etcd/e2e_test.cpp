@@ -13,10 +13,9 @@
 #include "etcd_cluster.h"
 #include "etcd_layout.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -47,7 +46,7 @@ Ran run(const std::string& cmd) {
 const std::string bin = OVERLAY_BIN_DIR;
 
 class EtcdE2E : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override {
         for (const char* p : {"varpd", "varpd-ctl", "overlayadm"})
             if (::access((bin + "/" + p).c_str(), X_OK) != 0)
@@ -62,8 +61,8 @@ class EtcdE2E : public ::testing::Test {
         started = true;
         sock = tmp.path() + "/varpd/varpd.sock";
         adm = bin + "/overlayadm -S " + sock + " -D " + tmp.path() + "/state ";
-        Ran c = run(bin + "/varpd-ctl -s " + sock + " create 7 etcd etcd/endpoints=" +
-                    cluster->endpoints());
+        Ran c = run(bin + "/varpd-ctl -s " + sock +
+                    " create 7 etcd etcd/endpoints=" + cluster->endpoints());
         ASSERT_EQ(c.status, 0) << c.out;
     }
     void TearDown() override {
@@ -105,7 +104,8 @@ TEST_F(EtcdE2E, OverlayadmMappingCommandsWriteEtcd) {
     /* the plugin's refusal reaches the operator */
     r = run(adm + "add-mapping -a 10.0.0.5 link:7 02:00:00:00:00:0c 192.0.2.3");
     EXPECT_EQ(r.status, 1);
-    EXPECT_NE(r.out.find("10.0.0.5 is answered for by 02:00:00:00:00:0a already"), std::string::npos)
+    EXPECT_NE(r.out.find("10.0.0.5 is answered for by 02:00:00:00:00:0a already"),
+              std::string::npos)
         << r.out;
 
     /* an import of 300 lines: several etcd txns, all there */

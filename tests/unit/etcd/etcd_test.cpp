@@ -11,18 +11,17 @@
  * cached answers go on, restored), values that do not parse (drop, logged).
  * The key layout and values are checked without etcd first.
  */
-#include "etcd_client.h"
-#include "etcd_layout.h"
-#include "etcd_cluster.h"
 #include "../plugins/harness.h"
-
-#include <gtest/gtest.h>
+#include "etcd_client.h"
+#include "etcd_cluster.h"
+#include "etcd_layout.h"
 
 #include <arpa/inet.h>
-#include <signal.h>
 #include <atomic>
 #include <cstdio>
+#include <gtest/gtest.h>
 #include <memory>
+#include <signal.h>
 
 using namespace plugin_harness;
 using namespace std::chrono_literals;
@@ -33,7 +32,9 @@ namespace {
 
 const std::string plugin_path = std::string(OVERLAY_PLUGIN_DIR) + "/etcd.so";
 
-Mac6 mac(uint8_t last, uint8_t b4 = 0) { return {0x02, 0, 0, 0, b4, last}; }
+Mac6 mac(uint8_t last, uint8_t b4 = 0) {
+    return {0x02, 0, 0, 0, b4, last};
+}
 
 std::string key(uint32_t vnet, const std::string& tail) {
     return "/overlay/vnet/" + std::to_string(vnet) + "/" + tail;
@@ -45,8 +46,7 @@ struct Inst {
     Recorder rec;
     void* a = nullptr;
     int start_rc = -1;
-    Inst(Loaded& l, const std::string& endpoints, uint32_t vnet, bool wait_watch = true)
-        : L(l) {
+    Inst(Loaded& l, const std::string& endpoints, uint32_t vnet, bool wait_watch = true) : L(l) {
         rec.vnetid = vnet;
         EXPECT_EQ(L.ops->vpo_create(&rec.prov, VARPD_MODE_DYNAMIC, &a), 0);
         EXPECT_EQ(set_str(L.ops, a, "etcd/endpoints", endpoints), 0);
@@ -123,8 +123,7 @@ struct Inst {
 };
 
 varpd_mapping_t mapping(const Mac6& m, std::array<uint8_t, 16> ip, uint16_t port = 0,
-                        const char* arp = nullptr, const char* ndp = nullptr,
-                        uint32_t ttl = 0) {
+                        const char* arp = nullptr, const char* ndp = nullptr, uint32_t ttl = 0) {
     varpd_mapping_t x{};
     std::memcpy(x.vm_mac, m.data(), 6);
     std::memcpy(x.vm_dest.vd_ip, ip.data(), 16);
@@ -143,7 +142,7 @@ varpd_mapping_t mapping(const Mac6& m, std::array<uint8_t, 16> ip, uint16_t port
 
 /* One etcd member for the whole suite (each test uses its own vnet). */
 class Etcd : public ::testing::Test {
-  protected:
+protected:
     static void SetUpTestSuite() {
         dir = new TempDir("etcd-plugin");
         cluster = new EtcdCluster(1, dir->path());
@@ -190,10 +189,12 @@ TEST(EtcdLayout, KeysValuesAndRefusals) {
     EXPECT_EQ(ka, a6);
     EXPECT_EQ(etcd_layout::classify(l, "/overlay/vnet/4/mac/de:ad:be:ef:00:01", km, ka),
               etcd_layout::Kind::other);
-    EXPECT_EQ(etcd_layout::classify(l, "/overlay/vnet/42/mac/zz", km, ka), etcd_layout::Kind::other);
+    EXPECT_EQ(etcd_layout::classify(l, "/overlay/vnet/42/mac/zz", km, ka),
+              etcd_layout::Kind::other);
 
     /* encode -> decode gives the mapping back */
-    varpd_mapping_t x = mapping(Mac6{m}, plugin_harness::v4(192, 0, 2, 10), 4789, "10.0.0.1", "fd00::1");
+    varpd_mapping_t x =
+        mapping(Mac6{m}, plugin_harness::v4(192, 0, 2, 10), 4789, "10.0.0.1", "fd00::1");
     x.vm_flags |= VARPD_MAP_F_DHCP;
     std::memcpy(x.vm_dhcp, mac(0x99).data(), 6);
     std::string v = etcd_layout::encode_mac_value(x);
@@ -213,7 +214,9 @@ TEST(EtcdLayout, KeysValuesAndRefusals) {
     EXPECT_NE(etcd_layout::decode_mac_value(km, "not json", e), "");
     EXPECT_NE(etcd_layout::decode_mac_value(km, "", e), "");
     /* a value cannot smuggle a second entry in */
-    EXPECT_NE(etcd_layout::decode_mac_value(km, "{\"ip\":\"1.2.3.4\"},\"02:00:00:00:00:01\":{\"ip\":\"1.1.1.1\"}", e), "");
+    EXPECT_NE(etcd_layout::decode_mac_value(
+                  km, "{\"ip\":\"1.2.3.4\"},\"02:00:00:00:00:01\":{\"ip\":\"1.1.1.1\"}", e),
+              "");
     etcd_layout::Mac im;
     EXPECT_EQ(etcd_layout::decode_ip_value("{\"mac\":\"02:00:00:00:00:07\"}", im), "");
     EXPECT_EQ(im[5], 7);
@@ -238,7 +241,8 @@ TEST(EtcdLayout, KeysValuesAndRefusals) {
     EXPECT_NE(etcd::parse_endpoints("http://a:1/v3", eps).find("path"), std::string::npos);
 
     std::string d;
-    for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+    for (const std::string& s :
+         std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
         ASSERT_TRUE(etcd::b64_decode(etcd::b64_encode(s), d));
         EXPECT_EQ(d, s);
     }
@@ -324,8 +328,9 @@ TEST_F(Etcd, LookupMissReadsEtcdThenAnswersFromCache) {
 }
 
 TEST_F(Etcd, ProxyArpNdpDhcpThroughTheIpIndex) {
-    cluster->put(key(13, "mac/02:00:00:00:00:05"),
-                 R"({"ip":"192.0.2.5","arp":"10.0.0.5","ndp":"fd00::5","dhcp-proxy":"02:00:00:00:00:99"})");
+    cluster->put(
+        key(13, "mac/02:00:00:00:00:05"),
+        R"({"ip":"192.0.2.5","arp":"10.0.0.5","ndp":"fd00::5","dhcp-proxy":"02:00:00:00:00:99"})");
     cluster->put(key(13, "ip/10.0.0.5"), R"({"mac":"02:00:00:00:00:05"})");
     cluster->put(key(13, "ip/fd00::5"), R"({"mac":"02:00:00:00:00:05"})");
     Inst in(*loaded, cluster->endpoints(), 13);
@@ -355,12 +360,14 @@ TEST_F(Etcd, NegativeEntryShotDownWhenTheMacAppears) {
     Inst in(*loaded, cluster->endpoints(), 14);
     EXPECT_EQ(in.lookup(mac(7))->kind, Answer::drop); /* the kernel now caches DROP */
     cluster->put(key(14, "mac/02:00:00:00:00:07"), R"({"ip":"192.0.2.7"})");
-    EXPECT_TRUE(in.rec.wait_for([&] {
-        for (auto& m : in.rec.invalidated)
-            if (m == mac(7))
-                return true;
-        return false;
-    }, 2000ms));
+    EXPECT_TRUE(in.rec.wait_for(
+        [&] {
+            for (auto& m : in.rec.invalidated)
+                if (m == mac(7))
+                    return true;
+            return false;
+        },
+        2000ms));
     auto a = in.lookup(mac(7));
     ASSERT_EQ(a->kind, Answer::dest);
     EXPECT_EQ(std::memcmp(a->d.vd_ip, v4(192, 0, 2, 7).data(), 16), 0);
@@ -376,7 +383,8 @@ TEST_F(Etcd, WatchInjectsAPutWithinASecondAndInvalidatesADelete) {
     ASSERT_EQ(in.lookup(mac(9))->kind, Answer::dest);
     auto t0 = std::chrono::steady_clock::now();
     cluster->put(key(15, "mac/02:00:00:00:00:09"), R"({"ip":"192.0.2.99","port":4789})");
-    ASSERT_TRUE(in.rec.wait_for([&] { return in.injected_with(mac(9), v4(192, 0, 2, 99)); }, 1000ms))
+    ASSERT_TRUE(
+        in.rec.wait_for([&] { return in.injected_with(mac(9), v4(192, 0, 2, 99)); }, 1000ms))
         << "no injection within 1 s";
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
     std::printf("etcd put -> cache_inject: %.1f ms\n", ms.count());
@@ -387,14 +395,17 @@ TEST_F(Etcd, WatchInjectsAPutWithinASecondAndInvalidatesADelete) {
     EXPECT_EQ(a->d.vd_port, 4789);
     /* same destination, other members: nothing for the kernel */
     size_t before = in.rec.injected.size();
-    cluster->put(key(15, "mac/02:00:00:00:00:09"), R"({"ip":"192.0.2.99","port":4789,"arp":"10.9.9.9"})");
+    cluster->put(key(15, "mac/02:00:00:00:00:09"),
+                 R"({"ip":"192.0.2.99","port":4789,"arp":"10.9.9.9"})");
     cluster->del(key(15, "mac/02:00:00:00:00:09"));
-    ASSERT_TRUE(in.rec.wait_for([&] {
-        for (auto& m : in.rec.invalidated)
-            if (m == mac(9))
-                return true;
-        return false;
-    }, 1000ms));
+    ASSERT_TRUE(in.rec.wait_for(
+        [&] {
+            for (auto& m : in.rec.invalidated)
+                if (m == mac(9))
+                    return true;
+            return false;
+        },
+        1000ms));
     EXPECT_EQ(in.rec.injected.size(), before);
     EXPECT_EQ(in.lookup(mac(9))->kind, Answer::drop);
     uint64_t rev = 0;
@@ -421,12 +432,14 @@ TEST_F(Etcd, ValuesThatDoNotParseAnswerDropAndAreLogged) {
     EXPECT_TRUE(in.rec.logged("ip/10.0.0.10: the value is not a JSON object"));
     /* fixed in etcd: the kernel's DROP is shot down, the answer is right */
     cluster->put(key(16, "mac/02:00:00:00:00:0a"), R"({"ip":"192.0.2.10"})");
-    ASSERT_TRUE(in.rec.wait_for([&] {
-        for (auto& m : in.rec.invalidated)
-            if (m == mac(0x0a))
-                return true;
-        return false;
-    }, 1000ms));
+    ASSERT_TRUE(in.rec.wait_for(
+        [&] {
+            for (auto& m : in.rec.invalidated)
+                if (m == mac(0x0a))
+                    return true;
+            return false;
+        },
+        1000ms));
     EXPECT_EQ(in.lookup(mac(0x0a))->kind, Answer::dest);
 }
 
@@ -442,8 +455,10 @@ TEST_F(Etcd, MapOperationsWriteTheDocumentedLayout) {
     auto v = cluster->get(key(17, "mac/02:00:00:00:00:22"));
     ASSERT_TRUE(v.has_value());
     EXPECT_EQ(*v, R"({"arp":"10.0.0.22","ip":"192.0.2.22","ndp":"fd00::22","port":4789})");
-    EXPECT_EQ(cluster->get(key(17, "ip/10.0.0.22")), std::optional<std::string>(R"({"mac":"02:00:00:00:00:22"})"));
-    EXPECT_EQ(cluster->get(key(17, "ip/fd00::22")), std::optional<std::string>(R"({"mac":"02:00:00:00:00:22"})"));
+    EXPECT_EQ(cluster->get(key(17, "ip/10.0.0.22")),
+              std::optional<std::string>(R"({"mac":"02:00:00:00:00:22"})"));
+    EXPECT_EQ(cluster->get(key(17, "ip/fd00::22")),
+              std::optional<std::string>(R"({"mac":"02:00:00:00:00:22"})"));
     /* get and walk (MAC order, after, max) */
     varpd_mapping_t got;
     varpd_err_t err{};
@@ -475,7 +490,8 @@ TEST_F(Etcd, MapOperationsWriteTheDocumentedLayout) {
     EXPECT_EQ(seen.size(), 1u);
 
     /* an address another MAC answers for */
-    EXPECT_EQ(in.change({mapping(mac(0x21), v4(192, 0, 2, 21), 0, "10.0.0.22")}, {}, &why), -EEXIST);
+    EXPECT_EQ(in.change({mapping(mac(0x21), v4(192, 0, 2, 21), 0, "10.0.0.22")}, {}, &why),
+              -EEXIST);
     EXPECT_NE(why.find("10.0.0.22 is answered for by 02:00:00:00:00:22"), std::string::npos) << why;
     EXPECT_EQ(in.change({mapping(mac(0x23), v4(192, 0, 2, 1), 0, "10.0.0.1"),
                          mapping(mac(0x24), v4(192, 0, 2, 1), 0, "10.0.0.1")},
@@ -488,7 +504,8 @@ TEST_F(Etcd, MapOperationsWriteTheDocumentedLayout) {
                         {}, &why),
               0)
         << why;
-    EXPECT_EQ(cluster->get(key(17, "ip/10.0.0.22")), std::optional<std::string>(R"({"mac":"02:00:00:00:00:21"})"));
+    EXPECT_EQ(cluster->get(key(17, "ip/10.0.0.22")),
+              std::optional<std::string>(R"({"mac":"02:00:00:00:00:21"})"));
     EXPECT_FALSE(cluster->get(key(17, "ip/fd00::22")).has_value()); /* 22 dropped its ndp */
     /* remove takes the ip/ keys with it; an unknown MAC is ENOENT */
     ASSERT_EQ(in.change({}, {mac(0x21)}, &why), 0) << why;
@@ -503,7 +520,8 @@ TEST_F(Etcd, MapOperationsWriteTheDocumentedLayout) {
     EXPECT_NE(why.find("unknown flag bits"), std::string::npos);
     EXPECT_EQ(in.change({mapping(mac(0x31), v4(192, 0, 2, 31), 0, nullptr, nullptr, 1)}, {}, &why),
               -ENOTSUP);
-    EXPECT_EQ(in.change({mapping(mac(0x31), v4(192, 0, 2, 31), 0, nullptr, "::ffff:10.0.0.22")}, {}, &why),
+    EXPECT_EQ(in.change({mapping(mac(0x31), v4(192, 0, 2, 31), 0, nullptr, "::ffff:10.0.0.22")}, {},
+                        &why),
               -EINVAL);
     EXPECT_NE(why.find("IPv4-mapped"), std::string::npos) << why;
     /* one transaction at a time; abort writes nothing */
@@ -526,24 +544,30 @@ TEST_F(Etcd, WritesThroughOneHostReachAnotherHostsKernel) {
     ASSERT_EQ(h1.change({mapping(mac(0x40), v4(192, 0, 2, 40))}, {}, &why), 0) << why;
     ASSERT_EQ(h2.lookup(mac(0x40))->kind, Answer::dest);
     ASSERT_EQ(h1.change({mapping(mac(0x40), v4(192, 0, 2, 41))}, {}, &why), 0) << why;
-    EXPECT_TRUE(h2.rec.wait_for([&] { return h2.injected_with(mac(0x40), v4(192, 0, 2, 41)); }, 1000ms));
+    EXPECT_TRUE(
+        h2.rec.wait_for([&] { return h2.injected_with(mac(0x40), v4(192, 0, 2, 41)); }, 1000ms));
     ASSERT_EQ(h1.change({}, {mac(0x40)}, &why), 0) << why;
-    EXPECT_TRUE(h2.rec.wait_for([&] {
-        for (auto& m : h2.rec.invalidated)
-            if (m == mac(0x40))
-                return true;
-        return false;
-    }, 1000ms));
+    EXPECT_TRUE(h2.rec.wait_for(
+        [&] {
+            for (auto& m : h2.rec.invalidated)
+                if (m == mac(0x40))
+                    return true;
+            return false;
+        },
+        1000ms));
 }
 
 TEST_F(Etcd, CommitIsAllOrNothingAcrossTxns) {
     Inst in(*loaded, cluster->endpoints(), 19);
     std::string why;
     /* a lease of 30 s for the instance, then revoked behind its back */
-    ASSERT_EQ(in.change({mapping(mac(0x01, 0xff), v4(192, 0, 2, 1), 0, nullptr, nullptr, 30)}, {}, &why), 0)
+    ASSERT_EQ(
+        in.change({mapping(mac(0x01, 0xff), v4(192, 0, 2, 1), 0, nullptr, nullptr, 30)}, {}, &why),
+        0)
         << why;
     auto cl = cluster->client();
-    auto r = cl->must("/v3/kv/range", {{"key", etcd_test::b64enc(key(19, "mac/02:00:00:00:ff:01"))}});
+    auto r =
+        cl->must("/v3/kv/range", {{"key", etcd_test::b64enc(key(19, "mac/02:00:00:00:ff:01"))}});
     std::string lease = r["kvs"][0].value("lease", "");
     ASSERT_FALSE(lease.empty());
     cl->must("/v3/lease/revoke", {{"ID", lease}});
@@ -551,7 +575,8 @@ TEST_F(Etcd, CommitIsAllOrNothingAcrossTxns) {
     /* 250 mappings without a TTL (txns of 100, 100, 50 in MAC order; read
        back with one range, as an import is) and the last with the revoked
        lease: txn 3 fails, txns 1 and 2 are undone */
-    cluster->put(key(19, "mac/02:00:00:00:00:05"), R"({"ip":"198.51.100.5"})"); /* overwritten, then restored */
+    cluster->put(key(19, "mac/02:00:00:00:00:05"),
+                 R"({"ip":"198.51.100.5"})"); /* overwritten, then restored */
     std::vector<varpd_mapping_t> many;
     for (int i = 0; i < 250; i++)
         many.push_back(mapping(mac(uint8_t(i), 0), v4(192, 0, 2, 1)));
@@ -571,7 +596,9 @@ TEST_F(Etcd, CommitIsAllOrNothingAcrossTxns) {
 TEST_F(Etcd, LeaseKeptAliveWhileRunningExpiresWhenGone) {
     auto in = std::make_unique<Inst>(*loaded, cluster->endpoints(), 20);
     std::string why;
-    ASSERT_EQ(in->change({mapping(mac(0x50), v4(192, 0, 2, 50), 0, "10.0.0.50", nullptr, 2)}, {}, &why), 0)
+    ASSERT_EQ(
+        in->change({mapping(mac(0x50), v4(192, 0, 2, 50), 0, "10.0.0.50", nullptr, 2)}, {}, &why),
+        0)
         << why;
     std::this_thread::sleep_for(3500ms); /* longer than the TTL: the keeper renews it */
     EXPECT_TRUE(cluster->get(key(20, "mac/02:00:00:00:00:50")).has_value());
@@ -619,8 +646,9 @@ TEST_F(Etcd, ConcurrentLookupsAndWritesConverge) {
     auto writer = cluster->client();
     for (int gen = 2; gen < 40; gen++) {
         for (int i = 0; i < nmac; i += 3)
-            writer->put(key(25, "mac/" + etcd_layout::mac_text(mac(uint8_t((i + gen) % nmac), 7).data())),
-                        val(gen));
+            writer->put(
+                key(25, "mac/" + etcd_layout::mac_text(mac(uint8_t((i + gen) % nmac), 7).data())),
+                val(gen));
         if (gen == 20) { /* the worker pool keeps looking up through a restart */
             EXPECT_EQ(set_str(loaded->ops, in.a, "etcd/prefix", "/overlay"), 0);
         }
@@ -646,7 +674,7 @@ TEST_F(Etcd, ConcurrentLookupsAndWritesConverge) {
 
 /* Three members of its own for a test that kills some. */
 class EtcdFaults : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override { ASSERT_NE(L.ops, nullptr) << L.error; }
     Loaded L{plugin_path};
     TempDir dir{"etcd-plugin-faults"};
@@ -712,12 +740,15 @@ TEST_F(EtcdFaults, NoQuorumDegradesAndTheNextGoodReadRestores) {
     EXPECT_EQ(in.lookup(mac(0xa0))->kind, Answer::dest); /* cached answers go on */
     c.start(1);
     ASSERT_GE(c.wait_leader(), 0);
-    EXPECT_TRUE(in.rec.wait_for([&] {
-        for (auto& m : in.rec.invalidated)
-            if (m == mac(0xa1))
-                return true;
-        return in.rec.flushes > 1;
-    }, 10000ms)) << "the DROP answered while degraded stays in the kernel";
+    EXPECT_TRUE(in.rec.wait_for(
+        [&] {
+            for (auto& m : in.rec.invalidated)
+                if (m == mac(0xa1))
+                    return true;
+            return in.rec.flushes > 1;
+        },
+        10000ms))
+        << "the DROP answered while degraded stays in the kernel";
     auto a = in.lookup(mac(0xa1));
     EXPECT_EQ(a->kind, Answer::dest);
     EXPECT_TRUE(in.rec.was_invalidated(mac(0xa2)) || in.rec.flushes > 1);
@@ -735,8 +766,8 @@ TEST_F(EtcdFaults, SilentMemberLosesTheWatch) {
     ASSERT_EQ(::kill(c.pid(0), SIGSTOP), 0);
     auto t0 = std::chrono::steady_clock::now();
     c.put(key(27, "mac/02:00:00:00:00:b0"), R"({"ip":"192.0.2.177"})");
-    bool moved = in.rec.wait_for([&] { return in.injected_with(mac(0xb0), v4(192, 0, 2, 177)); },
-                                 15000ms);
+    bool moved =
+        in.rec.wait_for([&] { return in.injected_with(mac(0xb0), v4(192, 0, 2, 177)); }, 15000ms);
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
     ::kill(c.pid(0), SIGCONT);
     EXPECT_TRUE(moved) << "the change never reached the kernel";
@@ -758,7 +789,8 @@ TEST_F(EtcdFaults, BrokenWatchResumesFromTheLastRevision) {
     c.start(1);
     c.wait_leader();
     c.put(key(22, "mac/02:00:00:00:00:70"), R"({"ip":"192.0.2.170"})");
-    EXPECT_TRUE(in.rec.wait_for([&] { return in.injected_with(mac(0x70), v4(192, 0, 2, 170)); }, 10000ms));
+    EXPECT_TRUE(
+        in.rec.wait_for([&] { return in.injected_with(mac(0x70), v4(192, 0, 2, 170)); }, 10000ms));
     EXPECT_EQ(in.rec.flushes, flushes);
     EXPECT_FALSE(in.rec.logged("was compacted"));
 }
@@ -836,12 +868,15 @@ TEST(EtcdSecure, AuthAndReauthenticationAfterRestart) {
     c.put(key(24, "mac/02:00:00:00:00:91"), R"({"ip":"192.0.2.91"})");
     EXPECT_EQ(look(mac(0x91))->kind, Answer::dest);
     c.put(key(24, "mac/02:00:00:00:00:90"), R"({"ip":"192.0.2.190"})");
-    EXPECT_TRUE(rec.wait_for([&] {
-        for (auto& [m, d] : rec.injected)
-            if (m == mac(0x90))
-                return true;
-        return false;
-    }, 5000ms)) << "the watch did not come back after the restart";
+    EXPECT_TRUE(rec.wait_for(
+        [&] {
+            for (auto& [m, d] : rec.injected)
+                if (m == mac(0x90))
+                    return true;
+            return false;
+        },
+        5000ms))
+        << "the watch did not come back after the restart";
     /* a wrong password: refused, said so */
     ASSERT_EQ(set_str(L.ops, a, "etcd/password", "wrong"), 0);
     EXPECT_EQ(look(mac(0x92))->kind, Answer::drop);
