@@ -622,6 +622,45 @@ TEST(SqliteHealth, CorruptedThenFixed) {
     EXPECT_EQ(a.d.vd_ip[15], 77);
 }
 
+TEST(SqliteHealth, CorruptPagesMetByALookup) {
+    /* The header and schema are fine; B-tree pages in the middle are not. */
+    TempDir t;
+    std::string db = t.file("c.db");
+    {
+        Outside w(db);
+        std::string why;
+        ASSERT_EQ(vsql::migrate(w.db.get(), why), SQLITE_OK) << why;
+        ASSERT_EQ(w.exec("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19999)"
+                         " INSERT INTO mappings (vnetid, mac, ip) SELECT 7, printf('02:00:00:00:%02x:%02x',"
+                         " i / 256, i % 256), '192.0.2.1' FROM n"),
+                  SQLITE_OK);
+    } /* the last connection closed: everything is in the main file */
+    auto size = std::filesystem::file_size(db);
+    ASSERT_GT(size, 40u * 4096);
+    {
+        std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(16 * 4096);
+        std::string junk(size - 24 * 4096, '\xa5');
+        f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+    }
+    Inst in(db);
+    int drops = 0;
+    for (int i = 0; i < 20000 && in.rec.degraded_msg().empty(); i += 97) {
+        Answer a = in.lookup({2, 0, 0, 0, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)});
+        drops += a.kind == Answer::drop;
+    }
+    EXPECT_GT(drops, 0);
+    EXPECT_TRUE(in.wait_degraded("malformed")) << in.rec.degraded_msg();
+    /* The same broken file stays broken. */
+    std::this_thread::sleep_for(700ms);
+    EXPECT_NE(in.rec.degraded_msg(), "");
+    std::string good = t.file("good.db");
+    make_good(good);
+    std::filesystem::rename(good, db);
+    EXPECT_TRUE(in.wait_restored()) << in.rec.degraded_msg();
+    EXPECT_EQ(in.lookup(mac(1)).kind, Answer::dest);
+}
+
 TEST(SqliteHealth, GarbageAtStart) {
     TempDir t;
     std::string db = t.file("c.db");
