@@ -135,7 +135,10 @@ int open(const std::string& path, bool create, bool readonly, int busy_ms, int c
     }
     sqlite3_busy_timeout(raw, busy_ms);
     char sql[128];
-    std::snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d; PRAGMA mmap_size = 0;", cache_kib);
+    /* synchronous is per connection: NORMAL is WAL's durable-enough setting. */
+    std::snprintf(sql, sizeof(sql),
+                  "PRAGMA cache_size = -%d; PRAGMA mmap_size = 0; PRAGMA synchronous = NORMAL;",
+                  cache_kib);
     rc = exec(raw, sql, why);
     if (rc != SQLITE_OK)
         return rc;

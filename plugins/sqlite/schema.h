@@ -115,9 +115,9 @@ struct Using {
 
 /*
  * Open path. create: make the file when it does not exist. readonly opens
- * for reading only. Sets busy_timeout (ms) and the page cache limit (KiB)
- * and turns memory-mapped I/O off (mapped pages would count in varpd's
- * resident memory). Returns SQLITE_OK or an error code, with *why set.
+ * for reading only. Sets busy_timeout (ms), the page cache limit (KiB),
+ * synchronous=NORMAL, and turns memory-mapped I/O off (mapped pages would
+ * count in varpd's resident memory). Returns SQLITE_OK or an error code, with *why set.
  */
 int open(const std::string& path, bool create, bool readonly, int busy_ms, int cache_kib,
          Db& out, std::string& why);
