@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <iostream>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -56,7 +57,7 @@ protected:
                                         tmp.path() + "/plugins/etcd.so");
         cluster = std::make_unique<EtcdCluster>(1, tmp.path() + "/etcd");
         Ran v = run(bin + "/varpd -d " + tmp.path() + "/varpd -p " + tmp.path() +
-                    "/plugins -K none >/dev/null 2>>" + tmp.path() + "/varpd.log");
+                    "/plugins -K none -l stderr >/dev/null 2>>" + tmp.path() + "/varpd.log");
         ASSERT_EQ(v.status, 0) << v.out;
         started = true;
         sock = tmp.path() + "/varpd/varpd.sock";
@@ -68,6 +69,10 @@ protected:
     void TearDown() override {
         if (!started)
             return;
+        if (HasFailure()) {
+            std::ifstream log(tmp.path() + "/varpd.log");
+            std::cerr << "varpd's log:\n" << log.rdbuf();
+        }
         std::ifstream lock(tmp.path() + "/varpd/varpd.lock");
         pid_t pid = 0;
         if (lock >> pid && pid > 0)
