@@ -34,8 +34,6 @@
 #include "daemon.h"
 #include "plugins.h"
 
-#include <libtools/rename.h>
-
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>
@@ -43,6 +41,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <libtools/rename.h>
 #include <random>
 #include <string>
 #include <sys/stat.h>
@@ -74,7 +73,8 @@ struct Direct {
     void* arg = nullptr;
     Direct(const varpd::Backend& be, const char* prop, const std::string& value) : o(be.ops) {
         if (o->vpo_create(&prov, VARPD_MODE_DYNAMIC, &arg) != 0 ||
-            o->vpo_setprop(arg, prop, value.c_str(), static_cast<uint32_t>(value.size() + 1)) != 0 ||
+            o->vpo_setprop(arg, prop, value.c_str(), static_cast<uint32_t>(value.size() + 1)) !=
+                0 ||
             o->vpo_start(arg) != 0)
             die(be.name + " did not start on " + value);
     }
@@ -137,7 +137,8 @@ double import_rows(const varpd::PluginSet& plugins, const varpd::Log& log, const
  * Run fn in a forked child (this process must have no thread running) and
  * return the N figures it returns; a child that fails ends the bench.
  */
-template <size_t N, class Fn> std::array<double, N> in_child(const char* what, Fn fn) {
+template <size_t N, class Fn>
+std::array<double, N> in_child(const char* what, Fn fn) {
     int p[2];
     if (pipe(p) != 0)
         die("pipe");
@@ -292,11 +293,12 @@ Sized measure(const varpd::PluginSet& plugins, const varpd::Log& log, const std:
             s.direct_p99 = pct(lat, 99);
         }
     }
-    std::fprintf(stderr,
-                 "  %zu rows: import %.1f s (%.0f rows/s), file %.1f MiB; one thread %.0f lookups/s "
-                 "p50 %.2f us p99 %.2f us; through varpd %.0f lookups/s p99 %.1f us; rss %.1f MiB\n",
-                 rows, s.import_s, static_cast<double>(rows) / s.import_s, s.file_mib,
-                 s.direct_per_s, s.direct_p50, s.direct_p99, s.varpd_per_s, s.varpd_p99, s.rss_mib);
+    std::fprintf(
+        stderr,
+        "  %zu rows: import %.1f s (%.0f rows/s), file %.1f MiB; one thread %.0f lookups/s "
+        "p50 %.2f us p99 %.2f us; through varpd %.0f lookups/s p99 %.1f us; rss %.1f MiB\n",
+        rows, s.import_s, static_cast<double>(rows) / s.import_s, s.file_mib, s.direct_per_s,
+        s.direct_p50, s.direct_p99, s.varpd_per_s, s.varpd_p99, s.rss_mib);
     return s;
 }
 
@@ -338,7 +340,8 @@ int main(int argc, char** argv) {
         die("cannot write " + table);
     std::string state = dir + "/state-files";
     std::filesystem::create_directories(state);
-    auto f = via_daemon(plugins, log, state, "files", "files/config", table, files_rows, lookups, 7);
+    auto f =
+        via_daemon(plugins, log, state, "files", "files/config", table, files_rows, lookups, 7);
     double files_per_s = f[0], files_p99 = f[2];
     std::filesystem::remove_all(dir);
 
@@ -348,14 +351,15 @@ int main(int argc, char** argv) {
                 static_cast<double>(hi.rows) / hi.import_s, hi.file_mib);
     std::printf("  one thread:        %10.0f lookups/s  p50 %.2f us  p99 %.2f us  (goal 200000)\n",
                 hi.direct_per_s, hi.direct_p50, hi.direct_p99);
-    std::printf("  through varpd:     %10.0f lookups/s  p50 %.1f us  p99 %.1f us\n",
-                hi.varpd_per_s, hi.varpd_p50, hi.varpd_p99);
-    std::printf("  varpd rss:         %10.1f MiB at %zu rows, %.1f MiB at %zu, %.1f MiB at %zu (limit "
-                "100; %.1f MiB before the Daemon started; read connections' page caches fill up "
-                "to 4 MiB each, then it stays)\n",
-                hi.rss_mib, hi.rows, mid.rss_mib, mid.rows, lo.rss_mib, lo.rows, hi.rss_before_mib);
-    std::printf("  peer files (%zu entries) through varpd: %.0f lookups/s p99 %.1f us\n", files_rows,
-                files_per_s, files_p99);
+    std::printf("  through varpd:     %10.0f lookups/s  p50 %.1f us  p99 %.1f us\n", hi.varpd_per_s,
+                hi.varpd_p50, hi.varpd_p99);
+    std::printf(
+        "  varpd rss:         %10.1f MiB at %zu rows, %.1f MiB at %zu, %.1f MiB at %zu (limit "
+        "100; %.1f MiB before the Daemon started; read connections' page caches fill up "
+        "to 4 MiB each, then it stays)\n",
+        hi.rss_mib, hi.rows, mid.rss_mib, mid.rows, lo.rss_mib, lo.rows, hi.rss_before_mib);
+    std::printf("  peer files (%zu entries) through varpd: %.0f lookups/s p99 %.1f us\n",
+                files_rows, files_per_s, files_p99);
     std::printf("  ratio sqlite(%zu) / files(%zu) through varpd: %.3f\n", hi.rows, files_rows,
                 ratio);
     std::string by_rows;
@@ -376,7 +380,8 @@ int main(int argc, char** argv) {
                  "  \"rows\": %zu,\n"
                  "  \"import_s\": %.2f,\n"
                  "  \"import_rows_per_s\": %.0f,\n"
-                 "  \"import_path\": \"varpd Import capability (varpd::Client::begin_import over the control "
+                 "  \"import_path\": \"varpd Import capability (varpd::Client::begin_import over "
+                 "the control "
                  "socket, batches of 8192, one commit) in a child process\",\n"
                  "  \"file_mib\": %.1f,\n"
                  "  \"lookups\": %zu,\n"
@@ -405,8 +410,9 @@ int main(int argc, char** argv) {
                  hi.rows, hi.import_s, static_cast<double>(hi.rows) / hi.import_s, hi.file_mib,
                  lookups, hi.direct_per_s, hi.direct_p50, hi.direct_p99, hi.varpd_per_s,
                  hi.varpd_p50, hi.varpd_p99, hi.rss_mib, lo.rows, lo.import_s, lo.direct_per_s,
-                 lo.direct_p99, lo.rss_mib, hi.rss_mib - lo.rss_mib, by_rows.c_str(), hi.rss_before_mib, files_rows, files_per_s,
-                 files_p99, ratio, window, varpd::Config{}.workers);
+                 lo.direct_p99, lo.rss_mib, hi.rss_mib - lo.rss_mib, by_rows.c_str(),
+                 hi.rss_before_mib, files_rows, files_per_s, files_p99, ratio, window,
+                 varpd::Config{}.workers);
     std::fclose(out);
     return 0;
 }

@@ -11,8 +11,6 @@
 #include "channel_fake.h"
 #include "daemon.h"
 
-#include <varpd/plugin.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -25,6 +23,7 @@
 #include <semaphore>
 #include <string>
 #include <thread>
+#include <varpd/plugin.h>
 #include <vector>
 
 namespace bench {
@@ -38,8 +37,12 @@ inline size_t env_size(const char* name, size_t def) {
 
 /* The i-th MAC of a synthetic table: increasing with i, in text order too. */
 inline std::array<uint8_t, 6> mac_of(size_t i) {
-    return {0x02, 0x00, static_cast<uint8_t>(i >> 24), static_cast<uint8_t>(i >> 16),
-            static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+    return {0x02,
+            0x00,
+            static_cast<uint8_t>(i >> 24),
+            static_cast<uint8_t>(i >> 16),
+            static_cast<uint8_t>(i >> 8),
+            static_cast<uint8_t>(i)};
 }
 
 /* An overlay_files(5) table of n entries: mac_of(i) -> 10.x.y.z:4789. */
@@ -182,10 +185,11 @@ inline const varpd_provider_ops_t null_provider_ops = {
     .vpv_pad = 0,
     .vpv_cache_inject = [](varpd_provider_t*, const uint8_t*, const varpd_dest_t*) { return 0; },
     .vpv_cache_invalidate = [](varpd_provider_t*, const uint8_t*) { return 0; },
-    .vpv_degrade = [](varpd_provider_t*, const char* m) {
-        std::fprintf(stderr, "bench: backend degraded: %s\n", m);
-        return 0;
-    },
+    .vpv_degrade =
+        [](varpd_provider_t*, const char* m) {
+            std::fprintf(stderr, "bench: backend degraded: %s\n", m);
+            return 0;
+        },
     .vpv_restore = [](varpd_provider_t*) { return 0; },
     .vpv_log = [](varpd_provider_t*, int, const char*) {},
     .vpv_linkid = [](varpd_provider_t*) -> uint32_t { return 1; },

@@ -5,20 +5,18 @@
  */
 #include "schema.h"
 
-#include <libtools/ethers.h>
-
 #include <arpa/inet.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <libtools/ethers.h>
 
 namespace vsql {
 
 namespace {
 
-#define VSQL_MAC_GLOB                                                                           \
-    "'[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:"     \
+#define VSQL_MAC_GLOB                                                                              \
+    "'[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:"       \
     "[0-9a-f][0-9a-f]'"
 
 /* Version 1: the mappings and the two proxy lookups. */
@@ -118,10 +116,12 @@ int objects(sqlite3* db, int64_t& ours, int64_t& all, std::string& why) {
 
 } // namespace
 
-std::string error_of(sqlite3* db) { return with_errno(db); }
+std::string error_of(sqlite3* db) {
+    return with_errno(db);
+}
 
-int open(const std::string& path, bool create, bool readonly, int busy_ms, int cache_kib,
-         Db& out, std::string& why) {
+int open(const std::string& path, bool create, bool readonly, int busy_ms, int cache_kib, Db& out,
+         std::string& why) {
     int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
                 (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
     if (create && !readonly)

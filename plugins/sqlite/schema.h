@@ -25,14 +25,12 @@
 #ifndef VARPD_SQLITE_SCHEMA_H
 #define VARPD_SQLITE_SCHEMA_H
 
-#include <varpd/plugin.h>
-
-#include <sqlite3.h>
-
 #include <cstdint>
+#include <sqlite3.h>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <varpd/plugin.h>
 
 namespace vsql {
 
@@ -43,7 +41,7 @@ std::string error_of(sqlite3* db);
 
 /* One connection; closed by the destructor. */
 class Db {
-  public:
+public:
     Db() = default;
     explicit Db(sqlite3* d) : db_(d) {}
     ~Db() { reset(); }
@@ -66,13 +64,13 @@ class Db {
     }
     std::string error() const { return db_ ? error_of(db_) : "out of memory"; }
 
-  private:
+private:
     sqlite3* db_ = nullptr;
 };
 
 /* One prepared statement; finalised by the destructor. */
 class Stmt {
-  public:
+public:
     Stmt() = default;
     ~Stmt() { reset(); }
     Stmt(Stmt&& o) noexcept : st_(std::exchange(o.st_, nullptr)) {}
@@ -97,7 +95,7 @@ class Stmt {
         st_ = nullptr;
     }
 
-  private:
+private:
     sqlite3_stmt* st_ = nullptr;
 };
 
@@ -119,8 +117,8 @@ struct Using {
  * synchronous=NORMAL, and turns memory-mapped I/O off (mapped pages would
  * count in varpd's resident memory). Returns SQLITE_OK or an error code, with *why set.
  */
-int open(const std::string& path, bool create, bool readonly, int busy_ms, int cache_kib,
-         Db& out, std::string& why);
+int open(const std::string& path, bool create, bool readonly, int busy_ms, int cache_kib, Db& out,
+         std::string& why);
 
 /* Run SQL without results. SQLITE_OK or the error, with *why set. */
 int exec(sqlite3* db, const char* sql, std::string& why);

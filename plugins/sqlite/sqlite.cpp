@@ -74,7 +74,6 @@
 #include "schema.h"
 
 #include <arpa/inet.h>
-
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -96,17 +95,17 @@ constexpr const char* prop_invalidations = "sqlite/invalidations";
 constexpr const char* prop_flushes = "sqlite/flushes";
 
 using namespace std::chrono_literals;
-constexpr auto poll_every = 100ms;   /* PRAGMA data_version */
-constexpr auto retry_every = 500ms;  /* while degraded */
-constexpr auto prune_every = 10s;    /* DELETE old changes */
-constexpr int keep_changes_s = 60;   /* how long a change is kept */
-constexpr size_t flush_over = 4096;  /* changes in one round: flush instead */
-constexpr size_t bulk_over = 256;    /* changes in one transaction: log the vnet */
+constexpr auto poll_every = 100ms;     /* PRAGMA data_version */
+constexpr auto retry_every = 500ms;    /* while degraded */
+constexpr auto prune_every = 10s;      /* DELETE old changes */
+constexpr int keep_changes_s = 60;     /* how long a change is kept */
+constexpr size_t flush_over = 4096;    /* changes in one round: flush instead */
+constexpr size_t bulk_over = 256;      /* changes in one transaction: log the vnet */
 constexpr int reader_cache_kib = 4096; /* holds a 10M-row table's interior pages */
 constexpr int writer_cache_kib = 16384;
 constexpr int reader_busy_ms = 100;
-constexpr auto hold_for = 2ms;       /* a Reader's snapshot, at most */
-constexpr unsigned hold_uses = 128;  /* lookups on one snapshot, at most */
+constexpr auto hold_for = 2ms;      /* a Reader's snapshot, at most */
+constexpr unsigned hold_uses = 128; /* lookups on one snapshot, at most */
 constexpr int poller_busy_ms = 250;
 constexpr int writer_busy_ms = 5000;
 
@@ -150,7 +149,9 @@ struct FileSig {
     ino_t ino = 0;
     off_t size = 0;
     int64_t mtime_ns = 0;
-    bool same_file(const FileSig& o) const { return exists && o.exists && dev == o.dev && ino == o.ino; }
+    bool same_file(const FileSig& o) const {
+        return exists && o.exists && dev == o.dev && ino == o.ino;
+    }
     bool same(const FileSig& o) const {
         return same_file(o) && size == o.size && mtime_ns == o.mtime_ns;
     }
@@ -192,9 +193,9 @@ struct Sqlite {
     std::condition_variable cv;
     bool stopping = false;
     bool kicked = false;
-    std::string problem;   /* from a lookup: the reason it failed (under mu) */
+    std::string problem; /* from a lookup: the reason it failed (under mu) */
     int problem_rc = 0;
-    std::string degraded;  /* "" when healthy (under mu) */
+    std::string degraded; /* "" when healthy (under mu) */
     /* Poller-only state. */
     vsql::Db pdb;
     vsql::Stmt p_version, p_changes, p_sequence;
@@ -242,7 +243,9 @@ struct Sqlite {
     }
 };
 
-Sqlite* self(void* arg) { return static_cast<Sqlite*>(arg); }
+Sqlite* self(void* arg) {
+    return static_cast<Sqlite*>(arg);
+}
 
 std::unique_ptr<Reader> Sqlite::take(std::string& why, int& rc) {
     uint64_t want = gen.load();
@@ -262,13 +265,15 @@ std::unique_ptr<Reader> Sqlite::take(std::string& why, int& rc) {
         return nullptr;
     std::string cols = vsql::select_columns;
     std::string get = "SELECT " + cols + " FROM mappings WHERE vnetid = ?1 AND mac = ?2";
-    std::string walk = "SELECT " + cols +
-                       " FROM mappings WHERE vnetid = ?1 AND mac > ?2 ORDER BY mac LIMIT ?3";
+    std::string walk =
+        "SELECT " + cols + " FROM mappings WHERE vnetid = ?1 AND mac > ?2 ORDER BY mac LIMIT ?3";
     sqlite3* db = r->db.get();
-    if ((rc = r->by_mac.prepare(db, "SELECT ip, port FROM mappings WHERE vnetid = ?1 AND mac = ?2")) ||
+    if ((rc = r->by_mac.prepare(db,
+                                "SELECT ip, port FROM mappings WHERE vnetid = ?1 AND mac = ?2")) ||
         (rc = r->by_arp.prepare(db, "SELECT mac FROM mappings WHERE vnetid = ?1 AND arp = ?2")) ||
         (rc = r->by_ndp.prepare(db, "SELECT mac FROM mappings WHERE vnetid = ?1 AND ndp = ?2")) ||
-        (rc = r->dhcp.prepare(db, "SELECT dhcp_proxy FROM mappings WHERE vnetid = ?1 AND mac = ?2")) ||
+        (rc = r->dhcp.prepare(db,
+                              "SELECT dhcp_proxy FROM mappings WHERE vnetid = ?1 AND mac = ?2")) ||
         (rc = r->get.prepare(db, get.c_str())) || (rc = r->walk.prepare(db, walk.c_str())) ||
         (rc = r->begin.prepare(db, "BEGIN")) || (rc = r->end.prepare(db, "COMMIT"))) {
         why = r->db.error();
@@ -366,8 +371,8 @@ bool Sqlite::check(bool at_start) {
     if (rc == SQLITE_OK) {
         rc = p_version.prepare(db.get(), "PRAGMA data_version");
         if (rc == SQLITE_OK)
-            rc = p_changes.prepare(db.get(),
-                                   "SELECT seq, vnetid, mac FROM changes WHERE seq > ?1 ORDER BY seq");
+            rc = p_changes.prepare(
+                db.get(), "SELECT seq, vnetid, mac FROM changes WHERE seq > ?1 ORDER BY seq");
         if (rc == SQLITE_OK)
             rc = p_sequence.prepare(db.get(),
                                     "SELECT seq FROM sqlite_sequence WHERE name = 'changes'");
@@ -540,8 +545,7 @@ void Sqlite::tick() {
         problem_now.swap(problem);
         prc = problem_rc;
     }
-    if (!problem_now.empty() &&
-        ((prc & 0xff) == SQLITE_CORRUPT || (prc & 0xff) == SQLITE_NOTADB)) {
+    if (!problem_now.empty() && ((prc & 0xff) == SQLITE_CORRUPT || (prc & 0xff) == SQLITE_NOTADB)) {
         need_quick_check = true;
         broken_sig = now;
         degrade(problem_now);
@@ -675,7 +679,9 @@ void s_destroy(void* arg) {
     delete s;
 }
 
-int s_default(void*, varpd_dest_t*) { return -ENOTSUP; }
+int s_default(void*, varpd_dest_t*) {
+    return -ENOTSUP;
+}
 
 /*
  * Run one single-column or two-column SELECT keyed by (vnetid, key) on a
@@ -747,20 +753,22 @@ void s_lookup(void* arg, varpd_query_t* q, const varpd_lookup_t* what) {
             std::memcpy(mac, m.c_str(), 18);
             varpd_dest_t d{};
             bool found = false, good = false;
-            query(s, [](Reader& r) -> vsql::Stmt& { return r.by_mac; }, mac, 17, &found,
-                  [&](sqlite3_stmt* st) {
-                      const unsigned char* ip = sqlite3_column_text(st, 0);
-                      int64_t port = sqlite3_column_int64(st, 1);
-                      good = ip && vsql::parse_ip(reinterpret_cast<const char*>(ip), d.vd_ip) &&
-                             port >= 0 && port <= 65535;
-                      d.vd_port = static_cast<uint16_t>(port);
-                  });
+            query(
+                s, [](Reader& r) -> vsql::Stmt& { return r.by_mac; }, mac, 17, &found,
+                [&](sqlite3_stmt* st) {
+                    const unsigned char* ip = sqlite3_column_text(st, 0);
+                    int64_t port = sqlite3_column_int64(st, 1);
+                    good = ip && vsql::parse_ip(reinterpret_cast<const char*>(ip), d.vd_ip) &&
+                           port >= 0 && port <= 65535;
+                    d.vd_port = static_cast<uint16_t>(port);
+                });
             if (found && good) {
                 varpd_reply_dest(q, &d);
                 answered = true;
             } else if (found) {
-                s->log(VARPD_LOG_WARNING, s->prefix() + "mac " + m +
-                                              ": the row's ip or port is malformed; answering drop");
+                s->log(VARPD_LOG_WARNING,
+                       s->prefix() + "mac " + m +
+                           ": the row's ip or port is malformed; answering drop");
             }
         }
     } catch (...) {
@@ -814,11 +822,12 @@ void s_dhcp(void* arg, varpd_query_t* q, const varpd_lookup_t* what) {
             std::string m = vsql::mac_text(what->vl_srcmac);
             uint8_t mac[6];
             bool found = false, good = false;
-            query(s, [](Reader& r) -> vsql::Stmt& { return r.dhcp; }, m.c_str(), 17, &found,
-                  [&](sqlite3_stmt* st) {
-                      const unsigned char* t = sqlite3_column_text(st, 0);
-                      good = t && vsql::parse_mac(reinterpret_cast<const char*>(t), mac);
-                  });
+            query(
+                s, [](Reader& r) -> vsql::Stmt& { return r.dhcp; }, m.c_str(), 17, &found,
+                [&](sqlite3_stmt* st) {
+                    const unsigned char* t = sqlite3_column_text(st, 0);
+                    good = t && vsql::parse_mac(reinterpret_cast<const char*>(t), mac);
+                });
             if (found && good) {
                 varpd_reply_dhcp(q, mac);
                 answered = true;
@@ -845,14 +854,16 @@ int s_propinfo(void*, uint32_t id, varpd_prop_info_t* info) {
                                    VARPD_PROP_PERM_REQUIRED);
         return 0;
     case 1:
-        varpd_plugin::describe_uint(info, prop_schema, VARPD_PROP_PERM_READ, 0, UINT64_MAX, nullptr);
+        varpd_plugin::describe_uint(info, prop_schema, VARPD_PROP_PERM_READ, 0, UINT64_MAX,
+                                    nullptr);
         return 0;
     case 2:
         varpd_plugin::describe_uint(info, prop_invalidations, VARPD_PROP_PERM_READ, 0, UINT64_MAX,
                                     nullptr);
         return 0;
     case 3:
-        varpd_plugin::describe_uint(info, prop_flushes, VARPD_PROP_PERM_READ, 0, UINT64_MAX, nullptr);
+        varpd_plugin::describe_uint(info, prop_flushes, VARPD_PROP_PERM_READ, 0, UINT64_MAX,
+                                    nullptr);
         return 0;
     default:
         return -ENOENT;
@@ -924,8 +935,7 @@ int s_save(void* arg, void* buf, size_t* lenp) {
     return 0;
 }
 
-int s_restore(varpd_provider_t* prov, varpd_mode_t mode, const void* buf, size_t len,
-              void** argp) {
+int s_restore(varpd_provider_t* prov, varpd_mode_t mode, const void* buf, size_t len, void** argp) {
     if (!valid_path(static_cast<const char*>(buf), len))
         return -EINVAL;
     int rc = s_create(prov, mode, argp);
@@ -946,7 +956,8 @@ using varpd_plugin::fail;
 
 /* A SQLite failure as errno and sentence. */
 int sql_fail(Sqlite* s, varpd_err_t* err, sqlite3* db, int rc) {
-    std::string why = "sqlite: " + s->prefix() + (db ? vsql::error_of(db) : std::string(sqlite3_errstr(rc)));
+    std::string why =
+        "sqlite: " + s->prefix() + (db ? vsql::error_of(db) : std::string(sqlite3_errstr(rc)));
     int e = -EIO;
     switch (rc & 0xff) {
     case SQLITE_BUSY:
@@ -1010,9 +1021,11 @@ int s_map_begin(void* arg, void** txnp, varpd_err_t* err) {
         if (rc == SQLITE_OK)
             rc = w->del.prepare(db, "DELETE FROM mappings WHERE vnetid = ?1 AND mac = ?2");
         if (rc == SQLITE_OK)
-            rc = w->owner_arp.prepare(db, "SELECT mac FROM mappings WHERE vnetid = ?1 AND arp = ?2");
+            rc =
+                w->owner_arp.prepare(db, "SELECT mac FROM mappings WHERE vnetid = ?1 AND arp = ?2");
         if (rc == SQLITE_OK)
-            rc = w->owner_ndp.prepare(db, "SELECT mac FROM mappings WHERE vnetid = ?1 AND ndp = ?2");
+            rc =
+                w->owner_ndp.prepare(db, "SELECT mac FROM mappings WHERE vnetid = ?1 AND ndp = ?2");
         if (rc == SQLITE_OK)
             rc = vsql::exec(db, "BEGIN IMMEDIATE", why);
         if (rc != SQLITE_OK) {
@@ -1063,9 +1076,10 @@ int count_change(Sqlite* s, Writer* w) {
     if (w->bulk || ++w->changes <= bulk_over)
         return SQLITE_OK;
     char sql[160];
-    std::snprintf(sql, sizeof(sql),
-                  "UPDATE meta SET log_rows = 0; INSERT INTO changes (vnetid, mac) VALUES (%u, NULL)",
-                  s->vnetid);
+    std::snprintf(
+        sql, sizeof(sql),
+        "UPDATE meta SET log_rows = 0; INSERT INTO changes (vnetid, mac) VALUES (%u, NULL)",
+        s->vnetid);
     std::string why;
     int rc = vsql::exec(w->db.get(), sql, why);
     if (rc == SQLITE_OK)
@@ -1125,7 +1139,8 @@ int s_map_put(void* arg, void* txn, const varpd_mapping_t* ms, size_t n, varpd_e
                     sqlite3_bind_int64(o.get(), 1, s->vnetid);
                     sqlite3_bind_text(o.get(), 2, addr, -1, SQLITE_STATIC);
                     if (sqlite3_step(o.get()) == SQLITE_ROW) {
-                        std::string owner = reinterpret_cast<const char*>(sqlite3_column_text(o.get(), 0));
+                        std::string owner =
+                            reinterpret_cast<const char*>(sqlite3_column_text(o.get(), 0));
                         if (owner == mac)
                             continue;
                         std::string msg = std::string("sqlite: ") + (k ? "ndp " : "arp ") + addr +
@@ -1161,7 +1176,8 @@ int s_map_remove(void* arg, void* txn, const uint8_t mac[6], varpd_err_t* err) {
         if (rc != SQLITE_DONE)
             return sql_fail(s, err, w->db.get(), rc);
         if (sqlite3_changes(w->db.get()) == 0)
-            return fail(err, -ENOENT, ("sqlite: no mapping for MAC " + m + " on this overlay").c_str());
+            return fail(err, -ENOENT,
+                        ("sqlite: no mapping for MAC " + m + " on this overlay").c_str());
         return 0;
     } catch (...) {
         return fail(err, -ENOMEM, "sqlite: out of memory");
@@ -1185,7 +1201,7 @@ int s_map_commit(void* arg, void* txn, varpd_err_t* err) {
         ret = sql_fail(s, err, db, rc);
     else
         s->epoch.fetch_add(1, std::memory_order_acq_rel); /* lookups read it from now on */
-    txn_end(s, w); /* after a failed COMMIT, the ROLLBACK */
+    txn_end(s, w);                                        /* after a failed COMMIT, the ROLLBACK */
     {
         std::lock_guard g(s->mu);
         s->kicked = true; /* the poller sees it now, not in 100 ms */
@@ -1227,7 +1243,8 @@ int s_map_get(void* arg, const uint8_t mac[6], varpd_mapping_t* out, varpd_err_t
             return fail(err, -EIO, ("sqlite: " + s->prefix() + why).c_str());
         s->give(std::move(r));
         if (rc == SQLITE_DONE)
-            return fail(err, -ENOENT, ("sqlite: no mapping for MAC " + m + " on this overlay").c_str());
+            return fail(err, -ENOENT,
+                        ("sqlite: no mapping for MAC " + m + " on this overlay").c_str());
         if (bad)
             return fail(err, -EIO, ("sqlite: " + s->prefix() + why).c_str());
         return 0;

@@ -6,8 +6,6 @@
 #include "../plugins/harness.h"
 #include "schema.h"
 
-#include <gtest/gtest.h>
-
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -15,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <string>
 #include <sys/stat.h>
 #include <thread>
@@ -31,7 +30,9 @@ const varpd_plugin_ops_t* ops() {
     return p.ops;
 }
 
-Mac6 mac(uint8_t last) { return {2, 0, 0, 0, 0, last}; }
+Mac6 mac(uint8_t last) {
+    return {2, 0, 0, 0, 0, last};
+}
 
 /* A started instance on path, for vnet `vnet`; destroyed at scope end. */
 struct Inst {
@@ -154,11 +155,14 @@ TEST(SqliteSchema, CreatedWhenAbsentInWalMode) {
     EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
     sqlite3_finalize(st);
     /* The CHECKs refuse what the plugin could not read. */
-    EXPECT_NE(o.exec("INSERT INTO mappings (vnetid, mac, ip) VALUES (7, '02:00:00:00:00:0A', '1.2.3.4')"),
+    EXPECT_NE(
+        o.exec("INSERT INTO mappings (vnetid, mac, ip) VALUES (7, '02:00:00:00:00:0A', '1.2.3.4')"),
+        SQLITE_OK);
+    EXPECT_NE(o.exec("INSERT INTO mappings (vnetid, mac, ip, port) VALUES (7, '02:00:00:00:00:0a', "
+                     "'1.2.3.4', 70000)"),
               SQLITE_OK);
-    EXPECT_NE(o.exec("INSERT INTO mappings (vnetid, mac, ip, port) VALUES (7, '02:00:00:00:00:0a', '1.2.3.4', 70000)"),
-              SQLITE_OK);
-    EXPECT_NE(o.exec("INSERT INTO mappings (vnetid, mac, ip, dhcp_proxy) VALUES (7, '02:00:00:00:00:0a', '1.2.3.4', 'x')"),
+    EXPECT_NE(o.exec("INSERT INTO mappings (vnetid, mac, ip, dhcp_proxy) VALUES (7, "
+                     "'02:00:00:00:00:0a', '1.2.3.4', 'x')"),
               SQLITE_OK);
 }
 
@@ -208,7 +212,8 @@ TEST(SqliteSchema, TooNewDegradesThenRecovers) {
     size_t flushes = in.nflushes();
     ASSERT_EQ(o.exec("PRAGMA user_version = 2"), SQLITE_OK);
     EXPECT_TRUE(in.wait_restored());
-    EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms)); /* after restore */
+    EXPECT_TRUE(
+        in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms)); /* after restore */
     EXPECT_EQ(in.lookup(mac(1)).kind, Answer::dest);
 }
 
@@ -281,8 +286,9 @@ TEST(SqliteLookup, DestinationsAndProxies) {
 
     /* A malformed row (an outside writer's mistake) answers drop and says so. */
     Outside o(db, false);
-    ASSERT_EQ(o.exec("INSERT INTO mappings (vnetid, mac, ip) VALUES (7, '02:00:00:00:00:05', 'nope')"),
-              SQLITE_OK);
+    ASSERT_EQ(
+        o.exec("INSERT INTO mappings (vnetid, mac, ip) VALUES (7, '02:00:00:00:00:05', 'nope')"),
+        SQLITE_OK);
     EXPECT_TRUE(in.wait_invalidated(mac(5))); /* the kernel asks again after this */
     EXPECT_EQ(in.lookup(mac(5)).kind, Answer::drop);
     EXPECT_TRUE(in.rec.logged("02:00:00:00:00:05: the row's ip or port is malformed"));
@@ -463,7 +469,8 @@ TEST(SqliteOutside, InsertUpdateDeleteInvalidatedWithinOneSecond) {
         return ms;
     };
     /* INSERT: the kernel may hold a DROP for it. */
-    timed("INSERT INTO mappings (vnetid, mac, ip, port) VALUES (7, '02:00:00:00:00:02', '192.0.2.2', 0)",
+    timed("INSERT INTO mappings (vnetid, mac, ip, port) VALUES (7, '02:00:00:00:00:02', "
+          "'192.0.2.2', 0)",
           mac(2));
     EXPECT_EQ(in.lookup(mac(2)).kind, Answer::dest);
     timed("UPDATE mappings SET ip = '192.0.2.22' WHERE mac = '02:00:00:00:00:02'", mac(2));
@@ -477,8 +484,10 @@ TEST(SqliteOutside, InsertUpdateDeleteInvalidatedWithinOneSecond) {
     EXPECT_EQ(in.lookup(mac(1)).kind, Answer::drop);
     /* Another vnet's change is not ours. */
     size_t n = in.rec.invalidations();
-    ASSERT_EQ(w.exec("INSERT INTO mappings (vnetid, mac, ip) VALUES (8, '02:00:00:00:00:44', '192.0.2.4')"),
-              SQLITE_OK);
+    ASSERT_EQ(
+        w.exec(
+            "INSERT INTO mappings (vnetid, mac, ip) VALUES (8, '02:00:00:00:00:44', '192.0.2.4')"),
+        SQLITE_OK);
     std::this_thread::sleep_for(400ms);
     EXPECT_EQ(in.rec.invalidations(), n);
     EXPECT_GT(in.uprop("sqlite/invalidations"), 0u);
@@ -502,7 +511,8 @@ TEST(SqliteOutside, AnotherProcessIsSeenWithinOneSecond) {
     Inst in(db);
     ASSERT_EQ(in.lookup(mac(1)).kind, Answer::dest);
     auto t0 = clk::now();
-    std::FILE* p = sqlite3_shell(db, "UPDATE mappings SET port = 8472 WHERE mac = '02:00:00:00:00:01';");
+    std::FILE* p =
+        sqlite3_shell(db, "UPDATE mappings SET port = 8472 WHERE mac = '02:00:00:00:00:01';");
     ASSERT_NE(p, nullptr);
     EXPECT_EQ(pclose(p), 0);
     EXPECT_TRUE(in.wait_invalidated(mac(1), 2000ms));
@@ -555,7 +565,8 @@ TEST(SqliteOutside, NoAnswerOlderThanItsShootdown) {
     });
     std::this_thread::sleep_for(50ms);
     Outside w(db, false);
-    ASSERT_EQ(w.exec("UPDATE mappings SET ip = '192.0.2.2' WHERE mac = '02:00:00:00:00:01'"), SQLITE_OK);
+    ASSERT_EQ(w.exec("UPDATE mappings SET ip = '192.0.2.2' WHERE mac = '02:00:00:00:00:01'"),
+              SQLITE_OK);
     EXPECT_TRUE(in.wait_invalidated(mac(1)));
     after = true;
     std::this_thread::sleep_for(50ms);
@@ -573,17 +584,19 @@ TEST(SqliteOutside, PrunedChangesFlushTheCache) {
     Outside w(db, false);
     size_t flushes = in.nflushes();
     /* Changes logged and pruned before the poller saw them: a gap. */
-    ASSERT_EQ(w.exec("BEGIN; INSERT INTO mappings (vnetid, mac, ip) VALUES (7, '02:00:00:00:00:05', "
-                     "'192.0.2.5'); DELETE FROM changes; COMMIT"),
-              SQLITE_OK);
+    ASSERT_EQ(
+        w.exec("BEGIN; INSERT INTO mappings (vnetid, mac, ip) VALUES (7, '02:00:00:00:00:05', "
+               "'192.0.2.5'); DELETE FROM changes; COMMIT"),
+        SQLITE_OK);
     EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms));
     /* Many changes at once (an outside bulk writer logging per row): one flush. */
     flushes = in.nflushes();
     size_t inval = in.rec.invalidations();
-    ASSERT_EQ(w.exec("WITH RECURSIVE n(i) AS (SELECT 16 UNION ALL SELECT i + 1 FROM n WHERE i < 5015)"
-                     " INSERT INTO mappings (vnetid, mac, ip) SELECT 7, printf('02:00:00:01:%02x:%02x',"
-                     " i / 256, i % 256), '192.0.2.9' FROM n"),
-              SQLITE_OK)
+    ASSERT_EQ(
+        w.exec("WITH RECURSIVE n(i) AS (SELECT 16 UNION ALL SELECT i + 1 FROM n WHERE i < 5015)"
+               " INSERT INTO mappings (vnetid, mac, ip) SELECT 7, printf('02:00:00:01:%02x:%02x',"
+               " i / 256, i % 256), '192.0.2.9' FROM n"),
+        SQLITE_OK)
         << w.last;
     EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms));
     EXPECT_EQ(in.rec.invalidations(), inval) << "a flush instead of 5000 shootdowns";
@@ -616,7 +629,8 @@ TEST(SqliteHealth, CorruptedThenFixed) {
     std::filesystem::remove(db + "-shm");
     std::filesystem::rename(good, db);
     EXPECT_TRUE(in.wait_restored()) << in.rec.degraded_msg();
-    EXPECT_TRUE(in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms)); /* after restore */
+    EXPECT_TRUE(
+        in.rec.wait_for([&] { return in.rec.flushes > flushes; }, 1000ms)); /* after restore */
     Answer a = in.lookup(mac(1));
     ASSERT_EQ(a.kind, Answer::dest);
     EXPECT_EQ(a.d.vd_ip[15], 77);
@@ -630,10 +644,12 @@ TEST(SqliteHealth, CorruptPagesMetByALookup) {
         Outside w(db);
         std::string why;
         ASSERT_EQ(vsql::migrate(w.db.get(), why), SQLITE_OK) << why;
-        ASSERT_EQ(w.exec("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19999)"
-                         " INSERT INTO mappings (vnetid, mac, ip) SELECT 7, printf('02:00:00:00:%02x:%02x',"
-                         " i / 256, i % 256), '192.0.2.1' FROM n"),
-                  SQLITE_OK);
+        ASSERT_EQ(
+            w.exec(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19999)"
+                " INSERT INTO mappings (vnetid, mac, ip) SELECT 7, printf('02:00:00:00:%02x:%02x',"
+                " i / 256, i % 256), '192.0.2.1' FROM n"),
+            SQLITE_OK);
     } /* the last connection closed: everything is in the main file */
     auto size = std::filesystem::file_size(db);
     ASSERT_GT(size, 40u * 4096);

@@ -7,14 +7,13 @@
 #include "../varpd/harness.h"
 #include "schema.h"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <gtest/gtest.h>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -22,7 +21,9 @@ namespace {
 using namespace std::chrono_literals;
 using clk = std::chrono::steady_clock;
 
-varpd::Mac mac(uint8_t last) { return {2, 0, 0, 0, 0, last}; }
+varpd::Mac mac(uint8_t last) {
+    return {2, 0, 0, 0, 0, last};
+}
 
 std::vector<uint8_t> frame_to(const varpd::Mac& m) {
     std::vector<uint8_t> f(60, 0);
@@ -83,7 +84,8 @@ TEST(SqliteVarpd, MappingsThroughVarpdReachLookups) {
     std::string why;
     ASSERT_EQ(vsql::open(f.db, false, false, 1000, 1024, d, why), SQLITE_OK);
     sqlite3_stmt* st = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(d.get(), "SELECT vnetid FROM mappings", -1, &st, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_prepare_v2(d.get(), "SELECT vnetid FROM mappings", -1, &st, nullptr),
+              SQLITE_OK);
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
     EXPECT_EQ(sqlite3_column_int64(st, 0), 42);
     sqlite3_finalize(st);
@@ -101,7 +103,8 @@ TEST(SqliteVarpd, MappingsThroughVarpdReachLookups) {
     e = vt::error_of([&] {
         c.add_mapping(1, {"02:00:00:00:00:0c", "192.0.2.12", 0, "10.0.0.10", "", "", 0});
     });
-    EXPECT_NE(e.find("arp 10.0.0.10 already answers for MAC 02:00:00:00:00:0a"), std::string::npos) << e;
+    EXPECT_NE(e.find("arp 10.0.0.10 already answers for MAC 02:00:00:00:00:0a"), std::string::npos)
+        << e;
     e = vt::error_of([&] { c.remove_mapping(1, "02:00:00:00:00:0d"); });
     EXPECT_NE(e.find("no mapping for MAC 02:00:00:00:00:0d"), std::string::npos) << e;
 
@@ -162,7 +165,8 @@ TEST(SqliteVarpd, OutsideWriterShootsDownTheKernelEntryWithinOneSecond) {
     f.chan.cache_set(1, varpd::CacheEntry{mac(2), true, {}});
     ASSERT_TRUE(f.cached(mac(2)));
     t0 = clk::now();
-    exec(f.db, "INSERT INTO mappings (vnetid, mac, ip) VALUES (42, '02:00:00:00:00:02', '192.0.2.2')");
+    exec(f.db,
+         "INSERT INTO mappings (vnetid, mac, ip) VALUES (42, '02:00:00:00:00:02', '192.0.2.2')");
     EXPECT_TRUE(vt::eventually([&] { return !f.cached(mac(2)); }, 2000ms));
     EXPECT_LT(clk::now() - t0, 1000ms);
 }
@@ -178,7 +182,8 @@ TEST(SqliteVarpd, BrokenDatabaseDegradesTheLinkAndRecovers) {
     std::filesystem::rename(f.db, keep);
     EXPECT_TRUE(vt::eventually([&] {
         auto l = f.chan.link(1);
-        return l && l->degraded && l->message.find("missing; waiting for it to appear") != std::string::npos;
+        return l && l->degraded &&
+               l->message.find("missing; waiting for it to appear") != std::string::npos;
     }));
     EXPECT_NE(f.chan.link(1)->message.find(f.db), std::string::npos) << f.chan.link(1)->message;
     varpd::Client c(f.run->socket);
@@ -204,12 +209,17 @@ TEST(SqliteVarpd, BadAtStartStaysDegradedThoughTheStartSucceeds) {
     vt::Running run(dir.path, plugins, chan, log.log);
     varpd::Client c(run.socket);
     c.create_instance(1, "sqlite", {{"sqlite/path", db}});
-    EXPECT_TRUE(vt::eventually([&] {
-        auto l = chan.link(1);
-        return l && l->degraded && l->message.find("file is not a database") != std::string::npos;
-    }, 2000ms)) << (chan.link(1) ? chan.link(1)->message : "no link");
+    EXPECT_TRUE(vt::eventually(
+        [&] {
+            auto l = chan.link(1);
+            return l && l->degraded &&
+                   l->message.find("file is not a database") != std::string::npos;
+        },
+        2000ms))
+        << (chan.link(1) ? chan.link(1)->message : "no link");
     /* And it stays so (not cleared by a later start step). */
     std::this_thread::sleep_for(600ms);
     EXPECT_TRUE(chan.link(1)->degraded);
-    EXPECT_NE(chan.link(1)->message.find("sqlite: " + db), std::string::npos) << chan.link(1)->message;
+    EXPECT_NE(chan.link(1)->message.find("sqlite: " + db), std::string::npos)
+        << chan.link(1)->message;
 }
