@@ -34,17 +34,7 @@ mkdir -p "$T"
 ov_on_exit rm -rf "$T"
 
 ov_host a b c
-ov_link a b 192.0.2.1/30 192.0.2.2/30
-ov_link a c 192.0.2.5/30 192.0.2.6/30
-ov_link b c 192.0.2.9/30 192.0.2.10/30
-route() { # HOST SELF PEER1 VIA1 PEER2 VIA2
-	ov_in "$1" ip addr add "$2/32" dev lo || ov_fail "underlay address in $1"
-	ov_in "$1" ip route add "$3/32" via "$4" || ov_fail "route to $3 in $1"
-	ov_in "$1" ip route add "$5/32" via "$6" || ov_fail "route to $5 in $1"
-}
-route a 198.51.100.1 198.51.100.2 192.0.2.2 198.51.100.3 192.0.2.6
-route b 198.51.100.2 198.51.100.1 192.0.2.1 198.51.100.3 192.0.2.10
-route c 198.51.100.3 198.51.100.1 192.0.2.5 198.51.100.2 192.0.2.9
+ov_mesh3 a b c
 ov_ping a 198.51.100.2 1
 ov_ping a 198.51.100.3 1
 ov_ping b 198.51.100.3 1
@@ -163,7 +153,9 @@ done
 echo "varpd-files: CACHE_ITER through varpd; a table change shoots down only the changed MAC"
 
 # kill -9 a's varpd mid-traffic; restart it on the same state directory.
-ov_in a ping -i 0.2 -w 40 10.51.0.2 >"$T/ping" 2>&1 &
+# Not through ov_in: a backgrounded function is a subshell, and $! would be
+# its pid, not ping's.
+ip netns exec a ping -i 0.2 -w 40 10.51.0.2 >"$T/ping" 2>&1 &
 pingpid=$!
 replies() { grep -c 'bytes from' "$T/ping"; }
 ov_wait a 10 sh -c "[ \$(grep -c 'bytes from' $T/ping) -ge 5 ]"
