@@ -94,12 +94,8 @@ struct Direct {
  */
 double import_rows(const varpd::PluginSet& plugins, const varpd::Log& log, const std::string& dir,
                    const std::string& db, size_t rows) {
-    varpd::FakeChannel chan;
-    chan.add_link(1, 1);
-    varpd::Config cfg;
-    cfg.state_dir = dir;
-    Running run(cfg, log, plugins, chan);
-    varpd::Client c(dir + "/varpd.sock");
+    FakeHost host(dir, log, plugins);
+    varpd::Client c(host.socket());
     c.create_instance(1, "sqlite", {{"sqlite/path", db}});
     constexpr size_t batch = 8192;
     std::vector<varpd::client::Mapping> ms(batch);
@@ -218,16 +214,12 @@ std::array<double, 5> via_daemon(const varpd::PluginSet& plugins, const varpd::L
         constexpr size_t round_size = 100000;
         Hist h;
         for (size_t done = 0, round = 0; done < lookups; round++) {
-            varpd::FakeChannel chan;
-            chan.add_link(1, 1);
-            varpd::Config cfg;
-            cfg.state_dir = dir;
-            Running run(cfg, log, plugins, chan);
-            varpd::Client c(dir + "/varpd.sock");
+            FakeHost host(dir, log, plugins);
+            varpd::Client c(host.socket());
             if (round == 0)
                 c.create_instance(1, plugin, {{prop, value}});
             size_t n = std::min(round_size, lookups - done);
-            Round r = through_varpd(chan, random_order(n, rows, seed + round), 1, window);
+            Round r = through_varpd(host.chan, random_order(n, rows, seed + round), 1, window);
             secs += static_cast<double>(n) / r.per_s;
             for (double us : r.lat_us)
                 h.add(us);

@@ -102,17 +102,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "varpd-bench: no files backend in %s\n", OVERLAY_PLUGIN_DIR);
         return 1;
     }
-    varpd::FakeChannel chan;
-    chan.add_link(1);
-    varpd::Config cfg;
-    cfg.state_dir = dir;
     Round best{0, {}};
     double peer = 0;
     Round lone{0, {}};
     {
-        Running run(cfg, log, plugins, chan);
+        FakeHost host(dir, log, plugins);
+        varpd::FakeChannel& chan = host.chan;
         {
-            varpd::Client c(dir + "/varpd.sock");
+            varpd::Client c(host.socket());
             c.create_instance(1, "files", {{"files/config", config}});
         }
         for (int round = 0; round < 3; round++) {

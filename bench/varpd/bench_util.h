@@ -80,6 +80,27 @@ struct Running {
     Running& operator=(const Running&) = delete;
 };
 
+/* A Daemon on a FakeChannel holding link 1 (vnet id `vnet`), state in dir. */
+struct FakeHost {
+    varpd::FakeChannel chan;
+    Running run;
+    FakeHost(const std::string& dir, const varpd::Log& log, const varpd::PluginSet& plugins,
+             uint32_t vnet = 1)
+        : run(config(dir), log, plugins, linked(chan, vnet)) {}
+    std::string socket() const { return run.d.config().state_dir + "/varpd.sock"; }
+
+private:
+    static varpd::Config config(const std::string& dir) {
+        varpd::Config c;
+        c.state_dir = dir;
+        return c;
+    }
+    static varpd::FakeChannel& linked(varpd::FakeChannel& c, uint32_t vnet) {
+        c.add_link(1, vnet);
+        return c;
+    }
+};
+
 /* The p-th percentile (0-100) of v; reorders v. */
 inline double pct(std::vector<double>& v, double p) {
     if (v.empty())
