@@ -1579,7 +1579,8 @@ int e_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* f
                 files::Entry ent;
                 std::string why;
                 if (etcd_layout::classify(cn->lay, key, m, a) != Kind::mac)
-                    why = "not a MAC key";
+                    why = "not a MAC key as this backend writes them (lower case, two digits per "
+                          "octet)";
                 else if (!etcd::b64_decode(kv.value("value", ""), value))
                     why = "not base64";
                 else

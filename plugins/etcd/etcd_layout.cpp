@@ -72,17 +72,17 @@ Kind classify(const Layout& l, std::string_view key, Mac& mac, Ip6& addr) {
         if (ov_ethers_parse_n(t.data(), t.size(), &a, &err) != 0)
             return Kind::other;
         std::memcpy(mac.data(), a.octet, 6);
-        return Kind::mac;
+        /* Only the canonical spelling is the MAC's key: a lookup reads that one. */
+        return mac_text(mac.data()) == t ? Kind::mac : Kind::other;
     }
     if (key.substr(0, 3) == "ip/") {
         std::string t(key.substr(3));
         uint8_t v4[4];
-        if (inet_pton(AF_INET, t.c_str(), v4) == 1) {
+        if (inet_pton(AF_INET, t.c_str(), v4) == 1)
             addr = mapped4(v4);
-            return Kind::ip;
-        }
-        if (inet_pton(AF_INET6, t.c_str(), addr.data()) == 1)
-            return Kind::ip;
+        else if (inet_pton(AF_INET6, t.c_str(), addr.data()) != 1)
+            return Kind::other;
+        return addr_text(addr) == t ? Kind::ip : Kind::other;
     }
     return Kind::other;
 }

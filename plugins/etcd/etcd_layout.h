@@ -46,7 +46,11 @@ struct Layout {
 std::string normalise_prefix(const std::string& in, std::string& out);
 
 enum class Kind { other, mac, ip };
-/* What a key under the vnet names: a MAC, an address, or neither. */
+/*
+ * What a key under the vnet names: a MAC, an address, or neither. Only the
+ * canonical spelling counts (the one mac_key/ip_key write, which lookups
+ * read): "DE:AD:..." or "fd00:0::1" name nothing.
+ */
 Kind classify(const Layout& l, std::string_view key, Mac& mac, Ip6& addr);
 
 std::string mac_text(const uint8_t* mac);

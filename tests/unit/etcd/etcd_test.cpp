@@ -181,9 +181,14 @@ TEST(EtcdLayout, KeysValuesAndRefusals) {
 
     etcd_layout::Mac km;
     etcd_layout::Ip6 ka;
-    EXPECT_EQ(etcd_layout::classify(l, "/overlay/vnet/42/mac/DE:AD:BE:EF:0:1", km, ka),
+    EXPECT_EQ(etcd_layout::classify(l, "/overlay/vnet/42/mac/de:ad:be:ef:00:01", km, ka),
               etcd_layout::Kind::mac);
     EXPECT_EQ(km[5], 1);
+    /* other spellings are not the MAC's key (a lookup would never read them) */
+    EXPECT_EQ(etcd_layout::classify(l, "/overlay/vnet/42/mac/DE:AD:BE:EF:0:1", km, ka),
+              etcd_layout::Kind::other);
+    EXPECT_EQ(etcd_layout::classify(l, "/overlay/vnet/42/ip/fd00:0::1", km, ka),
+              etcd_layout::Kind::other);
     EXPECT_EQ(etcd_layout::classify(l, "/overlay/vnet/42/ip/fd00::1", km, ka),
               etcd_layout::Kind::ip);
     EXPECT_EQ(ka, a6);
