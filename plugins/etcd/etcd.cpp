@@ -52,7 +52,8 @@
  * but fails reads, and nothing else would notice it come back). The MACs answered drop meanwhile
  * are then invalidated in the kernel (or the whole cache flushed, past 1024 of them).
  *
- * Writes (vpo_map_*, on the worker pool one at a time): begin opens a
+ * Writes (vpo_map_*, on the worker pool one at a time; the commit is in
+ * etcd_write.cpp, the instance's fields in etcd_instance.h): begin opens a
  * staging list, put/remove stage, commit reads the current mac/ and ip/
  * keys (a txn of ranges per 100 keys, or one paged range over an
  * import's interval), plans the puts and deletes (the ip/ index follows the mac/ values;
@@ -83,196 +84,14 @@
  * carries everything); atomicity across more than
  * 100 operations when varpd dies midway.
  */
-#include "etcd_client.h"
-#include "etcd_layout.h"
-#include "plugin_util.h"
+#include "etcd_instance.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
-#include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <curl/curl.h>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <set>
-#include <string>
-#include <thread>
-#include <unordered_map>
-#include <vector>
 
-namespace {
-
-using etcd::json;
-using etcd_layout::Ip6;
-using etcd_layout::Kind;
-using etcd_layout::Mac;
-using etcd_layout::mac_text;
-
-constexpr const char* prop_endpoints = "etcd/endpoints";
-constexpr const char* prop_prefix = "etcd/prefix";
-constexpr const char* prop_ca = "etcd/ca";
-constexpr const char* prop_cert = "etcd/cert";
-constexpr const char* prop_key = "etcd/key";
-constexpr const char* prop_user = "etcd/user";
-constexpr const char* prop_password = "etcd/password";
-constexpr const char* prop_revision = "etcd/revision";
-constexpr const char* prop_restarts = "etcd/watch_restarts";
-constexpr const char* prop_cached = "etcd/cached";
-constexpr const char* default_prefix = "/overlay";
-
-constexpr size_t cache_cap = 1 << 18; /* entries; past it the caches are cleared */
-constexpr size_t dropped_cap = 1024;  /* MACs answered drop while down, then a flush */
-constexpr size_t txn_ops = 100;       /* below etcd's default --max-txn-ops (128) */
-constexpr auto fail_fast = std::chrono::milliseconds(1000); /* misses answered drop unasked */
-
-enum class St { loading, present, absent, bad };
-
-/* A cached answer: a MAC's entry, or the MAC an address belongs to. */
-template <class V>
-struct Cached {
-    St st = St::loading;
-    V v{};
-    int64_t rev = 0; /* the revision st is known at */
-    int loaders = 0; /* ranges in flight for it */
-};
-using MacEnt = Cached<files::Entry>;
-using AddrEnt = Cached<Mac>;
-
-struct Props {
-    std::string endpoints, prefix = default_prefix, ca, cert, key, user, password;
-};
-
-/* One staged change of a transaction. */
-struct Staged {
-    bool put;
-    varpd_mapping_t m;
-};
-struct Txn {
-    std::vector<Staged> ops;
-};
-
-/* A key as read before a commit. */
-struct Cur {
-    bool exists = false;
-    std::string value;
-    int64_t mod = 0;
-};
-
-/* One planned write of a commit. */
-struct PlanOp {
-    bool put;
-    std::string value;
-    uint32_t ttl = 0;
-    int64_t expect_mod = 0; /* 0: the key must not exist */
-};
-
-/* How to undo one applied write. */
-struct Undo {
-    std::string key;
-    bool existed;
-    std::string value;
-    int64_t lease;
-};
-
-/* What one start of an instance talks to; replaced, never changed, by a restart. */
-struct Conn {
-    std::unique_ptr<etcd::Client> client;
-    etcd_layout::Layout lay;
-};
-using ConnP = std::shared_ptr<Conn>;
-
-struct Etcd {
-    varpd_provider_t* prov = nullptr;
-    Props p;
-    ConnP conn; /* null while stopped; read under mu by lookups and map operations */
-
-    std::mutex mu;
-    std::unordered_map<uint64_t, MacEnt, files::KeyHash> macs;
-    std::unordered_map<Ip6, AddrEnt, files::Ip6Hash> addrs;
-    int64_t floor = 0;
-    int64_t applied = 0;
-    bool degraded = false;
-    std::chrono::steady_clock::time_point failed_at; /* the last request no endpoint answered */
-    std::vector<Mac> dropped_down;
-    bool dropped_overflow = false;
-
-    std::atomic<uint64_t> restarts{0};
-    std::atomic<bool> watch_up{false}; /* a stream is created and running */
-    std::atomic<size_t> watch_ep{0};   /* on this endpoint */
-    std::atomic<int64_t> revision{0};
-    std::thread watcher;
-    std::atomic<bool> stopping{false};
-    std::mutex wmu;
-    std::condition_variable wcv;
-
-    std::mutex lmu;
-    std::map<uint32_t, int64_t> leases; /* TTL -> lease ID */
-    std::thread keeper;
-    bool keeper_stop = false;
-    std::condition_variable lcv;
-
-    std::unique_ptr<Txn> open;
-
-    void log(int level, const std::string& m) { varpd_log(prov, level, ("etcd: " + m).c_str()); }
-    bool started() const { return watcher.joinable(); }
-    ConnP now() {
-        std::lock_guard g(mu);
-        return conn;
-    }
-
-    /* lookups */
-    bool range_one(Conn& cn, const std::string& key, bool& exists, std::string& value, int64_t& rev,
-                   std::string& why);
-    enum class Got { ok, unreachable };
-    template <class Map, class V, class Decode>
-    Got resolve(const ConnP& cn, Map& map, const typename Map::key_type& k, const std::string& key,
-                Decode decode, St& st, V& v, const Mac* dropped);
-    Got resolve_mac(const ConnP& cn, const Mac& mac, St& st, files::Entry& e) {
-        return resolve(
-            cn, macs, files::mac_key(mac.data()), cn->lay.mac_key(mac.data()),
-            [&](const std::string& value, files::Entry& out) {
-                return etcd_layout::decode_mac_value(mac, value, out);
-            },
-            st, e, &mac);
-    }
-    Got resolve_addr(const ConnP& cn, const Ip6& a, St& st, Mac& mac) {
-        return resolve(cn, addrs, a, cn->lay.ip_key(a), etcd_layout::decode_ip_value, st, mac,
-                       nullptr);
-    }
-    void note_unreachable(const std::string& why, const Mac* dropped);
-    void clear_caches_locked(int64_t at);
-    void cap_caches();
-
-    /* watch */
-    void watch_loop(ConnP cp);
-    bool on_watch_msg(Conn& cn, const json& m, bool& resync, bool& created, int64_t& compacted,
-                      std::string& why);
-    void on_created(Conn& cn, bool resync, int64_t rev);
-    void restore_if_degraded(bool flushed);
-    void apply_events(Conn& cn, const json& events);
-    void nap(std::chrono::milliseconds d);
-
-    /* leases */
-    bool lease_for(const ConnP& cn, uint32_t ttl, int64_t& id, std::string& why);
-    void forget_leases();
-    void keep_leases(ConnP cp);
-    void keep_leases_loop(Conn& cn);
-    void stop_keeper();
-
-    /* writes */
-    bool read_keys(Conn& cn, const std::vector<std::string>& keys, std::map<std::string, Cur>& out,
-                   std::string& why);
-    int commit(const ConnP& cn, Txn& t, std::string& why);
-    int commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict);
-    bool undo(Conn& cn, const std::vector<Undo>& u, std::string& why);
-};
-
-Etcd* self(void* arg) {
-    return static_cast<Etcd*>(arg);
-}
+namespace etcd_plugin {
 
 /* ---- lookups ---- */
 
@@ -432,6 +251,19 @@ Etcd::Got Etcd::resolve(const ConnP& cn, Map& map, const typename Map::key_type&
     }
     st = St::absent; /* the caches keep being cleared under us: answer drop */
     return Got::ok;
+}
+
+Etcd::Got Etcd::resolve_mac(const ConnP& cn, const Mac& mac, St& st, files::Entry& e) {
+    return resolve(
+        cn, macs, files::mac_key(mac.data()), cn->lay.mac_key(mac.data()),
+        [&](const std::string& value, files::Entry& out) {
+            return etcd_layout::decode_mac_value(mac, value, out);
+        },
+        st, e, &mac);
+}
+
+Etcd::Got Etcd::resolve_addr(const ConnP& cn, const Ip6& a, St& st, Mac& mac) {
+    return resolve(cn, addrs, a, cn->lay.ip_key(a), etcd_layout::decode_ip_value, st, mac, nullptr);
 }
 
 /* ---- the watch ---- */
@@ -785,294 +617,11 @@ void Etcd::stop_keeper() {
         keeper.join();
 }
 
-/* ---- writes ---- */
+} // namespace etcd_plugin
 
-json put_op(const std::string& key, const std::string& value, int64_t lease) {
-    json p = {
-        {"key", etcd::b64_encode(key)}, {"value", etcd::b64_encode(value)}, {"prev_kv", true}};
-    if (lease)
-        p["lease"] = std::to_string(lease);
-    return {{"request_put", p}};
-}
+namespace {
 
-json del_op(const std::string& key) {
-    return {{"request_delete_range", {{"key", etcd::b64_encode(key)}, {"prev_kv", true}}}};
-}
-
-/*
- * The current value of each key: a txn of ranges per 100 keys, or, for
- * many keys (an import), one paged range over [first, last] when that
- * interval holds not many more keys than are wanted (an import into an
- * empty vnet then costs one request).
- */
-bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys,
-                     std::map<std::string, Cur>& out, std::string& why) {
-    if (keys.size() > 200) {
-        std::set<std::string> wanted(keys.begin(), keys.end());
-        std::string lo = *wanted.begin(), hi = *wanted.rbegin() + std::string(1, '\0');
-        etcd::Reply c = cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(lo)},
-                                                         {"range_end", etcd::b64_encode(hi)},
-                                                         {"count_only", true}});
-        if (c.ok && etcd::num(c.body, "count") <= int64_t(2 * wanted.size())) {
-            for (auto& k : wanted)
-                out[k];
-            std::string from = lo;
-            for (;;) {
-                etcd::Reply r =
-                    cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(from)},
-                                                     {"range_end", etcd::b64_encode(hi)},
-                                                     {"limit", 1000}});
-                if (!r.ok) {
-                    why = "cannot read the current mappings: " + r.error;
-                    return false;
-                }
-                if (!r.body.contains("kvs") || r.body["kvs"].empty())
-                    break;
-                for (const json& kv : r.body["kvs"]) {
-                    std::string key;
-                    etcd::b64_decode(kv.value("key", ""), key);
-                    from = key + std::string(1, '\0');
-                    if (!wanted.count(key))
-                        continue;
-                    Cur& cur = out[key];
-                    cur.exists = etcd::b64_decode(kv.value("value", ""), cur.value);
-                    cur.mod = etcd::num(kv, "mod_revision");
-                }
-                if (!r.body.value("more", false))
-                    break;
-            }
-            return true;
-        }
-    }
-    for (size_t at = 0; at < keys.size(); at += txn_ops) {
-        json ops = json::array();
-        size_t end = std::min(keys.size(), at + txn_ops);
-        for (size_t i = at; i < end; i++)
-            ops.push_back({{"request_range", {{"key", etcd::b64_encode(keys[i])}}}});
-        etcd::Reply r = cn.client->call("/v3/kv/txn", {{"success", ops}});
-        if (!r.ok) {
-            why = "cannot read the current mappings: " + r.error;
-            return false;
-        }
-        const json& res = r.body.contains("responses") ? r.body["responses"] : json::array();
-        for (size_t i = at; i < end; i++) {
-            Cur& c = out[keys[i]];
-            size_t j = i - at;
-            if (j >= res.size())
-                continue;
-            const json& rr =
-                res[j].contains("response_range") ? res[j]["response_range"] : json::object();
-            if (!rr.contains("kvs") || rr["kvs"].empty())
-                continue;
-            const json& kv = rr["kvs"][0];
-            c.exists = etcd::b64_decode(kv.value("value", ""), c.value);
-            c.mod = etcd::num(kv, "mod_revision");
-        }
-    }
-    return true;
-}
-
-bool Etcd::undo(Conn& cn, const std::vector<Undo>& u, std::string& why) {
-    for (size_t at = 0; at < u.size(); at += txn_ops) {
-        json ops = json::array();
-        size_t end = std::min(u.size(), at + txn_ops);
-        for (size_t i = at; i < end; i++)
-            ops.push_back(u[i].existed ? put_op(u[i].key, u[i].value, u[i].lease)
-                                       : del_op(u[i].key));
-        etcd::Reply r = cn.client->call("/v3/kv/txn", {{"success", ops}});
-        if (!r.ok && r.error.find("lease not found") != std::string::npos) {
-            ops = json::array(); /* a previous value's lease is gone: restore it without */
-            for (size_t i = at; i < end; i++)
-                ops.push_back(u[i].existed ? put_op(u[i].key, u[i].value, 0) : del_op(u[i].key));
-            r = cn.client->call("/v3/kv/txn", {{"success", ops}});
-        }
-        if (!r.ok) {
-            why = r.error;
-            return false;
-        }
-    }
-    return true;
-}
-
-int Etcd::commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict) {
-    conflict = false;
-    /* The last change of each MAC wins, in MAC order. */
-    std::map<uint64_t, Staged> fin;
-    for (auto& s : t.ops)
-        fin[files::mac_key(s.m.vm_mac)] = s;
-    std::vector<std::string> keys;
-    for (auto& [k, s] : fin)
-        keys.push_back(cn->lay.mac_key(s.m.vm_mac));
-    std::map<std::string, Cur> cur;
-    if (!read_keys(*cn, keys, cur, why))
-        return -EIO;
-
-    /* Addresses: who claims which, who lets go of which. */
-    std::map<Ip6, uint64_t> claims;   /* addr -> MAC key claiming it */
-    std::map<Ip6, uint64_t> releases; /* addr -> MAC key that held it */
-    std::map<uint64_t, uint32_t> ttl_of;
-    for (auto& [k, s] : fin) {
-        const Cur& c = cur[cn->lay.mac_key(s.m.vm_mac)];
-        Mac mac;
-        std::memcpy(mac.data(), s.m.vm_mac, 6);
-        if (!s.put && !c.exists) {
-            why = "no mapping of " + mac_text(s.m.vm_mac) + " in vnet " +
-                  std::to_string(cn->lay.vnet) + " (" + cn->lay.mac_key(s.m.vm_mac) + ")";
-            return -ENOENT;
-        }
-        files::Entry olde;
-        if (c.exists && etcd_layout::decode_mac_value(mac, c.value, olde).empty()) {
-            if (olde.has_arp)
-                releases[etcd_layout::mapped4(olde.arp.data())] = k;
-            if (olde.has_ndp)
-                releases[olde.ndp] = k;
-        }
-        if (s.put) {
-            ttl_of[k] = s.m.vm_ttl;
-            std::vector<Ip6> mine;
-            if (s.m.vm_flags & VARPD_MAP_F_ARP)
-                mine.push_back(etcd_layout::mapped4(s.m.vm_arp));
-            if (s.m.vm_flags & VARPD_MAP_F_NDP) {
-                Ip6 a;
-                std::memcpy(a.data(), s.m.vm_ndp, 16);
-                mine.push_back(a);
-            }
-            for (auto& a : mine) {
-                auto [it, fresh] = claims.emplace(a, k);
-                if (!fresh && it->second != k) {
-                    why = etcd_layout::addr_text(a) + " is claimed by both " +
-                          mac_text(s.m.vm_mac) + " and " + mac_text(fin[it->second].m.vm_mac) +
-                          " in this change";
-                    return -EEXIST;
-                }
-            }
-        }
-    }
-    std::vector<std::string> ipkeys;
-    std::set<Ip6> addrs_touched;
-    for (auto& [a, k] : claims)
-        addrs_touched.insert(a);
-    for (auto& [a, k] : releases)
-        addrs_touched.insert(a);
-    for (auto& a : addrs_touched)
-        ipkeys.push_back(cn->lay.ip_key(a));
-    if (!read_keys(*cn, ipkeys, cur, why))
-        return -EIO;
-
-    std::map<std::string, PlanOp> plan;
-    for (auto& [k, s] : fin) {
-        std::string key = cn->lay.mac_key(s.m.vm_mac);
-        const Cur& c = cur[key];
-        plan[key] = s.put ? PlanOp{true, etcd_layout::encode_mac_value(s.m), s.m.vm_ttl, c.mod}
-                          : PlanOp{false, "", 0, c.mod};
-    }
-    for (auto& [a, k] : claims) {
-        std::string key = cn->lay.ip_key(a);
-        const Cur& c = cur[key];
-        Mac owner;
-        if (c.exists && etcd_layout::decode_ip_value(c.value, owner).empty()) {
-            uint64_t ok = files::mac_key(owner.data());
-            bool moving = fin.count(ok) && claims[a] != ok; /* its owner lets go in this change */
-            if (ok != k && !moving) {
-                why = etcd_layout::addr_text(a) + " is answered for by " + mac_text(owner.data()) +
-                      " already (" + key + ")";
-                return -EEXIST;
-            }
-        }
-        const Staged& s = fin[k];
-        plan[key] = PlanOp{true, etcd_layout::encode_ip_value(s.m.vm_mac), s.m.vm_ttl, c.mod};
-    }
-    for (auto& [a, k] : releases) {
-        if (claims.count(a))
-            continue;
-        std::string key = cn->lay.ip_key(a);
-        const Cur& c = cur[key];
-        Mac owner;
-        if (c.exists && etcd_layout::decode_ip_value(c.value, owner).empty() &&
-            files::mac_key(owner.data()) == k)
-            plan[key] = PlanOp{false, "", 0, c.mod};
-    }
-
-    /* Leases first: a grant that fails changes nothing. */
-    std::map<uint32_t, int64_t> lease;
-    for (auto& [key, op] : plan)
-        if (op.put && op.ttl && !lease.count(op.ttl)) {
-            int64_t id;
-            if (!lease_for(cn, op.ttl, id, why))
-                return -EIO;
-            lease[op.ttl] = id;
-        }
-
-    std::vector<std::pair<std::string, PlanOp>> list(plan.begin(), plan.end());
-    std::vector<Undo> done;
-    for (size_t at = 0; at < list.size(); at += txn_ops) {
-        size_t end = std::min(list.size(), at + txn_ops);
-        json cmp = json::array(), ops = json::array();
-        for (size_t i = at; i < end; i++) {
-            auto& [key, op] = list[i];
-            cmp.push_back({{"key", etcd::b64_encode(key)},
-                           {"target", "MOD"},
-                           {"result", "EQUAL"},
-                           {"mod_revision", std::to_string(op.expect_mod)}});
-            ops.push_back(op.put ? put_op(key, op.value, op.ttl ? lease[op.ttl] : 0) : del_op(key));
-        }
-        etcd::Reply r = cn->client->call("/v3/kv/txn", {{"compare", cmp}, {"success", ops}});
-        bool ok = r.ok && r.body.value("succeeded", false);
-        if (!ok) {
-            std::string reason;
-            if (!r.ok) {
-                reason = r.error;
-                if (reason.find("lease not found") != std::string::npos) {
-                    forget_leases();
-                    reason += " (a lease expired or was revoked; run it again for a new one)";
-                }
-            } else {
-                conflict = true;
-                reason = "another writer changed these keys meanwhile";
-            }
-            std::string uwhy;
-            bool undone = undo(*cn, std::vector<Undo>(done.rbegin(), done.rend()), uwhy);
-            size_t batch = at / txn_ops + 1, batches = (list.size() + txn_ops - 1) / txn_ops;
-            if (!undone) {
-                why = "etcd txn " + std::to_string(batch) + " of " + std::to_string(batches) +
-                      " failed (" + reason + ") and undoing the " + std::to_string(batch - 1) +
-                      " applied failed too (" + uwhy + "): the vnet may hold part of the change";
-                conflict = false;
-                return -EIO;
-            }
-            why = "etcd txn " + std::to_string(batch) + " of " + std::to_string(batches) +
-                  " failed (" + reason + "); nothing was changed";
-            return r.ok ? -EAGAIN : (r.unreachable ? -EHOSTUNREACH : -EIO);
-        }
-        const json& res = r.body.contains("responses") ? r.body["responses"] : json::array();
-        for (size_t i = at; i < end; i++) {
-            const json& rr = i - at < res.size() ? res[i - at] : json::object();
-            const json* prev = nullptr;
-            if (rr.contains("response_put") && rr["response_put"].contains("prev_kv"))
-                prev = &rr["response_put"]["prev_kv"];
-            else if (rr.contains("response_delete_range") &&
-                     rr["response_delete_range"].contains("prev_kvs") &&
-                     !rr["response_delete_range"]["prev_kvs"].empty())
-                prev = &rr["response_delete_range"]["prev_kvs"][0];
-            Undo u{list[i].first, prev != nullptr, "", 0};
-            if (prev) {
-                etcd::b64_decode(prev->value("value", ""), u.value);
-                u.lease = etcd::num(*prev, "lease");
-            }
-            done.push_back(u);
-        }
-    }
-    return 0;
-}
-
-int Etcd::commit(const ConnP& cn, Txn& t, std::string& why) {
-    for (int attempt = 0;; attempt++) {
-        bool conflict = false;
-        int rc = commit_once(cn, t, why, conflict);
-        if (rc == 0 || !conflict || attempt == 2)
-            return rc;
-    }
-}
+using namespace etcd_plugin;
 
 /* ---- the ops vector ---- */
 

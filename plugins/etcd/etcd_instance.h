@@ -1,0 +1,189 @@
+/*
+ * etcd_instance.h - the etcd backend's instance (struct Etcd) and the types
+ * its two halves share: etcd.cpp (lookups, the watch, leases, the ops
+ * vector; its theory statement covers both) and etcd_write.cpp (the map
+ * operations' commit). Private to plugins/etcd.
+ */
+#ifndef VARPD_ETCD_INSTANCE_H
+#define VARPD_ETCD_INSTANCE_H
+
+#include "etcd_client.h"
+#include "etcd_layout.h"
+#include "plugin_util.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace etcd_plugin {
+
+using etcd::json;
+using etcd_layout::Ip6;
+using etcd_layout::Kind;
+using etcd_layout::Mac;
+using etcd_layout::mac_text;
+
+constexpr const char* prop_endpoints = "etcd/endpoints";
+constexpr const char* prop_prefix = "etcd/prefix";
+constexpr const char* prop_ca = "etcd/ca";
+constexpr const char* prop_cert = "etcd/cert";
+constexpr const char* prop_key = "etcd/key";
+constexpr const char* prop_user = "etcd/user";
+constexpr const char* prop_password = "etcd/password";
+constexpr const char* prop_revision = "etcd/revision";
+constexpr const char* prop_restarts = "etcd/watch_restarts";
+constexpr const char* prop_cached = "etcd/cached";
+constexpr const char* default_prefix = "/overlay";
+
+constexpr size_t cache_cap = 1 << 18; /* entries; past it the caches are cleared */
+constexpr size_t dropped_cap = 1024;  /* MACs answered drop while down, then a flush */
+constexpr size_t txn_ops = 100;       /* below etcd's default --max-txn-ops (128) */
+constexpr auto fail_fast = std::chrono::milliseconds(1000); /* misses answered drop unasked */
+
+enum class St { loading, present, absent, bad };
+
+/* A cached answer: a MAC's entry, or the MAC an address belongs to. */
+template <class V>
+struct Cached {
+    St st = St::loading;
+    V v{};
+    int64_t rev = 0; /* the revision st is known at */
+    int loaders = 0; /* ranges in flight for it */
+};
+using MacEnt = Cached<files::Entry>;
+using AddrEnt = Cached<Mac>;
+
+struct Props {
+    std::string endpoints, prefix = default_prefix, ca, cert, key, user, password;
+};
+
+/* One staged change of a transaction. */
+struct Staged {
+    bool put;
+    varpd_mapping_t m;
+};
+struct Txn {
+    std::vector<Staged> ops;
+};
+
+/* A key as read before a commit. */
+struct Cur {
+    bool exists = false;
+    std::string value;
+    int64_t mod = 0;
+};
+
+/* One planned write of a commit. */
+struct PlanOp {
+    bool put;
+    std::string value;
+    uint32_t ttl = 0;
+    int64_t expect_mod = 0; /* 0: the key must not exist */
+};
+
+/* How to undo one applied write. */
+struct Undo {
+    std::string key;
+    bool existed;
+    std::string value;
+    int64_t lease;
+};
+
+/* What one start of an instance talks to; replaced, never changed, by a restart. */
+struct Conn {
+    std::unique_ptr<etcd::Client> client;
+    etcd_layout::Layout lay;
+};
+using ConnP = std::shared_ptr<Conn>;
+
+struct Etcd {
+    varpd_provider_t* prov = nullptr;
+    Props p;
+    ConnP conn; /* null while stopped; read under mu by lookups and map operations */
+
+    std::mutex mu;
+    std::unordered_map<uint64_t, MacEnt, files::KeyHash> macs;
+    std::unordered_map<Ip6, AddrEnt, files::Ip6Hash> addrs;
+    int64_t floor = 0;
+    int64_t applied = 0;
+    bool degraded = false;
+    std::chrono::steady_clock::time_point failed_at; /* the last request no endpoint answered */
+    std::vector<Mac> dropped_down;
+    bool dropped_overflow = false;
+
+    std::atomic<uint64_t> restarts{0};
+    std::atomic<bool> watch_up{false}; /* a stream is created and running */
+    std::atomic<size_t> watch_ep{0};   /* on this endpoint */
+    std::atomic<int64_t> revision{0};
+    std::thread watcher;
+    std::atomic<bool> stopping{false};
+    std::mutex wmu;
+    std::condition_variable wcv;
+
+    std::mutex lmu;
+    std::map<uint32_t, int64_t> leases; /* TTL -> lease ID */
+    std::thread keeper;
+    bool keeper_stop = false;
+    std::condition_variable lcv;
+
+    std::unique_ptr<Txn> open;
+
+    void log(int level, const std::string& m) { varpd_log(prov, level, ("etcd: " + m).c_str()); }
+    bool started() const { return watcher.joinable(); }
+    ConnP now() {
+        std::lock_guard g(mu);
+        return conn;
+    }
+
+    /* lookups */
+    bool range_one(Conn& cn, const std::string& key, bool& exists, std::string& value, int64_t& rev,
+                   std::string& why);
+    enum class Got { ok, unreachable };
+    template <class Map, class V, class Decode>
+    Got resolve(const ConnP& cn, Map& map, const typename Map::key_type& k, const std::string& key,
+                Decode decode, St& st, V& v, const Mac* dropped);
+    Got resolve_mac(const ConnP& cn, const Mac& mac, St& st, files::Entry& e);
+    Got resolve_addr(const ConnP& cn, const Ip6& a, St& st, Mac& mac);
+    void note_unreachable(const std::string& why, const Mac* dropped);
+    void clear_caches_locked(int64_t at);
+    void cap_caches();
+
+    /* watch */
+    void watch_loop(ConnP cp);
+    bool on_watch_msg(Conn& cn, const json& m, bool& resync, bool& created, int64_t& compacted,
+                      std::string& why);
+    void on_created(Conn& cn, bool resync, int64_t rev);
+    void restore_if_degraded(bool flushed);
+    void apply_events(Conn& cn, const json& events);
+    void nap(std::chrono::milliseconds d);
+
+    /* leases */
+    bool lease_for(const ConnP& cn, uint32_t ttl, int64_t& id, std::string& why);
+    void forget_leases();
+    void keep_leases(ConnP cp);
+    void keep_leases_loop(Conn& cn);
+    void stop_keeper();
+
+    /* writes */
+    bool read_keys(Conn& cn, const std::vector<std::string>& keys, std::map<std::string, Cur>& out,
+                   std::string& why);
+    int commit(const ConnP& cn, Txn& t, std::string& why);
+    int commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict);
+    bool undo(Conn& cn, const std::vector<Undo>& u, std::string& why);
+};
+
+inline Etcd* self(void* arg) {
+    return static_cast<Etcd*>(arg);
+}
+
+} // namespace etcd_plugin
+
+#endif
