@@ -56,17 +56,18 @@
  * etcd_write.cpp, the instance's fields in etcd_instance.h): begin opens a
  * staging list, put/remove stage, commit reads the current mac/ and ip/
  * keys (a txn of ranges per 100 keys, or one paged range over an
- * import's interval), plans the puts and deletes (the ip/ index follows the mac/ values;
- * an address another MAC answers for is -EEXIST), and applies them in etcd
- * txns of at most 100 operations, each guarded by compares on the keys'
- * mod_revision (a concurrent writer makes the commit start over, at most
- * three times) and with prev_kv, so that when a later txn fails the ones
- * already applied are undone before the commit reports the failure: all or
- * nothing as far as etcd allows (a crash between txns leaves the first
- * ones applied). A mapping with a TTL is written with a lease, one per
- * distinct TTL per instance, reused, kept alive by the keeper thread every
- * TTL/3 while the instance runs; leases are not revoked at stop, so the
- * mappings of a host whose varpd dies, or stops, expire TTL seconds later.
+ * import's interval), plans the puts and deletes (the ip/ index follows
+ * the mac/ values; an address another MAC answers for is -EEXIST), and
+ * applies them in etcd txns of at most 100 operations, each guarded by
+ * compares on the keys' mod_revision (a concurrent writer makes the commit
+ * start over, at most three times). A txn whose compares held overwrote
+ * exactly what the read found, so when a later txn fails the ones already
+ * applied are undone from the read (old values and leases put back, new
+ * keys deleted) before the commit reports the failure: all or nothing as
+ * far as etcd allows (a crash between txns leaves the first ones applied). A mapping with a TTL is
+ * written with a lease, one per distinct TTL per instance, reused, kept alive by the keeper thread
+ * every TTL/3 while the instance runs; leases are not revoked at stop, so the mappings of a host
+ * whose varpd dies, or stops, expire TTL seconds later.
  *
  * Locking: mu guards the caches, floor, applied and the degraded state; no
  * lock is held across a request. lmu guards the leases; the transaction

@@ -79,6 +79,7 @@ struct Cur {
     bool exists = false;
     std::string value;
     int64_t mod = 0;
+    int64_t lease = 0;
 };
 
 /* One planned write of a commit. */

@@ -16,15 +16,14 @@ namespace etcd_plugin {
 /* ---- writes ---- */
 
 json put_op(const std::string& key, const std::string& value, int64_t lease) {
-    json p = {
-        {"key", etcd::b64_encode(key)}, {"value", etcd::b64_encode(value)}, {"prev_kv", true}};
+    json p = {{"key", etcd::b64_encode(key)}, {"value", etcd::b64_encode(value)}};
     if (lease)
         p["lease"] = std::to_string(lease);
     return {{"request_put", p}};
 }
 
 json del_op(const std::string& key) {
-    return {{"request_delete_range", {{"key", etcd::b64_encode(key)}, {"prev_kv", true}}}};
+    return {{"request_delete_range", {{"key", etcd::b64_encode(key)}}}};
 }
 
 /*
@@ -65,6 +64,7 @@ bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys,
                     Cur& cur = out[key];
                     cur.exists = etcd::b64_decode(kv.value("value", ""), cur.value);
                     cur.mod = etcd::num(kv, "mod_revision");
+                    cur.lease = etcd::num(kv, "lease");
                 }
                 if (!r.body.value("more", false))
                     break;
@@ -95,6 +95,7 @@ bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys,
             const json& kv = rr["kvs"][0];
             c.exists = etcd::b64_decode(kv.value("value", ""), c.value);
             c.mod = etcd::num(kv, "mod_revision");
+            c.lease = etcd::num(kv, "lease");
         }
     }
     return true;
@@ -272,22 +273,11 @@ int Etcd::commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict)
                   " failed (" + reason + "); nothing was changed";
             return r.ok ? -EAGAIN : (r.unreachable ? -EHOSTUNREACH : -EIO);
         }
-        const json& res = r.body.contains("responses") ? r.body["responses"] : json::array();
+        /* The compares held: the keys were what the read found, so that is
+           what an undo puts back. */
         for (size_t i = at; i < end; i++) {
-            const json& rr = i - at < res.size() ? res[i - at] : json::object();
-            const json* prev = nullptr;
-            if (rr.contains("response_put") && rr["response_put"].contains("prev_kv"))
-                prev = &rr["response_put"]["prev_kv"];
-            else if (rr.contains("response_delete_range") &&
-                     rr["response_delete_range"].contains("prev_kvs") &&
-                     !rr["response_delete_range"]["prev_kvs"].empty())
-                prev = &rr["response_delete_range"]["prev_kvs"][0];
-            Undo u{list[i].first, prev != nullptr, "", 0};
-            if (prev) {
-                etcd::b64_decode(prev->value("value", ""), u.value);
-                u.lease = etcd::num(*prev, "lease");
-            }
-            done.push_back(u);
+            const Cur& c = cur[list[i].first];
+            done.push_back(Undo{list[i].first, c.exists, c.value, c.lease});
         }
     }
     return 0;
