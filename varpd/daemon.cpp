@@ -84,6 +84,8 @@ struct Instance {
     Mode mode;
     void* arg = nullptr;
     bool started = false;
+    /* The backend said it is degraded (vpv_degrade) and has not restored since. */
+    std::atomic<bool> backend_degraded{false};
     Counters stats;
     std::string label() const { return "instance " + std::to_string(id) + " (" + be->name + ")"; }
 
@@ -169,6 +171,7 @@ const varpd_provider_ops_t provider_ops = {
         try {
             Instance* in = inst_of(p);
             const char* m = msg ? msg : "";
+            in->backend_degraded = true;
             in->d->degrade(in->linkid, in->be->name + ": " + std::string(m, strnlen(m, VARPD_MSGLEN)));
             return 0;
         } catch (...) {
@@ -178,6 +181,7 @@ const varpd_provider_ops_t provider_ops = {
     .vpv_restore = [](varpd_provider_t* p) -> int {
         try {
             Instance* in = inst_of(p);
+            in->backend_degraded = false;
             in->d->undegrade(in->linkid);
             return 0;
         } catch (...) {
@@ -537,7 +541,9 @@ Status Daemon::start_instance(Instance& in) {
         in.started = false;
         return s;
     }
-    undegrade(in.linkid);
+    /* Started: clear what varpd said (no instance, restore failed), not what the backend says now. */
+    if (!in.backend_degraded)
+        undegrade(in.linkid);
     return {};
 }
 

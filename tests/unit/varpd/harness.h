@@ -82,18 +82,17 @@ class Running {
     Running(const std::string& state_dir, const varpd::PluginSet& plugins, varpd::KernelChannel& chan,
             const varpd::Log& log, unsigned workers = 4)
         : daemon_(make_cfg(state_dir, workers), log, plugins, chan) {
-        std::promise<void> ready;
-        auto f = ready.get_future();
-        thread_ = std::thread([this, &ready] {
+        auto f = ready_.get_future();
+        thread_ = std::thread([this] {
             bool said = false;
             try {
                 daemon_.run([&] {
                     said = true;
-                    ready.set_value();
+                    ready_.set_value();
                 });
             } catch (...) {
                 if (!said)
-                    ready.set_exception(std::current_exception());
+                    ready_.set_exception(std::current_exception());
             }
         });
         f.get();
@@ -115,6 +114,11 @@ class Running {
         return c;
     }
     varpd::Daemon daemon_;
+    /*
+     * A member, not a local of the constructor: f.get() may return while
+     * set_value() is still inside the promise, which must outlive that.
+     */
+    std::promise<void> ready_;
     std::thread thread_;
 };
 

@@ -575,6 +575,14 @@ TEST_F(DaemonTest, BackendsCanDegradeAndRestoreTheirOverlay) {
     EXPECT_NE(degraded_msg(5), "");
 }
 
+TEST_F(DaemonTest, ADegradeSaidBeforeTheStartOutlivesIt) {
+    /* Link 5 is degraded by varpd ("no instance"); the backend degrades it before its start. */
+    ASSERT_TRUE(chan.link(5)->degraded);
+    client->create_instance(5, "degrader", {{"degrader/message", "cannot read /var/db yet"}});
+    EXPECT_TRUE(chan.link(5)->degraded) << "the start cleared what the backend said";
+    EXPECT_EQ(chan.link(5)->message, "degrader: cannot read /var/db yet");
+}
+
 TEST_F(DaemonTest, BackendsAnswerLaterFromTheirOwnThreads) {
     uint64_t id = client->create_instance(3, "later");
     std::vector<uint64_t> reqs;
