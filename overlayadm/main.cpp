@@ -299,19 +299,28 @@ std::optional<varpd::client::Instance> instance_of(varpd::Client& v, uint32_t li
     return std::nullopt;
 }
 
-/* "prop=value[,...]" from every -p given. */
+/*
+ * "prop=value[,...]" from every -p given. A piece without '=' continues the
+ * value before it, comma and all, so a list value needs no quoting:
+ * -p etcd/endpoints=http://a:2379,http://b:2379,etcd/prefix=/o.
+ */
 Props parse_props(const std::vector<std::string>& lists) {
     Props out;
     for (auto& l : lists) {
         size_t start = 0;
+        bool first = true;
         while (true) {
             size_t comma = l.find(',', start);
             std::string kv =
                 l.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
             size_t eq = kv.find('=');
-            if (eq == std::string::npos || eq == 0)
+            if (eq == 0 || (eq == std::string::npos && first))
                 throw UsageError("\"" + kv + "\" is not prop=value");
-            out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+            first = false;
+            if (eq == std::string::npos)
+                out.back().second += "," + kv;
+            else
+                out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
             if (comma == std::string::npos)
                 break;
             start = comma + 1;
