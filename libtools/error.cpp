@@ -37,4 +37,18 @@ std::string quote_char(unsigned char c) {
     return buf;
 }
 
+std::string excerpt(std::string_view s) {
+    std::string r;
+    for (size_t i = 0; i < s.size() && i < 40; i++) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7f)
+            r += static_cast<char>(c);
+        else
+            r += quote_char(c);
+    }
+    if (s.size() > 40)
+        r += "...";
+    return r;
+}
+
 } // namespace ov

@@ -9,6 +9,7 @@
 
 #include <libtools/error.h>
 #include <string>
+#include <string_view>
 
 namespace ov {
 
@@ -16,6 +17,10 @@ namespace ov {
 
 // Print one byte of user input for a reason: 'x' when printable, else \xHH.
 std::string quote_char(unsigned char c);
+
+// Shorten user text for a reason: at most 40 bytes, non-printables escaped
+// as quote_char() does, "..." after a cut.
+std::string excerpt(std::string_view s);
 
 } // namespace ov
 

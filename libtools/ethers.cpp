@@ -83,21 +83,6 @@ bool parse_mac(std::string_view s, ov_ether_addr_t* out, std::string* why) {
     return true;
 }
 
-// Shorten user text for a reason: at most 40 bytes, non-printables escaped.
-std::string excerpt(std::string_view s) {
-    std::string r;
-    for (size_t i = 0; i < s.size() && i < 40; i++) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c < 0x7f)
-            r += static_cast<char>(c);
-        else
-            r += ov::quote_char(c);
-    }
-    if (s.size() > 40)
-        r += "...";
-    return r;
-}
-
 bool is_blank(char c) {
     return c == ' ' || c == '\t';
 }
@@ -126,7 +111,7 @@ bool parse_line(std::string_view line, ov_ether_addr_t* mac, std::string* host, 
     }
     std::string mac_why;
     if (!parse_mac(tokens[0].second, mac, &mac_why)) {
-        *why = "bad address '" + excerpt(tokens[0].second) + "': " + mac_why;
+        *why = "bad address '" + ov::excerpt(tokens[0].second) + "': " + mac_why;
         return false;
     }
     if (tokens.size() < 2) {
@@ -134,7 +119,7 @@ bool parse_line(std::string_view line, ov_ether_addr_t* mac, std::string* host, 
         return false;
     }
     if (tokens.size() > 2) {
-        *why = "unexpected text '" + excerpt(tokens[2].second) + "' at column " +
+        *why = "unexpected text '" + ov::excerpt(tokens[2].second) + "' at column " +
                std::to_string(tokens[2].first) + " after the host name";
         return false;
     }
@@ -240,7 +225,7 @@ int ov_ethers_parse_n(const char* str, size_t len, ov_ether_addr_t* addr, ov_err
         std::string why;
         std::string_view s(str == nullptr ? "" : str, str == nullptr ? 0 : len);
         if (!parse_mac(s, addr, &why))
-            return ov::fail(err, EINVAL, "ethers: bad address '%s': %s", excerpt(s).c_str(),
+            return ov::fail(err, EINVAL, "ethers: bad address '%s': %s", ov::excerpt(s).c_str(),
                             why.c_str());
         return 0;
     } catch (...) {

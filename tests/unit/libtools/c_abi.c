@@ -6,6 +6,7 @@
  * and each library is called through it with its error reporting checked.
  */
 #include <errno.h>
+#include <libtools/addr.h>
 #include <libtools/error.h>
 #include <libtools/ethers.h>
 #include <libtools/idspace.h>
@@ -49,6 +50,16 @@ int libtools_c_abi_checks(void) {
     const char* file = "# c\n1:2:3:4:5:6 one\n";
     int n = 0;
     CHECK(ov_ethers_read_buffer(file, strlen(file), count_entry, NULL, &n, &err) == 1 && n == 1);
+
+    /* addr */
+    uint8_t ip[OV_ADDR_LEN];
+    char ipbuf[OV_ADDRSTRLEN];
+    CHECK(ov_addr_parse("::ffff:192.0.2.1", ip, &err) == 0);
+    CHECK(ov_addr_is_v4(ip) == 1);
+    CHECK(ov_addr_format(ip, ipbuf, sizeof(ipbuf), &err) == 0 && strcmp(ipbuf, "192.0.2.1") == 0);
+    CHECK(ov_addr_parse("10.1", ip, &err) == -EINVAL && err.code == EINVAL);
+    CHECK(strstr(err.reason, "is not an IPv4 or IPv6 address") != NULL);
+    CHECK(ov_addr_format(ip, ipbuf, 8, &err) == -ENOSPC && err.code == ENOSPC);
 
     /* idspace */
     ov_idspace_t* s = NULL;
