@@ -4,11 +4,11 @@
 #include "kprop.h" /* varpd's GETPROP helper, shared with DevOverlayChannel */
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <libtools/addr.h>
 #include <libtools/ethers.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -65,24 +65,11 @@ void copy_name(char (&dst)[N], const std::string& s) {
 } // namespace
 
 std::string ip_text(const uint8_t ip[16]) {
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    char buf[INET6_ADDRSTRLEN];
-    if (std::memcmp(ip, mapped, 12) == 0)
-        inet_ntop(AF_INET, ip + 12, buf, sizeof(buf));
-    else
-        inet_ntop(AF_INET6, ip, buf, sizeof(buf));
-    return buf;
+    return ov::addr_format(ip);
 }
 
 bool ip_parse(const std::string& s, uint8_t ip[16]) {
-    std::memset(ip, 0, 16);
-    in_addr v4;
-    if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
-        ip[10] = ip[11] = 0xff;
-        std::memcpy(ip + 12, &v4, 4);
-        return true;
-    }
-    return inet_pton(AF_INET6, s.c_str(), ip) == 1;
+    return ov_addr_parse_n(s.data(), s.size(), ip, nullptr) == 0;
 }
 
 Kernel::Kernel(const std::string& dev) {

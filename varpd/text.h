@@ -1,9 +1,10 @@
 /*
  * Text forms shared by the daemon, the control client, overlayadm and the
- * tests: MACs (through libtools' ov_ethers), underlay addresses (IPv4 as
- * a.b.c.d, held IPv4-mapped in 16 bytes; IPv6 as inet_ntop writes it), and
- * whole mappings (MappingText <-> the plugin ABI's varpd_mapping_t), with a
- * reason naming the field and the value when one is wrong.
+ * tests: MACs (through libtools' ov_ethers), underlay addresses (through
+ * ov_addr: IPv4 as a.b.c.d, held IPv4-mapped in 16 bytes; IPv6 as inet_ntop
+ * writes it), and whole mappings (MappingText <-> the plugin ABI's
+ * varpd_mapping_t), with a reason naming the field and the value when one
+ * is wrong.
  */
 #ifndef VARPD_TEXT_H
 #define VARPD_TEXT_H
@@ -13,6 +14,7 @@
 
 #include <varpd/plugin.h>
 
+#include <libtools/addr.h>
 #include <libtools/ethers.h>
 
 #include <arpa/inet.h>
@@ -40,24 +42,11 @@ inline std::string mac_to_text(const Mac& m) {
 }
 
 inline bool ip_from_text(const std::string& s, std::array<uint8_t, 16>& out) {
-    in_addr v4;
-    if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
-        out.fill(0);
-        out[10] = out[11] = 0xff;
-        std::memcpy(&out[12], &v4, 4);
-        return true;
-    }
-    return inet_pton(AF_INET6, s.c_str(), out.data()) == 1;
+    return ov::addr_parse(s, out);
 }
 
 inline std::string ip_to_text(const std::array<uint8_t, 16>& ip) {
-    char buf[INET6_ADDRSTRLEN];
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(ip.data(), mapped, 12) == 0)
-        inet_ntop(AF_INET, &ip[12], buf, sizeof(buf));
-    else
-        inet_ntop(AF_INET6, ip.data(), buf, sizeof(buf));
-    return buf;
+    return ov::addr_format(ip);
 }
 
 /*

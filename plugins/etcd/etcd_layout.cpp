@@ -1,8 +1,8 @@
 // The etcd backend's key layout and values: see etcd_layout.h.
 #include "etcd_layout.h"
 
-#include <arpa/inet.h>
 #include <cstring>
+#include <libtools/addr.h>
 #include <libtools/ethers.h>
 #include <nlohmann/json.hpp>
 
@@ -17,24 +17,11 @@ std::string mac_text(const uint8_t* mac) {
 }
 
 Ip6 mapped4(const uint8_t ip4[4]) {
-    Ip6 a{};
-    a[10] = a[11] = 0xff;
-    std::memcpy(&a[12], ip4, 4);
-    return a;
-}
-
-static bool is_mapped4(const Ip6& a) {
-    static const uint8_t pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    return std::memcmp(a.data(), pre, 12) == 0;
+    return ov::addr_from_v4(ip4);
 }
 
 std::string addr_text(const Ip6& a) {
-    char buf[INET6_ADDRSTRLEN];
-    if (is_mapped4(a))
-        inet_ntop(AF_INET, &a[12], buf, sizeof(buf));
-    else
-        inet_ntop(AF_INET6, a.data(), buf, sizeof(buf));
-    return buf;
+    return ov::addr_format(a);
 }
 
 std::string Layout::mac_key(const uint8_t* mac) const {
@@ -76,12 +63,10 @@ Kind classify(const Layout& l, std::string_view key, Mac& mac, Ip6& addr) {
         return mac_text(mac.data()) == t ? Kind::mac : Kind::other;
     }
     if (key.substr(0, 3) == "ip/") {
-        std::string t(key.substr(3));
-        uint8_t v4[4];
-        if (inet_pton(AF_INET, t.c_str(), v4) == 1)
-            addr = mapped4(v4);
-        else if (inet_pton(AF_INET6, t.c_str(), addr.data()) != 1)
+        std::string_view t = key.substr(3);
+        if (!ov::addr_parse(t, addr))
             return Kind::other;
+        /* Only the canonical spelling is the address's key, as for MACs. */
         return addr_text(addr) == t ? Kind::ip : Kind::other;
     }
     return Kind::other;
@@ -196,7 +181,7 @@ std::string check_mapping(const varpd_mapping_t& m) {
         return who + "no underlay address";
     Ip6 ndp;
     std::memcpy(ndp.data(), m.vm_ndp, 16);
-    if ((m.vm_flags & VARPD_MAP_F_NDP) && is_mapped4(ndp))
+    if ((m.vm_flags & VARPD_MAP_F_NDP) && ov::addr_is_v4(ndp))
         return who + "an IPv4-mapped \"ndp\" address (NDP is IPv6; ARP takes IPv4)";
     return "";
 }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <libtools/addr.h>
 #include <libtools/ethers.h>
 
 namespace vsql {
@@ -240,24 +241,11 @@ bool parse_mac(std::string_view s, uint8_t out[6]) {
 }
 
 bool parse_ip(const char* s, uint8_t out[16]) {
-    uint8_t v4[4];
-    if (inet_pton(AF_INET, s, v4) == 1) {
-        std::memset(out, 0, 10);
-        out[10] = out[11] = 0xff;
-        std::memcpy(out + 12, v4, 4);
-        return true;
-    }
-    return inet_pton(AF_INET6, s, out) == 1;
+    return ov_addr_parse(s, out, nullptr) == 0;
 }
 
 std::string ip_text(const uint8_t ip[16]) {
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    char buf[INET6_ADDRSTRLEN];
-    if (std::memcmp(ip, mapped, 12) == 0)
-        inet_ntop(AF_INET, ip + 12, buf, sizeof(buf));
-    else
-        inet_ntop(AF_INET6, ip, buf, sizeof(buf));
-    return buf;
+    return ov::addr_format(ip);
 }
 
 bool row_to_mapping(sqlite3_stmt* st, int first, varpd_mapping_t& m, std::string& why) {
