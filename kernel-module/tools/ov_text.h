@@ -7,7 +7,7 @@
 #ifndef OV_TEXT_H
 #define OV_TEXT_H
 
-#include <arpa/inet.h>
+#include <libtools/addr.h>
 #include <libtools/ethers.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,25 +37,20 @@ static inline void ov_text_mac_format(const uint8_t *m, char *buf, size_t len)
 	ov_ethers_format(&a, buf, len, NULL);
 }
 
-/* An IPv4 or IPv6 address into the 16-byte form; false if s is neither. */
+/*
+ * IP addresses in the uapi's 16-byte form go through libtools' ov_addr (see
+ * ov_addr(3)), as MACs go through ov_ethers: false if s is neither an IPv4
+ * nor an IPv6 address.
+ */
 static inline bool ov_text_ip(const char *s, uint8_t ip[16])
 {
-	memset(ip, 0, 16);
-	if (inet_pton(AF_INET, s, ip + 12) == 1) {
-		ip[10] = ip[11] = 0xff;
-		return true;
-	}
-	return inet_pton(AF_INET6, s, ip) == 1;
+	return ov_addr_parse(s, ip, NULL) == 0;
 }
 
 static inline void ov_text_ip_format(const uint8_t ip[16], char *buf, size_t len)
 {
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (memcmp(ip, mapped, 12) == 0)
-		inet_ntop(AF_INET, ip + 12, buf, (socklen_t)len);
-	else
-		inet_ntop(AF_INET6, ip, buf, (socklen_t)len);
+	if (ov_addr_format(ip, buf, len, NULL) != 0 && len > 0)
+		buf[0] = '\0';
 }
 
 #endif /* OV_TEXT_H */

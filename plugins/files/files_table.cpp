@@ -1,6 +1,7 @@
 // The files backend's JSON table: see files_table.h.
 #include "files_table.h"
 
+#include <libtools/addr.h>
 #include <libtools/ethers.h>
 
 #include <arpa/inet.h>
@@ -69,14 +70,8 @@ Entry entry_of(const Mac& mac, const json& obj) {
         const json& v = it.value();
         if (k == "ip") {
             const std::string& s = text_member(v, "ip");
-            std::array<uint8_t, 4> v4;
-            if (ip4(s, v4)) {
-                e.ip.fill(0);
-                e.ip[10] = e.ip[11] = 0xff;
-                std::memcpy(&e.ip[12], v4.data(), 4);
-            } else if (!ip6(s, e.ip)) {
+            if (!ov::addr_parse(s, e.ip))
                 throw Refusal{"\"ip\": " + quote_(s) + " is not an IPv4 or IPv6 address"};
-            }
             have_ip = true;
         } else if (k == "port") {
             if (!v.is_number_integer())
