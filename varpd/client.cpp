@@ -233,15 +233,20 @@ client::Stats Client::stats(uint64_t id) {
 
 namespace {
 
+/* The whole string: kj::StringPtr(std::string) would stop at a NUL inside it. */
+capnp::Text::Reader whole(const std::string& s) {
+    return kj::StringPtr(s.data(), s.size());
+}
+
 void to_capnp(control::Mapping::Builder b, const client::Mapping& m) {
-    b.setMac(m.mac);
-    b.setIp(m.ip);
+    b.setMac(whole(m.mac));
+    b.setIp(whole(m.ip));
     if (m.port > 65535)
         throw ClientError("port " + std::to_string(m.port) + " is outside 0-65535");
     b.setPort(static_cast<uint16_t>(m.port));
-    b.setArp(m.arp);
-    b.setNdp(m.ndp);
-    b.setDhcpProxy(m.dhcp_proxy);
+    b.setArp(whole(m.arp));
+    b.setNdp(whole(m.ndp));
+    b.setDhcpProxy(whole(m.dhcp_proxy));
     if (m.ttl > UINT32_MAX)
         throw ClientError("ttl " + std::to_string(m.ttl) + " is more than 4294967295 seconds");
     b.setTtl(static_cast<uint32_t>(m.ttl));

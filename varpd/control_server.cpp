@@ -58,17 +58,22 @@ void fill(capnp::List<control::PropInfo>::Builder l, const std::vector<PropDesc>
     }
 }
 
+/* The whole text: kj's conversion to std::string stops at a NUL inside it. */
+std::string whole(capnp::Text::Reader t) {
+    return std::string(t.begin(), t.size());
+}
+
 Mac parse_mac(capnp::Text::Reader t) {
     Mac m;
     std::string why;
-    if (!mac_from_text(t.cStr(), m, &why))
+    if (!mac_from_text(whole(t), m, &why))
         fail(Status::fail(EINVAL, why));
     return m;
 }
 
 varpd_mapping_t parse_mapping(control::Mapping::Reader r) {
-    MappingText t{r.getMac(), r.getIp(), r.getPort(), r.getArp(), r.getNdp(), r.getDhcpProxy(),
-                  r.getTtl()};
+    MappingText t{whole(r.getMac()), whole(r.getIp()),        r.getPort(), whole(r.getArp()),
+                  whole(r.getNdp()), whole(r.getDhcpProxy()), r.getTtl()};
     varpd_mapping_t m;
     std::string why;
     if (!mapping_from_text(t, m, &why))

@@ -971,13 +971,22 @@ void Daemon::map_run(const std::shared_ptr<Instance>& in, std::function<Status()
             return Status::fail(ENOMEM, e.what());
         }
     };
+    bool closed;
+    {
+        std::lock_guard g(in->strand_mu);
+        closed = in->map_closed;
+    }
+    if (closed) {
+        /*
+         * map_close aborted what was open; nothing more reaches the backend
+         * (at shutdown the pool is gone: a job queued now would never run and
+         * would keep the instance alive past the daemon).
+         */
+        done(always ? Status{} : cancelled(*in));
+        return;
+    }
     if (!in->be->blocking()) {
-        bool closed;
-        {
-            std::lock_guard g(in->strand_mu);
-            closed = in->map_closed;
-        }
-        done(closed && !always ? cancelled(*in) : guarded(job));
+        done(guarded(job));
         return;
     }
     bool start = false;
@@ -1047,7 +1056,11 @@ void Daemon::map_close(const std::shared_ptr<Instance>& in) {
         [](Status) {}, true);
     std::unique_lock l(in->strand_mu);
     in->map_closed = true;
-    /* Blocks the loop for at most the one backend call in progress. */
+    /*
+     * Blocks the loop until the strand drains: the call in progress, then
+     * the queued jobs (cancelled at once, but the abort) once the pool
+     * reaches them.
+     */
     in->strand_cv.wait(l, [&] { return !in->strand_running; });
 }
 
@@ -1192,6 +1205,20 @@ Status txn_gone(const Instance& in) {
     return Status::fail(ECANCELED, in.label() + ": the import is no longer open (aborted)");
 }
 
+/*
+ * A put or remove of an open import failed: abort the backend's transaction
+ * now, so a commit sent after the failure (a client that does not wait, or
+ * one that catches the error) finds it gone instead of committing what was
+ * staged before the bad change.
+ */
+Status fail_stage(Instance& in, Status s) {
+    in.be->ops->vpo_map_abort(in.arg, in.txn);
+    in.txn_open = false;
+    in.txn = nullptr;
+    s.why += "; the import was aborted, nothing of it is committed";
+    return s;
+}
+
 } // namespace
 
 void Daemon::txn_job(MapTxn& t, bool end, std::function<Status(Instance&)> stage,
@@ -1219,7 +1246,7 @@ void Daemon::txn_put(MapTxn& t, std::vector<varpd_mapping_t> batch, MapDone done
         varpd_err_t e{};
         int rc = in.be->ops->vpo_map_put(in.arg, in.txn, batch.data(), batch.size(), &e);
         if (rc != 0)
-            return backend_fail(in, "put", rc, e);
+            return fail_stage(in, backend_fail(in, "put", rc, e));
         in.txn_count += batch.size();
         return {};
     };
@@ -1232,7 +1259,7 @@ void Daemon::txn_remove(MapTxn& t, std::vector<Mac> macs, MapDone done) {
             varpd_err_t e{};
             int rc = in.be->ops->vpo_map_remove(in.arg, in.txn, m.data(), &e);
             if (rc != 0)
-                return backend_fail(in, "remove", rc, e);
+                return fail_stage(in, backend_fail(in, "remove", rc, e));
             in.txn_count++;
         }
         return {};

@@ -24,8 +24,9 @@
  * holds instances, the loop and the lookup path; persist.cpp the instance
  * files; control_server.cpp the RPC server; client.cpp the RPC client
  * library (ctl.cpp, varpd-ctl, is a minimal command line over it for the
- * VM tests; overlayadm is the operator's); channel.h the kernel as an interface, with channel_dev.cpp the
- * real /dev/overlay and channel_fake.cpp an in-memory double; lock.cpp the
+ * VM tests; overlayadm is the operator's); channel.h the kernel as an
+ * interface, with channel_dev.cpp the real /dev/overlay and channel_fake.cpp
+ * an in-memory double; lock.cpp the
  * one-per-host lock; workers.cpp the pool; this file wires them (no global
  * registries: main owns the log, plugin set, channel and daemon, in that
  * order of construction).
@@ -91,11 +92,15 @@
  * per operation so lookups queued meanwhile interleave), and the RPC is
  * answered on the loop (Daemon::post fulfils its promise); a non-blocking
  * backend's run on the loop and must be quick. The loop never waits on a
- * backend, except in destroy_instance and at shutdown, which wait for the
- * one map operation in progress to finish before vpo_stop. A commit that
- * fails ends the transaction too (the backend has rolled back). Not
- * supported: several imports into one overlay at once; resuming an import
- * after a disconnect.
+ * backend, except in destroy_instance and at shutdown: they close the
+ * instance to map operations (what is still queued is cancelled without
+ * reaching the backend, the open transaction is aborted) and wait for the
+ * strand to drain, i.e. for the operation in progress and for the pool
+ * jobs queued ahead of the abort, before vpo_stop. A put or remove that
+ * fails aborts its transaction (a later commit is refused: nothing of a
+ * failed import is ever committed); a commit that fails ends it too (the
+ * backend has rolled back). Not supported: several imports into one
+ * overlay at once; resuming an import after a disconnect.
  *
  * Locking. The loop thread owns the instance maps and calls every backend
  * operation except the lookups of a blocking backend (worker pool). Reply

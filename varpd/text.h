@@ -26,7 +26,7 @@ namespace varpd {
 inline bool mac_from_text(const std::string& s, Mac& out, std::string* why = nullptr) {
     ov_ether_addr_t a;
     ov_error_t err;
-    if (ov_ethers_parse(s.c_str(), &a, &err) != 0) {
+    if (ov::ethers_parse(s, &a, &err) != 0) { /* the whole string: a NUL inside is refused */
         if (why)
             *why = "bad MAC \"" + s + "\": " + err.reason;
         return false;
@@ -76,12 +76,14 @@ inline bool mapping_from_text(const MappingText& t, varpd_mapping_t& m, std::str
         return bad("port " + std::to_string(t.port) + " is outside 0-65535");
     m.vm_dest.vd_port = static_cast<uint16_t>(t.port);
     if (!t.arp.empty()) {
-        if (inet_pton(AF_INET, t.arp.c_str(), m.vm_arp) != 1)
+        if (t.arp.find('\0') != std::string::npos ||
+            inet_pton(AF_INET, t.arp.c_str(), m.vm_arp) != 1)
             return bad("arp \"" + t.arp + "\" is not an IPv4 address");
         m.vm_flags |= VARPD_MAP_F_ARP;
     }
     if (!t.ndp.empty()) {
-        if (inet_pton(AF_INET6, t.ndp.c_str(), m.vm_ndp) != 1)
+        if (t.ndp.find('\0') != std::string::npos ||
+            inet_pton(AF_INET6, t.ndp.c_str(), m.vm_ndp) != 1)
             return bad("ndp \"" + t.ndp + "\" is not an IPv6 address");
         m.vm_flags |= VARPD_MAP_F_NDP;
     }

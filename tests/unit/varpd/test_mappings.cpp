@@ -215,6 +215,28 @@ TEST_P(Mappings, AnImportIsInvisibleUntilCommitAndAbortedWhenDropped) {
     EXPECT_EQ(imp->commit(), 1u);
 }
 
+TEST_P(Mappings, AFailedPutAbortsTheImportSoALaterCommitCommitsNothing) {
+    auto with_arp = [&](unsigned i) {
+        auto m = plain(i);
+        m.arp = "10.9.0.1";
+        return m;
+    };
+    client->add_mapping(3, with_arp(1));
+    auto imp = client->begin_import(3);
+    imp->put({plain(2)});
+    /* The backend refuses the second batch (its arp is 1's). */
+    std::string why = error_of([&] { imp->put({with_arp(3)}); });
+    EXPECT_NE(why.find("another MAC answers ARP"), std::string::npos) << why;
+    EXPECT_NE(why.find("nothing of it is committed"), std::string::npos) << why;
+    EXPECT_EQ(prop("open"), 0u);
+    /* A client that commits anyway commits nothing: 2 was staged before the failure. */
+    why = error_of([&] { imp->commit(); });
+    EXPECT_NE(why.find("no longer open"), std::string::npos) << why;
+    EXPECT_EQ(error_of([&] { client->get_mapping(3, plain(2).mac); }),
+              "no mapping of " + plain(2).mac + " on link 3");
+    EXPECT_EQ(client->list_mappings(3).size(), 1u);
+}
+
 TEST_P(Mappings, BadTextIsRefusedNamingTheFieldAndValue) {
     auto m = full();
     m.mac = "zz";
@@ -238,6 +260,14 @@ TEST_P(Mappings, BadTextIsRefusedNamingTheFieldAndValue) {
     m.ndp = "10.0.0.1";
     EXPECT_EQ(error_of([&] { client->add_mapping(3, m); }),
               "ndp \"10.0.0.1\" is not an IPv6 address");
+    /* A NUL inside the text is refused, not cut at (the text crosses the RPC whole). */
+    for (auto field : {&client::Mapping::mac, &client::Mapping::arp, &client::Mapping::ndp,
+                       &client::Mapping::dhcp_proxy}) {
+        m = full();
+        m.*field += std::string("\0junk", 5);
+        EXPECT_NE(error_of([&] { client->add_mapping(3, m); }), "") << "a NUL was let through";
+    }
+    EXPECT_EQ(client->list_mappings(3).size(), 0u);
     m = full();
     m.dhcp_proxy = "02:00";
     EXPECT_NE(error_of([&] { client->add_mapping(3, m); }).find("dhcp-proxy: bad MAC \"02:00\""),
