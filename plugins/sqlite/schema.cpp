@@ -227,9 +227,15 @@ int migrate(sqlite3* db, std::string& why, int* found) {
 }
 
 std::string mac_text(const uint8_t mac[6]) {
+    char buf[OV_ETHER_ADDRSTRLEN];
+    mac_text(mac, buf);
+    return buf;
+}
+
+void mac_text(const uint8_t mac[6], char (&buf)[OV_ETHER_ADDRSTRLEN]) {
     ov_ether_addr_t a;
     std::memcpy(a.octet, mac, 6);
-    return ov::ethers_format(a);
+    ov_ethers_format(&a, buf, sizeof(buf), nullptr); /* cannot fail: the buffer fits */
 }
 
 bool parse_mac(std::string_view s, uint8_t out[6]) {

@@ -26,6 +26,7 @@
 #define VARPD_SQLITE_SCHEMA_H
 
 #include <cstdint>
+#include <libtools/ethers.h>
 #include <sqlite3.h>
 #include <string>
 #include <string_view>
@@ -135,6 +136,8 @@ int create_v1(sqlite3* db, std::string& why);
 
 /* Text forms. */
 std::string mac_text(const uint8_t mac[6]);
+/* The same into a caller's buffer: no allocation (the lookup path). */
+void mac_text(const uint8_t mac[6], char (&buf)[OV_ETHER_ADDRSTRLEN]);
 bool parse_mac(std::string_view s, uint8_t out[6]);
 /* Any IPv4 or IPv6 text into 16 bytes (IPv4 as ::ffff:a.b.c.d). */
 bool parse_ip(const char* s, uint8_t out[16]);

@@ -80,6 +80,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <libtools/addr.h>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -748,9 +749,8 @@ void s_lookup(void* arg, varpd_query_t* q, const varpd_lookup_t* what) {
     bool answered = false;
     try {
         if (s->healthy) {
-            char mac[18];
-            std::string m = vsql::mac_text(what->vl_dstmac);
-            std::memcpy(mac, m.c_str(), 18);
+            char mac[OV_ETHER_ADDRSTRLEN];
+            vsql::mac_text(what->vl_dstmac, mac);
             varpd_dest_t d{};
             bool found = false, good = false;
             query(
@@ -767,7 +767,7 @@ void s_lookup(void* arg, varpd_query_t* q, const varpd_lookup_t* what) {
                 answered = true;
             } else if (found) {
                 s->log(VARPD_LOG_WARNING,
-                       s->prefix() + "mac " + m +
+                       s->prefix() + "mac " + mac +
                            ": the row's ip or port is malformed; answering drop");
             }
         }
@@ -819,11 +819,12 @@ void s_dhcp(void* arg, varpd_query_t* q, const varpd_lookup_t* what) {
     bool answered = false;
     try {
         if (s->healthy) {
-            std::string m = vsql::mac_text(what->vl_srcmac);
+            char m[OV_ETHER_ADDRSTRLEN];
+            vsql::mac_text(what->vl_srcmac, m);
             uint8_t mac[6];
             bool found = false, good = false;
             query(
-                s, [](Reader& r) -> vsql::Stmt& { return r.dhcp; }, m.c_str(), 17, &found,
+                s, [](Reader& r) -> vsql::Stmt& { return r.dhcp; }, m, 17, &found,
                 [&](sqlite3_stmt* st) {
                     const unsigned char* t = sqlite3_column_text(st, 0);
                     good = t && vsql::parse_mac(reinterpret_cast<const char*>(t), mac);
@@ -1062,8 +1063,8 @@ std::string refuse(const varpd_mapping_t& m) {
         return "sqlite: mac " + mac + ": padding is not zero";
     if (m.vm_mac[0] & 1)
         return "sqlite: mac " + mac + " is a multicast address, not a destination";
-    if (zero(m.vm_dest.vd_ip, 16) || (zero(m.vm_dest.vd_ip, 10) && m.vm_dest.vd_ip[10] == 0xff &&
-                                      m.vm_dest.vd_ip[11] == 0xff && zero(m.vm_dest.vd_ip + 12, 4)))
+    if (zero(m.vm_dest.vd_ip, 16) ||
+        (ov_addr_is_v4(m.vm_dest.vd_ip) && zero(m.vm_dest.vd_ip + 12, 4)))
         return "sqlite: mac " + mac + ": the unspecified address is not a destination";
     return "";
 }
