@@ -798,13 +798,11 @@ int cmd_show_plugin(const Globals& g, const Args& a) {
  */
 uint32_t overlay_link(const Globals& g, const std::string& name) {
     if (name.rfind("link:", 0) == 0) {
-        std::string n = name.substr(5);
-        char* end = nullptr;
-        errno = 0;
-        unsigned long long v = std::strtoull(n.c_str(), &end, 10);
-        if (n.empty() || n[0] == '-' || *end != '\0' || errno == ERANGE || v > UINT32_MAX)
+        try {
+            return static_cast<uint32_t>(parse_number("link", name.substr(5), UINT32_MAX));
+        } catch (const UsageError&) {
             throw UsageError("\"" + name + "\" is not link:N with N a link id");
-        return static_cast<uint32_t>(v);
+        }
     }
     Kernel k(g.device);
     return need_link(k, name).linkid;
