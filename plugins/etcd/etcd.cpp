@@ -968,7 +968,9 @@ int e_restore(varpd_provider_t* prov, varpd_mode_t mode, const void* buf, size_t
 
 int e_map_begin(void* arg, void** txnp, varpd_err_t* err) {
     Etcd* e = self(arg);
-    if (!e->started())
+    /* A worker: the event loop may be starting or stopping the watcher
+       thread meanwhile, so ask under mu, as the other map operations do. */
+    if (!e->now())
         return varpd_plugin::fail(err, -EAGAIN, "etcd: the instance is not started");
     if (e->open)
         return varpd_plugin::fail(err, -EBUSY,
