@@ -136,6 +136,19 @@ void Etcd::cap_caches() {
     varpd_cache_flush(prov);
 }
 
+/* Remember a MAC answered drop while etcd is down, once: a burst for the
+   same MAC must not fill the cap and force a flush of the whole cache. */
+void Etcd::note_dropped_locked(const Mac& m) {
+    if (dropped_overflow)
+        return;
+    if (std::find(dropped_down.begin(), dropped_down.end(), m) != dropped_down.end())
+        return;
+    if (dropped_down.size() < dropped_cap)
+        dropped_down.push_back(m);
+    else
+        dropped_overflow = true;
+}
+
 void Etcd::note_unreachable(const std::string& why, const Mac* dropped) {
     bool first;
     {
@@ -143,12 +156,8 @@ void Etcd::note_unreachable(const std::string& why, const Mac* dropped) {
         first = !degraded;
         degraded = true;
         failed_at = std::chrono::steady_clock::now();
-        if (dropped) {
-            if (dropped_down.size() < dropped_cap)
-                dropped_down.push_back(*dropped);
-            else
-                dropped_overflow = true;
-        }
+        if (dropped)
+            note_dropped_locked(*dropped);
     }
     if (!first)
         return;
@@ -189,10 +198,8 @@ Etcd::Got Etcd::resolve(const ConnP& cn, Map& map, const typename Map::key_type&
             /* Just found unreachable: answer at once rather than tie up a
                worker for the timeouts again; the keeper probes meanwhile. */
             if (degraded && std::chrono::steady_clock::now() - failed_at < fail_fast) {
-                if (dropped && dropped_down.size() < dropped_cap)
-                    dropped_down.push_back(*dropped);
-                else if (dropped)
-                    dropped_overflow = true;
+                if (dropped)
+                    note_dropped_locked(*dropped);
                 return Got::unreachable;
             }
             if (it == map.end())
@@ -218,7 +225,9 @@ Etcd::Got Etcd::resolve(const ConnP& cn, Map& map, const typename Map::key_type&
             if (conn != cn) { /* restarted meanwhile: its caches are new */
                 if (it != map.end() && it->second.st == St::loading && it->second.loaders == 0)
                     map.erase(it);
-                return Got::unreachable;
+                /* The new instance's watch may have flushed the kernel's
+                   cache already: nothing would clear this drop. */
+                return Got::unsure;
             }
             if (ok && it != map.end() && it->second.rev > rev) {
                 st = it->second.st; /* the watch wrote a newer state meanwhile */
@@ -251,7 +260,7 @@ Etcd::Got Etcd::resolve(const ConnP& cn, Map& map, const typename Map::key_type&
         return Got::ok;
     }
     st = St::absent; /* the caches keep being cleared under us: answer drop */
-    return Got::ok;
+    return Got::unsure;
 }
 
 Etcd::Got Etcd::resolve_mac(const ConnP& cn, const Mac& mac, St& st, files::Entry& e) {
@@ -729,8 +738,14 @@ void e_lookup(void* arg, varpd_query_t* q, const varpd_lookup_t* what) {
         St st;
         files::Entry ent;
         ConnP cn = e->now();
-        if (!cn || e->resolve_mac(cn, mac, st, ent) != Etcd::Got::ok || st != St::present) {
+        Etcd::Got got = cn ? e->resolve_mac(cn, mac, st, ent) : Etcd::Got::unreachable;
+        if (got != Etcd::Got::ok || st != St::present) {
             varpd_reply_drop(q);
+            /* Not a drop we are sure of, and no flush or restore is due
+               that would clear it: take it out of the kernel again, so
+               the next packet asks anew. */
+            if (got == Etcd::Got::unsure)
+                varpd_cache_invalidate(e->prov, mac.data());
             return;
         }
         varpd_dest_t d{};

@@ -147,7 +147,11 @@ struct Etcd {
     /* lookups */
     bool range_one(Conn& cn, const std::string& key, bool& exists, std::string& value, int64_t& rev,
                    std::string& why);
-    enum class Got { ok, unreachable };
+    /* unsure: answered drop for a reason no later event will clear (the
+       instance restarted meanwhile, or the caches kept being cleared); the
+       caller drops the kernel's entry again right after the answer. */
+    enum class Got { ok, unreachable, unsure };
+    void note_dropped_locked(const Mac& m);
     template <class Map, class V, class Decode>
     Got resolve(const ConnP& cn, Map& map, const typename Map::key_type& k, const std::string& key,
                 Decode decode, St& st, V& v, const Mac* dropped);
