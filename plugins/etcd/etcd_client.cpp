@@ -200,6 +200,11 @@ std::string parse_endpoints(const std::string& list, std::vector<std::string>& o
         start = stop == std::string::npos ? stop : list.find_first_not_of(seps, stop);
         while (!ep.empty() && ep.back() == '/')
             ep.pop_back();
+        /* Checked first: the other messages quote the endpoint, and a
+           password must not reach the log, the degrade message or getprop. */
+        if (ep.find('@') != std::string::npos)
+            return "etcd/endpoints: credentials do not belong in a URL; use etcd/user and "
+                   "etcd/password";
         size_t scheme = ep.find("://");
         if (scheme == std::string::npos ||
             (ep.compare(0, scheme, "http") != 0 && ep.compare(0, scheme, "https") != 0))

@@ -244,6 +244,13 @@ TEST(EtcdLayout, KeysValuesAndRefusals) {
     EXPECT_EQ(eps.size(), 3u);
     EXPECT_NE(etcd::parse_endpoints(" , ", eps).find("no endpoint"), std::string::npos);
     EXPECT_NE(etcd::parse_endpoints("http://a:1/v3", eps).find("path"), std::string::npos);
+    /* Credentials in the URL are refused, and the message does not echo them. */
+    for (const char* bad : {"http://user:secret@127.0.0.1:2379", "https://secret@[::1]:2379",
+                            "http://a:1, http://u:secret@b:2", "u:secret@h:2379"}) {
+        std::string why = etcd::parse_endpoints(bad, eps);
+        EXPECT_NE(why.find("credentials do not belong in a URL"), std::string::npos) << bad;
+        EXPECT_EQ(why.find("secret"), std::string::npos) << bad;
+    }
 
     std::string d;
     for (const std::string& s :
