@@ -84,6 +84,21 @@ bool connection_error(CURLcode c) {
     }
 }
 
+/* Failed before any of the request was sent: safe to send to another member. */
+bool before_sending(CURLcode c) {
+    switch (c) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* The gateway's error answer: {"error": "...", "code": N, "message": "..."}. */
 bool error_of(const json& body, std::string& why, int& code) {
     if (!body.is_object() || !body.contains("error"))
@@ -328,20 +343,28 @@ int Client::post(size_t ep, const std::string& path, const std::string& body, js
     if (rc != CURLE_OK) {
         why = curl_easy_strerror(rc);
         note_error(ep, why);
-        return connection_error(rc) ? 1 : 2;
+        if (!connection_error(rc))
+            return 2;
+        return before_sending(rc) ? 1 : 3;
     }
     out = json::parse(got, nullptr, false);
     if (out.is_discarded()) {
         why = "HTTP " + std::to_string(status) + " with a body that is not JSON";
         note_error(ep, why);
-        return 1;
+        return 3;
     }
     int code = 0;
     if (error_of(out, why, code)) {
-        /* 14: unavailable (no leader, no quorum, stopping): another member may answer. */
-        if (code == 14 || why.find("no leader") != std::string::npos) {
+        /* 14: unavailable (no leader, no quorum, stopping): another member may
+           answer. Only "no leader" says the request was never proposed; a
+           timed-out or interrupted proposal may still be applied. */
+        if (why.find("no leader") != std::string::npos) {
             note_error(ep, why);
             return 1;
+        }
+        if (code == 14) {
+            note_error(ep, why);
+            return 3;
         }
         return 2;
     }
@@ -362,7 +385,7 @@ bool Client::authenticate(std::string& why) {
         size_t ep = (start + k) % n;
         json out;
         int r = post(ep, "/v3/auth/authenticate", text, out, why);
-        if (r == 1)
+        if (r == 1 || r == 3)
             continue;
         if (r == 2) {
             why = "authentication as \"" + cfg_.user + "\" refused: " + why;
@@ -380,7 +403,7 @@ bool Client::authenticate(std::string& why) {
     return false;
 }
 
-Reply Client::call(const std::string& path, const json& body) {
+Reply Client::call(const std::string& path, const json& body, bool idempotent) {
     Reply r;
     size_t n = cfg_.endpoints.size();
     if (n == 0) {
@@ -413,6 +436,12 @@ Reply Client::call(const std::string& path, const json& body) {
                 continue;
             }
             r.error = why;
+            return r;
+        }
+        if (rc == 3 && !idempotent) {
+            r.unknown = true;
+            r.error = cfg_.endpoints[ep] + " did not answer after the request was sent (" + why +
+                      "); it may have been applied";
             return r;
         }
     }
@@ -498,7 +527,7 @@ Reply Client::call_at(size_t ep, const std::string& path, const json& body) {
         return r;
     int rc = post(ep, path, body.dump(), r.body, r.error);
     r.ok = rc == 0;
-    r.unreachable = rc == 1;
+    r.unreachable = rc == 1 || rc == 3;
     return r;
 }
 

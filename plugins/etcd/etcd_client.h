@@ -67,6 +67,7 @@ struct Config {
 struct Reply {
     bool ok = false;          /* the body is an answer, not an error */
     bool unreachable = false; /* no endpoint answered at all */
+    bool unknown = false;     /* not idempotent and sent, then no answer: may have been applied */
     json body;                /* the answer */
     std::string error;        /* why not ok */
 };
@@ -78,8 +79,14 @@ public:
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
 
-    /* One unary call, with endpoint failover and re-authentication. */
-    Reply call(const std::string& path, const json& body);
+    /*
+     * One unary call, with endpoint failover and re-authentication. A
+     * request that is not idempotent (a txn that writes) goes to the next
+     * endpoint only when the first was never reached (resolve, connect or
+     * TLS handshake failed): once sent, a lost answer may hide that it was
+     * applied, and the Reply says unknown rather than send it again.
+     */
+    Reply call(const std::string& path, const json& body, bool idempotent = true);
 
     /*
      * A streaming POST to endpoint `ep` (an index). on_msg gets each
@@ -114,7 +121,8 @@ private:
                curl_slist** hdrs, bool stream);
     std::string token();
     bool authenticate(std::string& why);
-    /* One POST to one endpoint; 0 ok, 1 unreachable, 2 answered with an error. */
+    /* One POST to one endpoint; 0 ok, 1 unreachable (never sent), 2 answered
+       with an error, 3 unreachable after the request may have been sent. */
     int post(size_t ep, const std::string& path, const std::string& body, json& out,
              std::string& why);
 

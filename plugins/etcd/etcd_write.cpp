@@ -245,7 +245,10 @@ int Etcd::commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict)
                            {"mod_revision", std::to_string(op.expect_mod)}});
             ops.push_back(op.put ? put_op(key, op.value, op.ttl ? lease[op.ttl] : 0) : del_op(key));
         }
-        etcd::Reply r = cn->client->call("/v3/kv/txn", {{"compare", cmp}, {"success", ops}});
+        /* Not idempotent: sent to one member and unanswered, it may have
+           been applied there; sending it to another would misreport. */
+        etcd::Reply r =
+            cn->client->call("/v3/kv/txn", {{"compare", cmp}, {"success", ops}}, false);
         bool ok = r.ok && r.body.value("succeeded", false);
         if (!ok) {
             std::string reason;
@@ -262,6 +265,17 @@ int Etcd::commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict)
             std::string uwhy;
             bool undone = undo(*cn, std::vector<Undo>(done.rbegin(), done.rend()), uwhy);
             size_t batch = at / txn_ops + 1, batches = (list.size() + txn_ops - 1) / txn_ops;
+            if (r.unknown) {
+                conflict = false;
+                why = "etcd txn " + std::to_string(batch) + " of " + std::to_string(batches) +
+                      " has an unknown outcome (" + reason + "); ";
+                if (batch > 1)
+                    why += undone ? "the " + std::to_string(batch - 1) + " before it were undone; "
+                                  : "undoing the " + std::to_string(batch - 1) +
+                                        " before it failed too (" + uwhy + "); ";
+                why += "the change may be partly applied: check the mappings";
+                return -EIO;
+            }
             if (!undone) {
                 why = "etcd txn " + std::to_string(batch) + " of " + std::to_string(batches) +
                       " failed (" + reason + ") and undoing the " + std::to_string(batch - 1) +
