@@ -56,6 +56,30 @@ inline int fail(varpd_err_t* err, int rc, const char* why) {
 }
 
 /*
+ * What is wrong with a mapping a writable backend was handed, whatever the
+ * backend (nullptr: nothing): unknown flag bits, nonzero padding, a
+ * multicast MAC, an unspecified underlay address (:: or 0.0.0.0), an
+ * IPv4-mapped "ndp" address. Each backend says whose mapping it is.
+ */
+inline const char* mapping_problem(const varpd_mapping_t& m) {
+    static const uint8_t zero[16] = {};
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    const uint8_t* ip = m.vm_dest.vd_ip;
+    if (m.vm_flags & ~VARPD_MAP_F_ALL)
+        return "unknown flag bits";
+    if (m.vm_pad || m.vm_pad2 || m.vm_dest.vd_pad)
+        return "padding fields must be zero";
+    if (m.vm_mac[0] & 1)
+        return "a multicast MAC, which no host owns";
+    if (std::memcmp(ip, zero, 16) == 0 ||
+        (std::memcmp(ip, mapped, 12) == 0 && std::memcmp(ip + 12, zero, 4) == 0))
+        return "the unspecified address is not an underlay destination";
+    if ((m.vm_flags & VARPD_MAP_F_NDP) && std::memcmp(m.vm_ndp, mapped, 12) == 0)
+        return "an IPv4-mapped \"ndp\" address (NDP is IPv6; ARP takes IPv4)";
+    return nullptr;
+}
+
+/*
  * The map operations of a backend that takes no mapping changes: each
  * fails with -ENOTSUP and Why (where its mappings come from instead).
  * Use VARPD_PLUGIN_NO_MAPPINGS(NoMappings<why>) in the ops vector.

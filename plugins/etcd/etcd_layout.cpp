@@ -1,6 +1,8 @@
 // The etcd backend's key layout and values: see etcd_layout.h.
 #include "etcd_layout.h"
 
+#include "plugin_util.h"
+
 #include <cstring>
 #include <libtools/addr.h>
 #include <libtools/ethers.h>
@@ -169,21 +171,8 @@ void mapping_of(const files::Entry& e, varpd_mapping_t& m) {
 }
 
 std::string check_mapping(const varpd_mapping_t& m) {
-    std::string who = "mapping of " + mac_text(m.vm_mac) + ": ";
-    if (m.vm_flags & ~VARPD_MAP_F_ALL)
-        return who + "unknown flag bits";
-    if (m.vm_pad || m.vm_pad2 || m.vm_dest.vd_pad)
-        return who + "padding fields must be zero";
-    if (m.vm_mac[0] & 1)
-        return who + "a multicast MAC, which no host owns";
-    static const uint8_t zero[16] = {};
-    if (std::memcmp(m.vm_dest.vd_ip, zero, 16) == 0)
-        return who + "no underlay address";
-    Ip6 ndp;
-    std::memcpy(ndp.data(), m.vm_ndp, 16);
-    if ((m.vm_flags & VARPD_MAP_F_NDP) && ov::addr_is_v4(ndp))
-        return who + "an IPv4-mapped \"ndp\" address (NDP is IPv6; ARP takes IPv4)";
-    return "";
+    const char* why = varpd_plugin::mapping_problem(m);
+    return why ? "mapping of " + mac_text(m.vm_mac) + ": " + why : "";
 }
 
 } // namespace etcd_layout

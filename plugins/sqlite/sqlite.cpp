@@ -80,7 +80,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
-#include <libtools/addr.h>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -1044,29 +1043,12 @@ int s_map_begin(void* arg, void** txnp, varpd_err_t* err) {
     }
 }
 
-bool zero(const void* p, size_t n) {
-    const uint8_t* b = static_cast<const uint8_t*>(p);
-    for (size_t i = 0; i < n; i++)
-        if (b[i])
-            return false;
-    return true;
-}
-
 /* Check one mapping; "" when it may be stored. */
 std::string refuse(const varpd_mapping_t& m) {
-    std::string mac = vsql::mac_text(m.vm_mac);
     if (m.vm_ttl != 0)
         return "sqlite: mappings do not expire; ttl is for etcd";
-    if (m.vm_flags & ~VARPD_MAP_F_ALL)
-        return "sqlite: mac " + mac + ": unknown flag bits";
-    if (m.vm_pad || m.vm_pad2 || m.vm_dest.vd_pad)
-        return "sqlite: mac " + mac + ": padding is not zero";
-    if (m.vm_mac[0] & 1)
-        return "sqlite: mac " + mac + " is a multicast address, not a destination";
-    if (zero(m.vm_dest.vd_ip, 16) ||
-        (ov_addr_is_v4(m.vm_dest.vd_ip) && zero(m.vm_dest.vd_ip + 12, 4)))
-        return "sqlite: mac " + mac + ": the unspecified address is not a destination";
-    return "";
+    const char* why = varpd_plugin::mapping_problem(m);
+    return why ? "sqlite: mac " + vsql::mac_text(m.vm_mac) + ": " + why : "";
 }
 
 /*

@@ -536,6 +536,9 @@ TEST_F(Etcd, MapOperationsWriteTheDocumentedLayout) {
                         &why),
               -EINVAL);
     EXPECT_NE(why.find("IPv4-mapped"), std::string::npos) << why;
+    /* 0.0.0.0 is no destination, as :: is not (the same check as sqlite's) */
+    EXPECT_EQ(in.change({mapping(mac(0x31), v4(0, 0, 0, 0))}, {}, &why), -EINVAL);
+    EXPECT_NE(why.find("unspecified address"), std::string::npos) << why;
     /* one transaction at a time; abort writes nothing */
     void* t1 = nullptr;
     void* t2 = nullptr;
