@@ -56,20 +56,40 @@
  * etcd_write.cpp, the instance's fields in etcd_instance.h): begin opens a
  * staging list, put/remove stage, commit reads the current mac/ and ip/
  * keys (a txn of ranges per 100 keys, or one paged range over an
- * import's interval), plans the puts and deletes (the ip/ index follows
- * the mac/ values; an address another MAC answers for is -EEXIST), and
- * applies them in etcd txns of at most 100 operations, each guarded by
- * compares on the keys' mod_revision (a concurrent writer makes the commit
- * start over, at most three times). A txn whose compares held overwrote
- * exactly what the read found, so when a later txn fails the ones already
- * applied are undone from the read (old values and leases put back, new
- * keys deleted) before the commit reports the failure: all or nothing as
- * far as etcd allows (a crash between txns leaves the first ones applied). A mapping with a TTL is
+ * import's interval) and plans the puts and deletes (the ip/ index follows
+ * the mac/ values; an address another MAC answers for is -EEXIST). A plan
+ * of up to 60 keys is one txn guarded by each key's mod_revision and its
+ * lock's absence (a concurrent writer makes the commit start over, at most
+ * three times). A larger one goes through an intent, because etcd caps a
+ * txn at 128 operations and a request at 1.5 MiB:
+ *
+ *   STAGED     intent/<id> put with a 10 s lease the writer keeps alive;
+ *              lock/<key> = the new value, 60 keys per guarded txn (each
+ *              compares the intent's version, so a withdrawn intent takes
+ *              no late lock). Nothing lookups read has changed.
+ *   COMMITTED  one txn: intent still version 1 -> state committed, no
+ *              lease. The commit point.
+ *   APPLIED    per 60 keys: the key written, its lock deleted (guarded
+ *              by the lock's revision); then the intent deleted.
+ *
+ * recover() (the keeper thread: at start, when the watch sees a committed
+ * intent not deleted within 3 s or a staged one vanish; and a commit that
+ * meets a lock) applies a committed intent's locks and deletes the locks
+ * of an intent that is gone; a staged intent's writer is alive. So a
+ * commit is all or nothing whatever dies, varpd included. Every txn is
+ * sent again while no member answers (8 s), and a guarded try that was
+ * applied unanswered fails its own retry's compares: the writer reads
+ * back (a one-txn commit compares the absence of a fence, the intent key
+ * of its id, and puts it after an unanswered try, so that a try still in
+ * flight fails before the read tells what landed). VARPD_ETCD_FAILPOINT
+ * (before-mark, after-mark, mid-apply) kills the process there, for the
+ * crash tests. A mapping with a TTL is
  * written with a lease, one per distinct TTL per instance, reused, kept alive by the keeper thread
  * every TTL/3 while the instance runs; leases are not revoked at stop, so the mappings of a host
  * whose varpd dies, or stops, expire TTL seconds later.
  *
- * Locking: mu guards the caches, floor, applied and the degraded state; no
+ * Locking: mu guards the caches, floor, applied, the degraded state and
+ * the intents the watch saw (when recover() is due); no
  * lock is held across a request. lmu guards the leases; the transaction
  * needs none (varpd runs map operations one at a time per instance).
  * States: CREATED -> start (client built, vnet read, watch thread) ->
@@ -82,13 +102,14 @@
  * stream is then ended (kicked) and resumed on the next endpoint.
  *
  * Not supported: etcd's v2 API; the gRPC transport (the JSON gateway
- * carries everything); atomicity across more than
- * 100 operations when varpd dies midway.
+ * carries everything); holding off writers that ignore the locks (an
+ * etcdctl put between a commit's stage and apply is overwritten).
  */
 #include "etcd_instance.h"
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <curl/curl.h>
 
@@ -317,6 +338,9 @@ void Etcd::on_created(Conn& cn, bool resync, int64_t rev) {
             std::lock_guard g(mu);
             clear_caches_locked(rev);
             applied = rev;
+            intents_seen.clear(); /* what was missed meanwhile: look at all */
+            recover_pending = recover_all = true;
+            recover_at = std::chrono::steady_clock::now();
         }
         revision = rev;
         varpd_cache_flush(prov);
@@ -376,6 +400,9 @@ void Etcd::apply_events(Conn& cn, const json& events) {
                 } else if (old != St::absent || ent.st != St::absent) {
                     act.push_back({mac, false, {}});
                 }
+            } else if (kind == Kind::other &&
+                       key.compare(0, cn.lay.intent_dir().size(), cn.lay.intent_dir()) == 0) {
+                note_intent_locked(key.substr(cn.lay.intent_dir().size()), del, value);
             } else if (kind == Kind::ip) {
                 auto it = addrs.find(a);
                 if (it == addrs.end() || it->second.rev >= m)
@@ -537,7 +564,7 @@ void Etcd::forget_leases() {
 
 void Etcd::keep_leases(ConnP cp) {
     try {
-        keep_leases_loop(*cp);
+        keep_leases_loop(cp);
     } catch (const std::exception& x) { /* never take varpd down */
         log(VARPD_LOG_ERR,
             std::string("the lease keeper stopped: ") + x.what() + "; leased mappings expire");
@@ -549,7 +576,8 @@ void Etcd::keep_leases(ConnP cp) {
  * degraded probes etcd every second with a cheap read (a member can lose
  * quorum under an open watch stream, which then never breaks to tell).
  */
-void Etcd::keep_leases_loop(Conn& cn) {
+void Etcd::keep_leases_loop(const ConnP& cp) {
+    Conn& cn = *cp;
     using namespace std::chrono;
     auto next_renew = steady_clock::now();
     auto next_probe = steady_clock::now() + milliseconds(2000);
@@ -594,6 +622,7 @@ void Etcd::keep_leases_loop(Conn& cn) {
                 cn.client->kick();
             }
         }
+        recover_if_due(cp);
         if (renew) {
             next_renew = steady_clock::now();
             for (auto& [ttl, id] : now) {
@@ -641,6 +670,8 @@ int e_create(varpd_provider_t* prov, varpd_mode_t mode, void** argp) {
     try {
         auto e = std::make_unique<Etcd>();
         e->prov = prov;
+        if (const char* f = std::getenv("VARPD_ETCD_FAILPOINT"))
+            e->failpoint = f;
         *argp = e.release();
         return 0;
     } catch (...) {

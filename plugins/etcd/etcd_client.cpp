@@ -355,14 +355,16 @@ int Client::post(size_t ep, const std::string& path, const std::string& body, js
     }
     int code = 0;
     if (error_of(out, why, code)) {
-        /* 14: unavailable (no leader, no quorum, stopping): another member may
+        /* 14: unavailable (no leader, no quorum, stopping), or a member's
+           gateway left without its server: another member may
            answer. Only "no leader" says the request was never proposed; a
            timed-out or interrupted proposal may still be applied. */
         if (why.find("no leader") != std::string::npos) {
             note_error(ep, why);
             return 1;
         }
-        if (code == 14) {
+        /* A member shutting down: its gateway answers for it meanwhile. */
+        if (code == 14 || why.find("client connection is closing") != std::string::npos) {
             note_error(ep, why);
             return 3;
         }
@@ -438,6 +440,8 @@ Reply Client::call(const std::string& path, const json& body, bool idempotent) {
             r.error = why;
             return r;
         }
+        if (rc == 3)
+            r.resent = true;
         if (rc == 3 && !idempotent) {
             r.unknown = true;
             r.error = cfg_.endpoints[ep] + " did not answer after the request was sent (" + why +

@@ -68,6 +68,9 @@ struct Reply {
     bool ok = false;          /* the body is an answer, not an error */
     bool unreachable = false; /* no endpoint answered at all */
     bool unknown = false;     /* not idempotent and sent, then no answer: may have been applied */
+    bool resent = false;      /* idempotent, and an earlier try was sent but not answered: it
+                                 may have been applied before this answer (a guarded txn
+                                 then fails its compares on its own first try) */
     json body;                /* the answer */
     std::string error;        /* why not ok */
 };

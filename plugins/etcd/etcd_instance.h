@@ -46,7 +46,14 @@ constexpr const char* default_prefix = "/overlay";
 constexpr size_t cache_cap = 1 << 18; /* entries; past it the caches are cleared */
 constexpr size_t dropped_cap = 1024;  /* MACs answered drop while down, then a flush */
 constexpr size_t txn_ops = 100;       /* below etcd's default --max-txn-ops (128) */
-constexpr auto fail_fast = std::chrono::milliseconds(1000); /* misses answered drop unasked */
+/* Keys a commit writes per txn: two compares each (its mod revision, its
+   lock's absence) and one more (the intent or fence), within 128. */
+constexpr size_t chunk_keys = 60;
+constexpr int intent_ttl = 10; /* s: a staged intent outlives its writer by this much */
+constexpr int fence_ttl = 60;  /* s: longer than any server keeps a request */
+constexpr auto write_patience = std::chrono::milliseconds(8000); /* per txn, while none answers */
+constexpr auto recover_grace = std::chrono::milliseconds(3000);  /* a writer applies its own */
+constexpr auto fail_fast = std::chrono::milliseconds(1000);      /* misses answered drop unasked */
 
 enum class St { loading, present, absent, bad };
 
@@ -90,12 +97,18 @@ struct PlanOp {
     int64_t expect_mod = 0; /* 0: the key must not exist */
 };
 
-/* How to undo one applied write. */
-struct Undo {
-    std::string key;
-    bool existed;
+using Plan = std::vector<std::pair<std::string, PlanOp>>; /* in key order */
+
+/* One key's lock: the write a staged or committed intent makes to it. */
+struct Lock {
+    std::string key;    /* the key written */
+    std::string lock;   /* <vnet>/lock/... */
+    std::string intent; /* its intent's id ("" for a lock that does not parse) */
+    bool put = false;
     std::string value;
-    int64_t lease;
+    uint32_t ttl = 0;
+    int64_t lease = 0;
+    int64_t mod = 0; /* the lock's mod revision */
 };
 
 /* What one start of an instance talks to; replaced, never changed, by a restart. */
@@ -136,6 +149,12 @@ struct Etcd {
     std::condition_variable lcv;
 
     std::unique_ptr<Txn> open;
+    std::string failpoint; /* VARPD_ETCD_FAILPOINT, for the crash tests */
+
+    /* Unfinished intents (under mu): the watch notes them, the keeper recovers. */
+    std::map<std::string, bool> intents_seen; /* id -> committed */
+    bool recover_pending = false, recover_all = false;
+    std::chrono::steady_clock::time_point recover_at;
 
     void log(int level, const std::string& m) { varpd_log(prov, level, ("etcd: " + m).c_str()); }
     bool started() const { return watcher.joinable(); }
@@ -174,7 +193,7 @@ struct Etcd {
     bool lease_for(const ConnP& cn, uint32_t ttl, int64_t& id, std::string& why);
     void forget_leases();
     void keep_leases(ConnP cp);
-    void keep_leases_loop(Conn& cn);
+    void keep_leases_loop(const ConnP& cp);
     void stop_keeper();
 
     /* writes */
@@ -182,7 +201,18 @@ struct Etcd {
                    std::string& why);
     int commit(const ConnP& cn, Txn& t, std::string& why);
     int commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict);
-    bool undo(Conn& cn, const std::vector<Undo>& u, std::string& why);
+    int commit_single(const ConnP& cn, const Plan& list, const std::map<uint32_t, int64_t>& lease,
+                      std::string& why, bool& conflict);
+    int commit_intent(const ConnP& cn, const Plan& list, const std::map<uint32_t, int64_t>& lease,
+                      std::string& why, bool& conflict);
+    etcd::Reply txn(Conn& cn, const json& body);
+    bool apply_locks(const ConnP& cn, std::vector<Lock>& locks, std::string& why);
+    bool discard_locks(Conn& cn, const std::vector<Lock>& locks, std::string& why);
+    bool recover(const ConnP& cn);
+    void recover_soon(std::chrono::milliseconds after, bool all);
+    void note_intent_locked(const std::string& id, bool del, const std::string& value);
+    void recover_if_due(const ConnP& cn);
+    void fail_at(const char* where);
 };
 
 inline Etcd* self(void* arg) {
