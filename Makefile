@@ -1,6 +1,6 @@
 # overlay: top-level build.
 #
-#   make            userland (CMake -> build/) and, once it exists, overlay.ko
+#   make            userland (CMake -> build/) and, once it exists, ovnet.ko
 #   make check      every test suite (CTest: unit, expect, fuzz, man lint, VM)
 #   make demo       build and run the main demonstration
 #   make bench      every benchmark in bench/ (figures in build/bench/*.json)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * overlay.ko - overlay network devices for Linux, the illumos way.
+ * ovnet.ko - overlay network devices for Linux, the illumos way.
  *
  * What
  * ----
@@ -12,6 +12,13 @@
  * them, `ip link set` brings them up and down, and `ip link del` removes
  * them. `ip link add ... type overlay` is refused: a device needs the
  * properties below, which only the ioctls carry.
+ *
+ * The module is ovnet, not overlay: that is overlayfs's module name in
+ * every distribution kernel, so a module of that name fails to load beside
+ * a mounted overlayfs ("File exists") and, installed, shadows it. It loads
+ * on demand: opening /dev/overlay (a fixed misc minor with devname and
+ * char-major aliases, ioctl.c) and `ip link add ... type overlay` (the
+ * rtnl-link alias below; the request is still refused, the module stays).
  *
  * Why
  * ---

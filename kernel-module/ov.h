@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ov.h - overlay.ko's internal interfaces between its subsystems. The theory
+ * ov.h - ovnet.ko's internal interfaces between its subsystems. The theory
  * statement is at the top of main.c.
  */
 #ifndef OV_H

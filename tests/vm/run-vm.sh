@@ -21,7 +21,7 @@
 #   --env NAME=VALUE set NAME in the scripts' environment (kernel command
 #                    line; no spaces or dots in NAME, no spaces in VALUE)
 #   GLOB             only scripts whose name matches (e.g. '0*' '01-*')
-#   OVERLAY_VM_MODULE  the overlay.ko to pack (default kernel-module/overlay.ko)
+#   OVERLAY_VM_MODULE  the ovnet.ko to pack (default kernel-module/ovnet.ko)
 #   OVERLAY_VM_MODULES more kernel modules (by name) to pack, with their deps
 #
 # Theory: one run = stage a root tree, cpio it, boot once, read two serial
@@ -252,11 +252,12 @@ find "$root/overlay" -type f \( -perm -u+x -o -name '*.so*' \) \
 [ -e "$root/usr/lib64/ld-linux-x86-64.so.2" ] &&
 	ln -sf ../usr/lib64/ld-linux-x86-64.so.2 "$root/lib64/ld-linux-x86-64.so.2"
 
-# Kernel modules: the ones the tests need, plus what they (and overlay.ko)
+# Kernel modules: the ones the tests need, plus what they (and ovnet.ko)
 # depend on, from modules.dep.
+# overlay is overlayfs: ovnet.ko must load and work beside it (15-overlayfs).
 want_mods="veth vxlan ip_gre ip6_gre gre udp_tunnel ip6_udp_tunnel ip6_tunnel
-	tunnel6 ip_tunnel dummy ${OVERLAY_VM_MODULES:-}"
-overlay_ko=${OVERLAY_VM_MODULE:-$src/kernel-module/overlay.ko}
+	tunnel6 ip_tunnel dummy overlay ${OVERLAY_VM_MODULES:-}"
+overlay_ko=${OVERLAY_VM_MODULE:-$src/kernel-module/ovnet.ko}
 if [ -f "$overlay_ko" ]; then
 	deps=$(modinfo -F depends "$overlay_ko" 2>/dev/null | tr ',' ' ')
 	want_mods="$want_mods $deps"
@@ -286,16 +287,16 @@ for f in modules.builtin modules.builtin.modinfo modules.order; do
 done
 if [ -f "$overlay_ko" ]; then
 	mkdir -p "$root/usr/lib/modules/$kver/extra"
-	cp "$overlay_ko" "$root/usr/lib/modules/$kver/extra/overlay.ko"
-	strip --strip-debug "$root/usr/lib/modules/$kver/extra/overlay.ko"
+	cp "$overlay_ko" "$root/usr/lib/modules/$kver/extra/ovnet.ko"
+	strip --strip-debug "$root/usr/lib/modules/$kver/extra/ovnet.ko"
 	echo "run-vm.sh: packing $overlay_ko"
 	if [ -z "${OVERLAY_VM_MODULE:-}" ]; then
 		newer=$(find "$src/kernel-module" -maxdepth 2 \( -name '*.[ch]' -o -name Kbuild \) \
 			-newer "$overlay_ko" -print -quit)
-		[ -z "$newer" ] || echo "run-vm.sh: warning: $newer is newer than overlay.ko; 'make module' rebuilds it"
+		[ -z "$newer" ] || echo "run-vm.sh: warning: $newer is newer than ovnet.ko; 'make module' rebuilds it"
 	fi
 else
-	echo "run-vm.sh: kernel-module/overlay.ko not built; module tests will SKIP"
+	echo "run-vm.sh: kernel-module/ovnet.ko not built; module tests will SKIP"
 fi
 depmod -b "$root/usr" "$kver" 2>&1 | grep -v 'modules.builtin.bin' >&2
 [ -f "$root/usr/lib/modules/$kver/modules.dep.bin" ] || die "depmod failed on the staged modules"
