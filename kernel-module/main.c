@@ -19,6 +19,8 @@
  * on demand: opening /dev/overlay (a fixed misc minor with devname and
  * char-major aliases, ioctl.c) and `ip link add ... type overlay` (the
  * rtnl-link alias below; the request is still refused, the module stays).
+ * It builds for Debian 12's 6.1 and bookworm-backports' 6.12; the kernel
+ * API differences between them are confined to compat.h.
  *
  * Why
  * ---
@@ -34,6 +36,7 @@
  * Files (one per subsystem, names ov_<subsystem>_<verb>)
  * -----
  *	main.c		this statement, the encapsulation table, init/exit
+ *	compat.h	the differences between supported kernels
  *	ioctl.c		/dev/overlay: argument checks and dispatch
  *	device.c	the net_device, properties, activation, transmit,
  *			the rtnl link kind, namespace teardown

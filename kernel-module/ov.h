@@ -15,6 +15,7 @@
 #include <net/gro_cells.h>
 #include <net/net_namespace.h>
 
+#include "compat.h"
 #include "core/ov_core.h"
 
 /* Counters; the order is that of struct overlay_counters after rx_bytes. */
