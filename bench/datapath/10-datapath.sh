@@ -128,7 +128,7 @@ n=4
 for encap in vxlan nvgre; do
 	cfg=overlay_$encap
 	if ! ov_have_ovnet; then
-		reason "$cfg" "ovnet.ko is not built (make module)"
+		reason "$cfg" "ovnet.ko is not built (make kmods)"
 		continue
 	fi
 	modprobe ovnet || { reason "$cfg" "modprobe ovnet failed"; continue; }

@@ -3,7 +3,7 @@
 # the character device /dev/overlay, and unloads cleanly -- twice, so a leak
 # on unload (a device, a socket, a proc entry left behind) shows up as a
 # failed second load or as a kernel WARNING the harness judges. SKIPs when
-# `make module` has not built kernel-module/ovnet.ko.
+# `make kmods` has not built build/kmod/KVER/ovnet.ko.
 . "$OVERLAY_TESTS/lib.sh"
 
 ov_need_ovnet

@@ -226,7 +226,7 @@ ov_have_ovnet() {
 }
 
 ov_need_ovnet() {
-	ov_have_ovnet || ov_skip "ovnet.ko is not built (make module)"
+	ov_have_ovnet || ov_skip "ovnet.ko is not built (make kmods)"
 }
 
 ov_result_file() {

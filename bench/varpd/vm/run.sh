@@ -38,7 +38,7 @@ fi
 res=$work/results
 [ -s "$out" ] || echo '{}' >"$out"
 if ! ls "$res"/round-*.txt >/dev/null 2>&1; then
-	# The script skipped (no ovnet.ko packed: make module): say so.
+	# The script skipped (no ovnet.ko packed: make kmods): say so.
 	why=$(grep -m1 '^SKIP' "$work/console.log" || echo "no rounds reported")
 	tmp=$(mktemp)
 	jq --arg why "$why" '. + {files_vm_lookups_per_s: null, files_vm_p99_us: null,
