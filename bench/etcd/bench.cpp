@@ -39,6 +39,7 @@
  */
 #include "etcd_cluster.h"
 #include "etcd_plugin.h"
+#include "stats.h"
 
 #include <algorithm>
 #include <cmath>
@@ -59,6 +60,8 @@
 
 using namespace etcd_test;
 using json = nlohmann::json;
+using etcd_bench::pct;
+using etcd_bench::summary;
 
 namespace {
 
@@ -67,24 +70,6 @@ const char* const kPrefix = "/overlay-bench";
 long env_num(const char* name, long def) {
     const char* v = std::getenv(name);
     return v && *v ? std::strtol(v, nullptr, 10) : def;
-}
-
-double pct(std::vector<double> v, double p) {
-    if (v.empty())
-        return NAN;
-    std::sort(v.begin(), v.end());
-    size_t i = size_t(std::ceil(p / 100.0 * double(v.size())));
-    return v[std::min(v.size() - 1, i ? i - 1 : 0)];
-}
-
-json summary(const std::vector<double>& v) {
-    json j;
-    j["p50_ms"] = pct(v, 50);
-    j["p99_ms"] = pct(v, 99);
-    j["max_ms"] = v.empty() ? NAN : *std::max_element(v.begin(), v.end());
-    /* below zero: the host saw the change before the writer saw its ack */
-    j["min_ms"] = v.empty() ? NAN : *std::min_element(v.begin(), v.end());
-    return j;
 }
 
 /* One host process and what it has reported. */

@@ -205,6 +205,8 @@ struct Etcd {
                       std::string& why, bool& conflict);
     int commit_intent(const ConnP& cn, const Plan& list, const std::map<uint32_t, int64_t>& lease,
                       std::string& why, bool& conflict);
+    /* A request sent again while no member answers, for write_patience. */
+    etcd::Reply patient(Conn& cn, const std::string& path, const json& body);
     etcd::Reply txn(Conn& cn, const json& body);
     bool apply_locks(const ConnP& cn, std::vector<Lock>& locks, std::string& why);
     bool discard_locks(Conn& cn, const std::vector<Lock>& locks, std::string& why);

@@ -42,18 +42,19 @@ bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys,
     if (keys.size() > 200) {
         std::set<std::string> wanted(keys.begin(), keys.end());
         std::string lo = *wanted.begin(), hi = *wanted.rbegin() + std::string(1, '\0');
-        etcd::Reply c = cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(lo)},
-                                                         {"range_end", etcd::b64_encode(hi)},
-                                                         {"count_only", true}});
+        etcd::Reply c = patient(cn, "/v3/kv/range",
+                                {{"key", etcd::b64_encode(lo)},
+                                 {"range_end", etcd::b64_encode(hi)},
+                                 {"count_only", true}});
         if (c.ok && etcd::num(c.body, "count") <= int64_t(2 * wanted.size())) {
             for (auto& k : wanted)
                 out[k];
             std::string from = lo;
             for (;;) {
-                etcd::Reply r =
-                    cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(from)},
-                                                     {"range_end", etcd::b64_encode(hi)},
-                                                     {"limit", 1000}});
+                etcd::Reply r = patient(cn, "/v3/kv/range",
+                                        {{"key", etcd::b64_encode(from)},
+                                         {"range_end", etcd::b64_encode(hi)},
+                                         {"limit", 1000}});
                 if (!r.ok) {
                     why = "cannot read the current mappings: " + r.error;
                     return false;
@@ -82,7 +83,7 @@ bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys,
         size_t end = std::min(keys.size(), at + txn_ops);
         for (size_t i = at; i < end; i++)
             ops.push_back({{"request_range", {{"key", etcd::b64_encode(keys[i])}}}});
-        etcd::Reply r = cn.client->call("/v3/kv/txn", {{"success", ops}});
+        etcd::Reply r = txn(cn, {{"success", ops}});
         if (!r.ok) {
             why = "cannot read the current mappings: " + r.error;
             return false;
@@ -236,18 +237,19 @@ void Etcd::fail_at(const char* where) {
 }
 
 /*
- * A txn, sent again while no member answers (an election, a member killed)
- * for up to write_patience; every txn of the commit is guarded, so a try
- * applied without an answer makes the next one fail its compares, and
- * r.resent tells the caller to look before concluding.
+ * A request of a commit (its reads, txns and grants), sent again while no
+ * member answers (an election, a member killed) for up to write_patience.
+ * Every txn of the commit is guarded, so a try applied without an answer
+ * makes the next one fail its compares, and r.resent tells the caller to
+ * look before concluding.
  */
-etcd::Reply Etcd::txn(Conn& cn, const json& body) {
+etcd::Reply Etcd::patient(Conn& cn, const std::string& path, const json& body) {
     using namespace std::chrono;
     auto until = steady_clock::now() + write_patience;
     auto pause = milliseconds(50);
     bool resent = false;
     for (;;) {
-        etcd::Reply r = cn.client->call("/v3/kv/txn", body);
+        etcd::Reply r = cn.client->call(path, body);
         resent = resent || r.resent;
         if (r.ok || !r.unreachable || steady_clock::now() >= until) {
             r.resent = resent;
@@ -256,6 +258,10 @@ etcd::Reply Etcd::txn(Conn& cn, const json& body) {
         std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, milliseconds(500));
     }
+}
+
+etcd::Reply Etcd::txn(Conn& cn, const json& body) {
+    return patient(cn, "/v3/kv/txn", body);
 }
 
 /*
@@ -488,7 +494,7 @@ int Etcd::commit_single(const ConnP& cn, const Plan& list, const std::map<uint32
         return r.unreachable ? -EHOSTUNREACH : -EIO;
     }
     /* A try went unanswered: fence it off, then look. */
-    etcd::Reply lr = cn->client->call("/v3/lease/grant", {{"TTL", fence_ttl}});
+    etcd::Reply lr = patient(*cn, "/v3/lease/grant", {{"TTL", fence_ttl}});
     int64_t fl = lr.ok ? etcd::num(lr.body, "ID") : 0; /* it expires once no try can be in flight */
     etcd::Reply f = txn(*cn, {{"success", {put_op(fence, intent_value("fence", 0), fl)}}});
     std::map<std::string, Cur> now;
@@ -519,7 +525,7 @@ int Etcd::commit_intent(const ConnP& cn, const Plan& list, const std::map<uint32
                         std::string& why, bool& conflict) {
     using namespace std::chrono;
     const std::string id = new_intent_id(), ikey = cn->lay.intent_key(id);
-    etcd::Reply lr = cn->client->call("/v3/lease/grant", {{"TTL", intent_ttl}});
+    etcd::Reply lr = patient(*cn, "/v3/lease/grant", {{"TTL", intent_ttl}});
     int64_t il = lr.ok ? etcd::num(lr.body, "ID") : 0;
     if (!lr.ok || !il) {
         why = "cannot grant the change's lease: " + (lr.ok ? "no lease ID" : lr.error) +
@@ -769,4 +775,4 @@ int Etcd::commit(const ConnP& cn, Txn& t, std::string& why) {
     }
 }
 
-} // namespace etcd_plugin
+ } // namespace etcd_plugin

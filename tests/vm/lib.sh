@@ -68,6 +68,19 @@
 #   ov_need_sqlite                  skip unless ovnet.ko, the sqlite plugin,
 #                                   overlayadm's mapping commands and sqlite3
 #                                   are all in the VM; load ovnet.ko
+#   ov_need_etcd                    skip unless ovnet.ko, the etcd plugin,
+#                                   etcd and etcdctl are in the VM; load ovnet
+#   ov_etcd3 DIR HOST...            a three-member etcd cluster, members in
+#                                   hosts e1 e2 e3 (203.0.113.11-13), the
+#                                   HOSTs at 203.0.113.1, .2, ... on one
+#                                   bridge (host ctl); data and logs in DIR;
+#                                   sets OV_ETCD (the client URLs, joined by
+#                                   commas) and waits until it has a leader
+#   ov_etcd_start K / ov_etcd_kill K / ov_etcd_stop K
+#                                   member eK: start (its data kept), kill
+#                                   -9, or stop (SIGTERM, waits until gone)
+#   ov_etcd_leader                  the number K of the leader, e.g. 2
+#   ov_etcdctl ARGS...              etcdctl against OV_ETCD, from host ctl
 #   ov_need_cmd CMD [SUBCOMMAND]    skip unless CMD (with SUBCOMMAND in its
 #                                   usage text) is in the VM
 #   ov_until SECS CMD...            retry CMD (a shell function too) in
@@ -300,6 +313,82 @@ ov_need_sqlite() {
 	ov_need_cmd overlayadm import-mappings
 	ov_need_cmd sqlite3
 	ov_modprobe ovnet
+}
+
+ov_need_etcd() {
+	ov_need_ovnet
+	ov_need_plugin etcd
+	ov_need_cmd etcd
+	ov_need_cmd etcdctl
+	ov_need_cmd overlayadm add-mapping
+	ov_modprobe ovnet
+}
+
+ov_etcd3() {
+	OV_ETCD_DIR=$1
+	shift
+	mkdir -p "$OV_ETCD_DIR" || ov_fail "mkdir $OV_ETCD_DIR"
+	ov_host ctl e1 e2 e3
+	ov_in ctl ip link add br0 type bridge || ov_fail "bridge in ctl"
+	ov_in ctl ip link set br0 up || ov_fail "br0 up in ctl"
+	ov_n=1
+	for ov_h in "$@" ctl; do
+		_ov_ctl_port "$ov_h" "203.0.113.$ov_n/24"
+		ov_n=$((ov_n + 1))
+	done
+	for ov_k in 1 2 3; do
+		_ov_ctl_port "e$ov_k" "203.0.113.1$ov_k/24"
+	done
+	OV_ETCD=http://203.0.113.11:2379,http://203.0.113.12:2379,http://203.0.113.13:2379
+	for ov_k in 1 2 3; do
+		ov_etcd_start "$ov_k"
+	done
+	ov_until 90 _ov_etcd_led
+}
+
+# _ov_ctl_port HOST ADDR: HOST's interface vctl (ADDR) on ctl's bridge
+_ov_ctl_port() {
+	ov_link -i vctl "p$1" "$1" ctl
+	_ov_addr "$1" vctl "$2"
+	ov_in ctl ip link set "p$1" master br0 || ov_fail "p$1 into br0"
+}
+
+_ov_etcd_led() { ov_etcd_leader >/dev/null 2>&1; }
+
+ov_etcd_start() {
+	ov_u=http://203.0.113.1$1
+	# GOMAXPROCS=1: three members share the VM's two (emulated) cores
+	GOMAXPROCS=1 ip netns exec "e$1" etcd --name "e$1" --data-dir "$OV_ETCD_DIR/e$1" \
+		--listen-client-urls "$ov_u:2379" --advertise-client-urls "$ov_u:2379" \
+		--listen-peer-urls "$ov_u:2380" --initial-advertise-peer-urls "$ov_u:2380" \
+		--initial-cluster "e1=http://203.0.113.11:2380,e2=http://203.0.113.12:2380,e3=http://203.0.113.13:2380" \
+		--initial-cluster-state new --heartbeat-interval 100 --election-timeout 1000 \
+		>>"$OV_ETCD_DIR/e$1.log" 2>&1 &
+	echo $! >"$OV_ETCD_DIR/e$1.pid"
+	OV_BG_PIDS="$OV_BG_PIDS $!"
+}
+
+ov_etcd_kill() {
+	kill -9 "$(cat "$OV_ETCD_DIR/e$1.pid")" 2>/dev/null
+	ov_until 10 _ov_gone "$(cat "$OV_ETCD_DIR/e$1.pid")"
+}
+
+ov_etcd_stop() {
+	kill -TERM "$(cat "$OV_ETCD_DIR/e$1.pid")" 2>/dev/null
+	ov_until 30 _ov_gone "$(cat "$OV_ETCD_DIR/e$1.pid")"
+}
+
+_ov_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+ov_etcdctl() {
+	ETCDCTL_API=3 ip netns exec ctl etcdctl --endpoints="$OV_ETCD" --dial-timeout=2s \
+		--command-timeout=5s "$@"
+}
+
+# A member's status line: URL, ID, version, size, IS LEADER, ...
+ov_etcd_leader() {
+	ov_etcdctl endpoint status -w simple 2>/dev/null |
+		awk -F', ' '$5 == "true" { sub(".*203.0.113.1", "", $1); sub(":2379", "", $1); print $1; f = 1 } END { exit !f }'
 }
 
 ov_need_plugin() {

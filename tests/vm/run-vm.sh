@@ -211,6 +211,11 @@ copy_bin "$(command -v iperf3)" "$root/bin"
 # sqlite3: the outside writer of the sqlite backend's database (52-, 53-);
 # optional, those scripts skip without it.
 p=$(command -v sqlite3) && copy_bin "$p" "$root/bin"
+# etcd and etcdctl: the etcd backend's cluster inside the VM (55-);
+# optional, that script skips without them.
+for tool in etcd etcdctl; do
+	p=$(command -v "$tool") && copy_bin "$p" "$root/bin"
+done
 # /bin/sh is dash, as on Debian: Debian's static busybox ash runs its own
 # applets before anything on PATH, which would shadow iproute2's ip.
 dash=$(command -v dash) || die "dash not found"
@@ -277,7 +282,7 @@ find "$root/overlay" -type f \( -perm -u+x -o -name '*.so*' \) \
 # Kernel modules: the ones the tests need, plus what they (and ovnet.ko)
 # depend on, from modules.dep.
 # overlay is overlayfs: ovnet.ko must load and work beside it (15-overlayfs).
-want_mods="veth vxlan ip_gre ip6_gre gre udp_tunnel ip6_udp_tunnel ip6_tunnel
+want_mods="veth bridge vxlan ip_gre ip6_gre gre udp_tunnel ip6_udp_tunnel ip6_tunnel
 	tunnel6 ip_tunnel dummy overlay ${OVERLAY_VM_MODULES:-}"
 overlay_ko=${OVERLAY_VM_MODULE:-$build/kmod/$kver/ovnet.ko}
 if [ -f "$overlay_ko" ]; then
