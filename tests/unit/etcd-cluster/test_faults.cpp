@@ -230,6 +230,18 @@ struct Faults : ::testing::Test {
     std::vector<Mac6> seeded_macs();
 };
 
+/* Wait for pred with a deadline: true when it held. */
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() >= until)
+            return false;
+        std::this_thread::sleep_for(50ms);
+    }
+    return true;
+}
+
 double ms_between(int64_t a, int64_t b) {
     return double(b - a) / 1e6;
 }
@@ -263,6 +275,7 @@ TEST_F(Faults, LeaderKilledWhileLookupsAndChangesFlow) {
         size_t dest = 0, drop = 0, none = 0, wrong = 0;
         std::vector<int64_t> at; /* answer times */
     } look;
+    std::atomic<size_t> answered{0}, written{0}; /* read by the main thread */
     int64_t t_begin = mono_ns();
     std::thread looker([&] {
         for (uint32_t i = 0; !quit && i < kLookups; i++) {
@@ -278,6 +291,7 @@ TEST_F(Faults, LeaderKilledWhileLookupsAndChangesFlow) {
             }
             if (a.kind != Answer::none)
                 look.at.push_back(t);
+            answered++;
         }
     });
     /* changes: sequence numbers in the address, every write retried until acked */
@@ -299,10 +313,12 @@ TEST_F(Faults, LeaderKilledWhileLookupsAndChangesFlow) {
             }
             last[m] = seq;
             writes++;
+            written++;
             std::this_thread::sleep_for(5ms);
         }
     });
-    std::this_thread::sleep_for(2s);
+    /* load first: some answers and some writes (not a fixed time) */
+    bool loaded = eventually([&] { return answered >= 200 && written >= 50; }, 60s);
     /* no ASSERT while the threads run: kill whoever leads now */
     int l = c->wait_leader();
     if (l < 0)
@@ -311,10 +327,16 @@ TEST_F(Faults, LeaderKilledWhileLookupsAndChangesFlow) {
     c->kill(size_t(l));
     int nl = c->wait_leader(10s);
     int64_t t_new = mono_ns();
-    std::this_thread::sleep_for(3s);
+    /* then as much again after the election */
+    size_t a_at = answered, w_at = written;
+    bool after = eventually([&] { return answered >= a_at + 200 && written >= w_at + 50; }, 60s);
     quit = true;
     looker.join();
     writer.join();
+    ASSERT_TRUE(loaded) << "no load before the kill: " << answered << " answers, " << written
+                        << " writes";
+    ASSERT_TRUE(after) << "the load stalled after the kill: " << answered - a_at << " answers, "
+                       << written - w_at << " writes";
 
     /* every lookup answered, with its MAC's own destination */
     EXPECT_EQ(look.none, 0u) << "lookups never answered";
@@ -462,17 +484,6 @@ size_t unfinished(EtcdCluster& c) {
     for (auto& kv : c.get_prefix(std::string(kPrefix) + "/vnet/1/intent/"))
         n += kv.value.find("\"fence\"") == std::string::npos;
     return n;
-}
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() >= until)
-            return false;
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
 }
 
 /* How many of test_mac(first..first+n-1) hold seq_ip(seq+i) in etcd. */
