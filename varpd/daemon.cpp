@@ -4,18 +4,16 @@
 #include "control_server.h"
 #include "text.h"
 
-#include <libtools/packet.h>
-
-#include <capnp/rpc-twoparty.h>
-#include <kj/async-io.h>
-#include <kj/async-unix.h>
-
 #include <algorithm>
+#include <capnp/rpc-twoparty.h>
 #include <cerrno>
 #include <cinttypes>
-#include <condition_variable>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
+#include <libtools/packet.h>
 #include <stdexcept>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -59,8 +57,8 @@ StatsSnapshot Counters::snapshot() const {
     for (size_t b = 0; b < nbuckets; b++) {
         seen += ld(hist_[b]);
         if (seen >= want) {
-            s.lat_p99_us = std::min(std::pow(1.1, static_cast<double>(b + 1)) / 1000.0,
-                                    s.lat_max_us);
+            s.lat_p99_us =
+                std::min(std::pow(1.1, static_cast<double>(b + 1)) / 1000.0, s.lat_max_us);
             break;
         }
     }
@@ -129,8 +127,12 @@ struct Query {
 
 namespace {
 
-Instance* inst_of(varpd_provider_t* p) { return reinterpret_cast<ProvHandle*>(p)->inst; }
-Query* query_of(varpd_query_t* q) { return reinterpret_cast<QHandle*>(q)->self; }
+Instance* inst_of(varpd_provider_t* p) {
+    return reinterpret_cast<ProvHandle*>(p)->inst;
+}
+Query* query_of(varpd_query_t* q) {
+    return reinterpret_cast<QHandle*>(q)->self;
+}
 
 Dest dest_of(const varpd_dest_t* d) {
     Dest r;
@@ -172,7 +174,10 @@ const varpd_provider_ops_t provider_ops = {
             Instance* in = inst_of(p);
             const char* m = msg ? msg : "";
             in->backend_degraded = true;
-            in->d->degrade(in->linkid, in->be->name + ": " + std::string(m, strnlen(m, VARPD_MSGLEN)));
+            /* The device's message names the backend once: "etcd: ...", not
+               "etcd: etcd: ..." when the backend said so itself. */
+            std::string text(m, strnlen(m, VARPD_MSGLEN)), name = in->be->name + ": ";
+            in->d->degrade(in->linkid, text.rfind(name, 0) == 0 ? text : name + text);
             return 0;
         } catch (...) {
             return -ENOMEM;
@@ -188,13 +193,14 @@ const varpd_provider_ops_t provider_ops = {
             return -ENOMEM;
         }
     },
-    .vpv_log = [](varpd_provider_t* p, int level, const char* msg) {
-        try {
-            Instance* in = inst_of(p);
-            in->d->log()(level, in->label() + ": " + (msg ? msg : ""));
-        } catch (...) {
-        }
-    },
+    .vpv_log =
+        [](varpd_provider_t* p, int level, const char* msg) {
+            try {
+                Instance* in = inst_of(p);
+                in->d->log()(level, in->label() + ": " + (msg ? msg : ""));
+            } catch (...) {
+            }
+        },
     .vpv_linkid = [](varpd_provider_t* p) -> uint32_t { return inst_of(p)->linkid; },
     .vpv_vnetid = [](varpd_provider_t* p) -> uint32_t { return inst_of(p)->vnetid; },
     .vpv_cache_flush = [](varpd_provider_t* p) -> int {
@@ -209,7 +215,8 @@ const varpd_provider_ops_t provider_ops = {
 };
 
 /* The answers a backend gives, from any thread; nothing unwinds into it. */
-template <int Kind> void proxy_reply(varpd_query_t* q, const uint8_t mac[6]) {
+template <int Kind>
+void proxy_reply(varpd_query_t* q, const uint8_t mac[6]) {
     try {
         Query* qq = query_of(q);
         qq->d->reply_proxy(qq, Kind, mac);
@@ -239,7 +246,9 @@ const varpd_query_ops_t query_ops = {
     .vqv_dhcp = proxy_reply<K_DHCP>,
 };
 
-std::string errtext(int rc) { return std::strerror(rc < 0 ? -rc : rc); }
+std::string errtext(int rc) {
+    return std::strerror(rc < 0 ? -rc : rc);
+}
 
 } // namespace
 
@@ -376,7 +385,7 @@ void Daemon::run(std::function<void()> ready) {
     uid_t me = geteuid();
     std::function<kj::Promise<void>()> accept_loop = [&]() -> kj::Promise<void> {
         return listener->accept().then([&](kj::Own<kj::AsyncIoStream>&& conn) {
-            struct ucred cred{};
+            struct ucred cred {};
             uint len = sizeof(cred);
             bool ok = false;
             try {
@@ -541,7 +550,8 @@ Status Daemon::start_instance(Instance& in) {
         in.started = false;
         return s;
     }
-    /* Started: clear what varpd said (no instance, restore failed), not what the backend says now. */
+    /* Started: clear what varpd said (no instance, restore failed), not what the backend says now.
+     */
     if (!in.backend_degraded)
         undegrade(in.linkid);
     return {};
@@ -570,15 +580,14 @@ void Daemon::restore_all() {
     store_.load_all(recs, set_aside_);
     for (auto& b : set_aside_)
         log_.err("instance file " + b.path + " set aside" +
-                 (b.moved_to.empty() ? " (rename failed)" : " as " + b.moved_to) + ": " +
-                 b.reason);
+                 (b.moved_to.empty() ? " (rename failed)" : " as " + b.moved_to) + ": " + b.reason);
     for (auto& r : recs) {
         const Backend* be = plugins_.find(r.plugin);
-        std::string where = "instance " + std::to_string(r.id) + " of link " +
-                            std::to_string(r.linkid);
+        std::string where =
+            "instance " + std::to_string(r.id) + " of link " + std::to_string(r.linkid);
         if (!be) {
-            degrade(r.linkid, "varpd: " + where + " needs backend \"" + r.plugin +
-                                  "\", which is not loaded");
+            degrade(r.linkid,
+                    "varpd: " + where + " needs backend \"" + r.plugin + "\", which is not loaded");
             continue;
         }
         if (static_cast<uint32_t>(be->mode) != r.mode || by_link_.count(r.linkid)) {
@@ -673,7 +682,8 @@ std::string format_value(uint32_t type, const uint8_t* v, uint32_t size) {
         return ip_to_text(ip);
     }
     default:
-        return std::string(reinterpret_cast<const char*>(v), strnlen(reinterpret_cast<const char*>(v), size));
+        return std::string(reinterpret_cast<const char*>(v),
+                           strnlen(reinterpret_cast<const char*>(v), size));
     }
 }
 
@@ -729,8 +739,8 @@ Status Daemon::set_prop(uint64_t id, const std::string& name, const std::string&
     int rc = in->be->ops->vpo_setprop(in->arg, name.c_str(), buf.data(),
                                       static_cast<uint32_t>(buf.size()));
     if (rc != 0)
-        return Status::fail(-rc, in->label() + ": " + name + "=" + value + " refused: " +
-                                     errtext(rc));
+        return Status::fail(-rc,
+                            in->label() + ": " + name + "=" + value + " refused: " + errtext(rc));
     if (in->started && in->mode == Mode::point) {
         s = associate(*in);
         if (!s.ok())
@@ -827,8 +837,8 @@ Status Daemon::create_instance(uint32_t linkid, const std::string& plugin,
         std::string names;
         for (auto& b : plugins_.backends())
             names += (names.empty() ? "" : ", ") + b.name;
-        return Status::fail(ENOENT, "no backend \"" + plugin + "\" (loaded: " +
-                                        (names.empty() ? "none" : names) + ")");
+        return Status::fail(ENOENT, "no backend \"" + plugin +
+                                        "\" (loaded: " + (names.empty() ? "none" : names) + ")");
     }
     if (by_link_.count(linkid))
         return Status::fail(EEXIST, "link " + std::to_string(linkid) + " already has instance " +
@@ -941,7 +951,9 @@ Status cancelled(const Instance& in) {
                                                 "not made");
 }
 
-std::string link_text(uint32_t linkid) { return "link " + std::to_string(linkid); }
+std::string link_text(uint32_t linkid) {
+    return "link " + std::to_string(linkid);
+}
 
 } // namespace
 
@@ -962,8 +974,8 @@ Status Daemon::map_instance(uint32_t linkid, std::shared_ptr<Instance>& out) con
     return {};
 }
 
-void Daemon::map_run(const std::shared_ptr<Instance>& in, std::function<Status()> job,
-                     MapDone done, bool always) {
+void Daemon::map_run(const std::shared_ptr<Instance>& in, std::function<Status()> job, MapDone done,
+                     bool always) {
     auto guarded = [](const std::function<Status()>& j) {
         try {
             return j();
@@ -1125,8 +1137,8 @@ void Daemon::map_get(uint32_t linkid, const Mac& mac, std::shared_ptr<varpd_mapp
         std::memset(out.get(), 0, sizeof(*out));
         int rc = in.be->ops->vpo_map_get(in.arg, mac.data(), out.get(), &e);
         if (rc == -ENOENT && e.ve_msg[0] == '\0')
-            return Status::fail(ENOENT, "no mapping of " + mac_to_text(mac) + " on " +
-                                            link_text(linkid));
+            return Status::fail(ENOENT,
+                                "no mapping of " + mac_to_text(mac) + " on " + link_text(linkid));
         return rc == 0 ? Status{} : backend_fail(in, "get", rc, e);
     };
     map_job(linkid, job, std::move(done));
@@ -1221,8 +1233,7 @@ Status fail_stage(Instance& in, Status s) {
 
 } // namespace
 
-void Daemon::txn_job(MapTxn& t, bool end, std::function<Status(Instance&)> stage,
-                     MapDone done) {
+void Daemon::txn_job(MapTxn& t, bool end, std::function<Status(Instance&)> stage, MapDone done) {
     if (t.ended_)
         return done(Status::fail(EINVAL, "the import is already committed or aborted"));
     if (end)

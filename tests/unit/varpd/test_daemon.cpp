@@ -5,11 +5,9 @@
 #include "harness.h"
 #include "text.h"
 
-#include <libtools/rename.h>
-
-#include <gtest/gtest.h>
-
 #include <filesystem>
+#include <gtest/gtest.h>
+#include <libtools/rename.h>
 #include <set>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -40,7 +38,7 @@ const char* table1 = R"({
 )";
 
 class DaemonTest : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override {
         vt::load_all_plugins(plugins);
         for (uint32_t l = 1; l <= 6; l++)
@@ -103,16 +101,15 @@ TEST_F(DaemonTest, ListsPluginsAndRefusals) {
     std::vector<client::Refused> refused;
     auto ps = client->list_plugins(&refused);
     std::vector<std::string> names; /* those this test knows, in load order */
-    const std::set<std::string> known{"direct", "files",  "abi1",     "degrader",
+    const std::set<std::string> known{"direct",  "files", "abi1",     "degrader",
                                       "example", "later", "mapstore", "sleepy"};
     for (auto& p : ps)
         if (known.count(p.name))
             names.push_back(p.name + "/" + p.mode + (p.blocking ? "/blocking" : ""));
-    EXPECT_EQ(names, (std::vector<std::string>{"direct/point", "files/dynamic", "abi1/dynamic",
-                                               "degrader/dynamic",
-                                               "example/dynamic", "later/dynamic",
-                                               "mapstore/dynamic/blocking",
-                                               "sleepy/dynamic/blocking"}));
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"direct/point", "files/dynamic", "abi1/dynamic",
+                                        "degrader/dynamic", "example/dynamic", "later/dynamic",
+                                        "mapstore/dynamic/blocking", "sleepy/dynamic/blocking"}));
     for (auto& p : ps) {
         if (p.name == "abi1") {
             EXPECT_EQ(p.abi, 1u);
@@ -177,8 +174,9 @@ TEST_F(DaemonTest, BadRequestsAreRefusedWithTheReason) {
     for (auto& b : plugins.backends())
         loaded += (loaded.empty() ? "" : ", ") + b.name;
     EXPECT_NE(loaded.find("direct, "), std::string::npos);
-    EXPECT_NE(expect_error([&] { client->create_instance(1, "nope"); })
-                  .find("no backend \"nope\" (loaded: " + loaded + ")"),
+    EXPECT_NE(expect_error([&] {
+                  client->create_instance(1, "nope");
+              }).find("no backend \"nope\" (loaded: " + loaded + ")"),
               std::string::npos);
     EXPECT_NE(expect_error([&] {
                   client->create_instance(1, "direct", {{"direct/dest_ip", "192.0.2.300"}});
@@ -186,13 +184,15 @@ TEST_F(DaemonTest, BadRequestsAreRefusedWithTheReason) {
               std::string::npos);
     EXPECT_NE(expect_error([&] {
                   client->create_instance(
-                      1, "direct", {{"direct/dest_ip", "192.0.2.1"}, {"direct/dest_port", "70000"}});
+                      1, "direct",
+                      {{"direct/dest_ip", "192.0.2.1"}, {"direct/dest_port", "70000"}});
               }).find("70000 is outside 0-65535"),
               std::string::npos);
     EXPECT_NE(expect_error([&] { client->create_instance(1, "direct"); }).find("start failed"),
               std::string::npos);
-    EXPECT_NE(expect_error([&] { client->create_instance(1, "direct", {{"direct/nope", "1"}}); })
-                  .find("has no property \"direct/nope\""),
+    EXPECT_NE(expect_error([&] {
+                  client->create_instance(1, "direct", {{"direct/nope", "1"}});
+              }).find("has no property \"direct/nope\""),
               std::string::npos);
     EXPECT_NE(expect_error([&] {
                   client->create_instance(2, "files", {{"files/config", dir / "missing.json"}});
@@ -219,8 +219,8 @@ TEST_F(DaemonTest, BadRequestsAreRefusedWithTheReason) {
 }
 
 TEST_F(DaemonTest, InstancesSurviveARestart) {
-    uint64_t d = client->create_instance(1, "direct", {{"direct/dest_ip", "192.0.2.7"},
-                                                       {"direct/dest_port", "8472"}});
+    uint64_t d = client->create_instance(
+        1, "direct", {{"direct/dest_ip", "192.0.2.7"}, {"direct/dest_port", "8472"}});
     uint64_t f = files_instance(2);
     uint64_t e = client->create_instance(3, "example", {{"example/port", "6081"}});
 
@@ -380,8 +380,8 @@ TEST_F(DaemonTest, ProxyArpAnswersWithAReply) {
     ASSERT_EQ(inj.size(), 1u);
     const auto& f = inj[0];
     ASSERT_EQ(f.size(), 60u);
-    EXPECT_TRUE(std::equal(macR.begin(), macR.end(), f.begin()));      /* to the requester */
-    EXPECT_TRUE(std::equal(macA.begin(), macA.end(), f.begin() + 6));  /* from the owner */
+    EXPECT_TRUE(std::equal(macR.begin(), macR.end(), f.begin()));     /* to the requester */
+    EXPECT_TRUE(std::equal(macA.begin(), macA.end(), f.begin() + 6)); /* from the owner */
     EXPECT_EQ(f[12], 0x08);
     EXPECT_EQ(f[13], 0x06);
     EXPECT_EQ(f[21], 2); /* ARP reply */
@@ -412,9 +412,9 @@ TEST_F(DaemonTest, ProxyNdpAnswersWithAValidAdvertisement) {
     ASSERT_EQ(f.size(), static_cast<size_t>(OV_PACKET_NA_LEN));
     EXPECT_TRUE(std::equal(macR.begin(), macR.end(), f.begin()));
     EXPECT_TRUE(std::equal(macA.begin(), macA.end(), f.begin() + 6));
-    EXPECT_EQ(f[20], 58);  /* ICMPv6 */
-    EXPECT_EQ(f[21], 255); /* hop limit */
-    EXPECT_EQ(f[54], 136); /* Neighbour Advertisement */
+    EXPECT_EQ(f[20], 58);      /* ICMPv6 */
+    EXPECT_EQ(f[21], 255);     /* hop limit */
+    EXPECT_EQ(f[54], 136);     /* Neighbour Advertisement */
     EXPECT_TRUE(f[58] & 0x40); /* solicited */
     EXPECT_TRUE(std::equal(tgt.begin(), tgt.end(), f.begin() + 62));
     EXPECT_TRUE(std::equal(macA.begin(), macA.end(), f.begin() + 80)); /* target LL option */
@@ -503,8 +503,9 @@ TEST_F(DaemonTest, ExamplePluginFromTheManPage) {
     ASSERT_EQ(inj.size(), 1u);
     EXPECT_EQ(std::vector<uint8_t>(inj[0].begin() + 22, inj[0].begin() + 28),
               (std::vector<uint8_t>{2, 0, 0, 0, 0, 9}));
-    EXPECT_NE(expect_error([&] { client->set_prop(id, "example/port", "0"); })
-                  .find("0 is outside 1-65535"),
+    EXPECT_NE(expect_error([&] {
+                  client->set_prop(id, "example/port", "0");
+              }).find("0 is outside 1-65535"),
               std::string::npos);
 }
 
@@ -521,8 +522,9 @@ TEST_F(DaemonTest, TargetCacheApi) {
     EXPECT_EQ(client->cache_iter(2).size(), 1u);
     client->cache_flush(2);
     EXPECT_TRUE(client->cache_iter(2).empty());
-    EXPECT_NE(expect_error([&] { client->cache_get(2, "02:00:00:00:00:02"); }).find("no cache entry"),
-              std::string::npos);
+    EXPECT_NE(
+        expect_error([&] { client->cache_get(2, "02:00:00:00:00:02"); }).find("no cache entry"),
+        std::string::npos);
     EXPECT_NE(expect_error([&] { client->cache_flush(77); }).find("no link 77"), std::string::npos);
 }
 
@@ -548,8 +550,9 @@ TEST_F(DaemonTest, PeerCredentialsAreChecked) {
     if (WEXITSTATUS(st) == 3)
         GTEST_SKIP() << "cannot change uid here (not root)";
     EXPECT_EQ(WEXITSTATUS(st), 0) << "a connection from uid 65534 was served";
-    EXPECT_TRUE(vt::eventually([&] { return cap.contains("control connection refused: peer uid 65534"); }))
-        << cap.all();
+    EXPECT_TRUE(vt::eventually([&] {
+        return cap.contains("control connection refused: peer uid 65534");
+    })) << cap.all();
     client->status(); /* our own uid still is */
 }
 
@@ -569,6 +572,9 @@ TEST_F(DaemonTest, BackendsCanDegradeAndRestoreTheirOverlay) {
     EXPECT_EQ(degraded_msg(4), "degrader: etcd unreachable since 10:02");
     EXPECT_NE(degraded_msg(5).find("no instance for this overlay"), std::string::npos);
     EXPECT_TRUE(cap.contains("link 4 degraded: degrader: etcd unreachable")) << cap.all();
+    /* a backend that names itself is not named twice */
+    client->set_prop(id, "degrader/message", "degrader: its own words");
+    EXPECT_EQ(chan.link(4)->message, "degrader: its own words");
     client->set_prop(id, "degrader/message", "");
     EXPECT_FALSE(chan.link(4)->degraded);
     EXPECT_EQ(degraded_msg(4), "");
@@ -600,7 +606,8 @@ TEST_F(DaemonTest, BackendsAnswerLaterFromTheirOwnThreads) {
     EXPECT_TRUE(vt::eventually([&] {
         st = client->stats(id);
         return st.hits == 20 && st.outstanding == 0;
-    })) << st.hits << " hits, " << st.outstanding << " outstanding";
+    })) << st.hits
+        << " hits, " << st.outstanding << " outstanding";
     EXPECT_GE(st.latency_avg_us, 90000.0); /* the backend's 100 ms, measured */
     /* Destroyed with answers in flight: they still land, then it goes. */
     uint64_t r = chan.submit(3, vt::unicast(macA, macR));
