@@ -4,12 +4,18 @@
 #   make check      every test suite (CTest: unit, expect, fuzz, man lint, VM)
 #   make demo       build and run the main demonstration
 #   make bench      every benchmark in bench/ (figures in build/bench/*.json)
-#   make install    PREFIX=/usr/local DESTDIR= honoured
+#   make install    PREFIX=/usr/local DESTDIR= honoured (see PREFIX below)
 #   make deps       install every build and test dependency with apt-get
 #
 # `check`, `demo` and `bench` call `deps` first; it only runs apt-get when a
 # package is missing, so a fresh Debian 12 machine needs nothing else.
 
+# PREFIX given on the command line or in the environment is honoured by
+# `make install` even when the build tree was configured with another one:
+# the tree is reconfigured first, so every path compiled or written into an
+# installed file (varpd's plugin directory, the units, varpd-plugin.pc)
+# follows it. Not given, `make install` keeps the configured prefix.
+INSTALL_PREFIX := $(if $(filter undefined file,$(origin PREFIX)),,$(PREFIX))
 PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD ?= build
@@ -36,8 +42,8 @@ DEPS := build-essential cmake pkg-config git clang libclang-rt-14-dev libcurl4-o
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all userland fuzz module check demo bench install deps clean \
-	vm-check
+.PHONY: all userland fuzz module check demo bench install install-userland \
+	deps clean vm-check
 
 all: userland module
 
@@ -83,12 +89,21 @@ bench: deps all
 bench-%: deps all
 	cmake --build $(BUILD) --target bench-$*
 
-install: userland
-	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+install: install-userland
 	@if [ -f kernel-module/Kbuild ]; then \
 		$(MAKE) -C $(KDIR) M=$(CURDIR)/kernel-module \
 			INSTALL_MOD_PATH=$(DESTDIR) modules_install; \
 	fi
+
+# The userland alone (make install without the module; the prefix test).
+install-userland: $(BUILD)/CMakeCache.txt
+	@configured=$$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' $(BUILD)/CMakeCache.txt); \
+	if [ -n "$(INSTALL_PREFIX)" ] && [ "$$configured" != "$(INSTALL_PREFIX)" ]; then \
+		echo "make install: reconfiguring $(BUILD) from $$configured to PREFIX=$(INSTALL_PREFIX)"; \
+		cmake -DCMAKE_INSTALL_PREFIX=$(INSTALL_PREFIX) $(BUILD) >/dev/null || exit 1; \
+	fi
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 deps:
 	@missing=""; \
