@@ -14,7 +14,8 @@
 # the C and C++ examples of varpd_plugin(3) (EXAMPLES, extracted from the
 # page) build with nothing but `pkg-config --cflags --libs varpd-plugin`
 # pointed into the DESTDIR, and the installed varpd (-K none) loads both:
-# the installed overlayadm lists them. BUILD's configured prefix is put back
+# the installed overlayadm lists them; a plugin using ov_ethers links the
+# installed libtools archives with the page's link line. BUILD's configured prefix is put back
 # on exit, failure included.
 set -eu
 name=prefix-test
@@ -78,6 +79,16 @@ cc -shared -fPIC -Wall -Wextra -Werror -fvisibility=hidden $flags \
 c++ -std=c++20 -shared -fPIC -Wall -Wextra -Werror -fvisibility=hidden $flags \
 	-o "$tmp/plugins/point-cxx.so" "$examples/point-cxx.cpp" ||
 	fail "the C++ example of varpd_plugin(3) does not build with pkg-config's flags"
+# The libtools archives, linked as varpd_plugin(3) says: nothing unresolved.
+cat >"$tmp/libtools.c" <<'C'
+#include <libtools/ethers.h>
+#include <varpd/plugin.h>
+int probe(const char *s) { ov_ether_addr_t a; ov_error_t e; return ov_ethers_parse(s, &a, &e); }
+C
+# shellcheck disable=SC2086
+cc -shared -fPIC -Wall -Wextra -Werror $flags -Wl,--no-undefined -o "$tmp/libtools.so" \
+	"$tmp/libtools.c" -L"$(dirname "$(dirname "$pc")")" -lov_ethers -lov_addr -lov_error -lstdc++ ||
+	fail "a plugin does not link the installed libtools archives as varpd_plugin(3) says"
 for so in example point-cxx; do
 	nm -D --defined-only "$tmp/plugins/$so.so" | grep -q ' T varpd_plugin_register$' ||
 		fail "$so.so does not export an unmangled varpd_plugin_register"
