@@ -4,7 +4,7 @@
 #                   kernel when its headers are installed, and ovnet.ko for
 #                   each kernel the VM suite boots (make kmods)
 #   make check      every test suite (CTest: unit, expect, fuzz, man lint,
-#                   the VM suite on each test kernel)
+#                   DKMS builds and the VM suite on each test kernel)
 #   make demo       build and run the main demonstration
 #   make bench      every benchmark in bench/ (figures in build/bench/*.json)
 #   make install    PREFIX=/usr/local DESTDIR= honoured
@@ -23,6 +23,8 @@
 #   make kmods      for every kernel tests/vm/kernels.sh lists (Debian 12's
 #                   cloud kernel installed on this host, bookworm-backports'
 #                   in KERNEL_CACHE), into build/kmod/KVER/ovnet.ko
+#   make dkms-source  the module's DKMS source tree (dkms.conf included)
+#                   into DESTDIR/usr/src/ovnet-VERSION, as ovnet-dkms ships it
 # VERSION is CMakeLists.txt's project() version, the one place it is kept.
 # KERNEL_CACHE (default /var/cache/overlay-kernels as root, else
 # ~/.cache/overlay-kernels) holds kernels fetched without installing them.
@@ -57,11 +59,11 @@ DEPS := build-essential cmake pkg-config git clang libclang-rt-14-dev libcurl4-o
 	libcapnp-dev libpcap-dev expect tcl libgtest-dev libgmock-dev \
 	googletest libbenchmark-dev nlohmann-json3-dev mandoc tshark \
 	qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 \
-	pahole busybox-static iproute2 iperf3 cpio kmod etcd-server etcd-client jq
+	pahole dkms busybox-static iproute2 iperf3 cpio kmod etcd-server etcd-client jq
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all userland fuzz module module-if-headers kmods check \
+.PHONY: all userland fuzz module module-if-headers kmods dkms-source check \
 	demo bench install deps clean vm-check
 
 all: userland module-if-headers kmods
@@ -131,6 +133,9 @@ bench: deps all
 # make bench-snoop, bench-sqlite, ...: one benchmark (a CMake target each).
 bench-%: deps all
 	cmake --build $(BUILD) --target bench-$*
+
+dkms-source:
+	kernel-module/stage-source.sh $(DESTDIR)/usr/src/ovnet-$(VERSION) $(VERSION)
 
 install: userland
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
