@@ -1,14 +1,33 @@
 # overlay: top-level build.
 #
-#   make            userland (CMake -> build/) and, once it exists, overlay.ko
-#   make check      every test suite (CTest: unit, expect, fuzz, man lint, VM)
+#   make            userland (CMake -> build/), ovnet.ko for the running
+#                   kernel when its headers are installed, and ovnet.ko for
+#                   each kernel the VM suite boots (make kmods)
+#   make check      every test suite (CTest: unit, expect, fuzz, man lint,
+#                   DKMS builds and the VM suite on each test kernel)
 #   make demo       build and run the main demonstration
 #   make bench      every benchmark in bench/ (figures in build/bench/*.json)
 #   make install    PREFIX=/usr/local DESTDIR= honoured (see PREFIX below)
-#   make deps       install every build and test dependency with apt-get
+#   make deps       install every build and test dependency with apt-get, and
+#                   fetch the VM suite's second kernel into a cache
 #
 # `check`, `demo` and `bench` call `deps` first; it only runs apt-get when a
 # package is missing, so a fresh Debian 12 machine needs nothing else.
+#
+# The kernel module (ovnet.ko; build notes in README.md):
+#   make module     for KVER (default: the running kernel, uname -r), with
+#                   the headers in KDIR (default /lib/modules/KVER/build),
+#                   into build/kmod/KVER/ovnet.ko. Without those headers it
+#                   stops with one message naming linux-headers-KVER; plain
+#                   `make` then only says it skipped the module.
+#   make kmods      for every kernel tests/vm/kernels.sh lists (Debian 12's
+#                   cloud kernel installed on this host, bookworm-backports'
+#                   in KERNEL_CACHE), into build/kmod/KVER/ovnet.ko
+#   make dkms-source  the module's DKMS source tree (dkms.conf included)
+#                   into DESTDIR/usr/src/ovnet-VERSION, as ovnet-dkms ships it
+# VERSION is CMakeLists.txt's project() version, the one place it is kept.
+# KERNEL_CACHE (default /var/cache/overlay-kernels as root, else
+# ~/.cache/overlay-kernels) holds kernels fetched without installing them.
 
 # PREFIX given on the command line or in the environment is honoured by
 # `make install` even when the build tree was configured with another one:
@@ -27,25 +46,33 @@ CTEST_ARGS ?=
 # so the main tree keeps GCC (whose libstdc++ ranges clang 14 cannot parse).
 FUZZ_BUILD := $(BUILD)/fuzz
 
-# Debian's cloud kernel is what the VM boots; the module builds against its
-# headers. The newest installed one is used, never a hard-coded version.
-KVER ?= $(shell ls -d /usr/src/linux-headers-*-cloud-amd64 2>/dev/null | \
-	sed 's,.*/linux-headers-,,' | sort -V | tail -n 1)
+# The module is built for the running kernel unless KVER= or KDIR= says
+# otherwise; the VM suite names its kernels itself (make kmods).
+KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
+KMOD_BUILD = $(BUILD)/kmod
+KERNELS := tests/vm/kernels.sh
+ifeq ($(shell id -u),0)
+KERNEL_CACHE ?= /var/cache/overlay-kernels
+else
+KERNEL_CACHE ?= $(HOME)/.cache/overlay-kernels
+endif
+export OVERLAY_KERNEL_CACHE := $(KERNEL_CACHE)
+VERSION := $(shell sed -n 's/^project.overlay VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 
 DEPS := build-essential cmake pkg-config git clang libclang-rt-14-dev libcurl4-openssl-dev \
 	clang-format libboost-dev libsqlite3-dev sqlite3 capnproto \
 	libcapnp-dev libpcap-dev expect tcl libgtest-dev libgmock-dev \
 	googletest libbenchmark-dev nlohmann-json3-dev mandoc tshark \
 	qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 \
-	busybox-static iproute2 iperf3 cpio kmod etcd-server etcd-client jq
+	pahole dkms busybox-static iproute2 iperf3 cpio kmod etcd-server etcd-client jq
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all userland fuzz module check demo bench install install-userland \
-	deps clean vm-check
+.PHONY: all userland fuzz module module-if-headers kmods dkms-source check \
+	demo bench install install-userland deps clean vm-check
 
-all: userland module
+all: userland module-if-headers kmods
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
@@ -63,15 +90,39 @@ $(FUZZ_BUILD)/CMakeCache.txt:
 fuzz: $(FUZZ_BUILD)/CMakeCache.txt
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
-# The module is built once kernel-module/Kbuild exists.
+# build_kmod KVER KDIR: ovnet.ko for one kernel, from a staged copy of the
+# source in build/kmod/KVER/src (so kernels never share objects), into
+# build/kmod/KVER/ovnet.ko. Kbuild's -Werror fails on a compiler warning;
+# modpost's warnings fail the build here.
+define build_kmod
+	@kernel-module/stage-source.sh $(KMOD_BUILD)/$(1)/src $(VERSION)
+	@echo "make: ovnet.ko for $(1) ($(2))"
+	@$(MAKE) -C $(2) M=$(abspath $(KMOD_BUILD)/$(1)/src) modules \
+		>$(KMOD_BUILD)/$(1)/build.log 2>&1 || \
+		{ cat $(KMOD_BUILD)/$(1)/build.log >&2; exit 1; }
+	@if grep -i 'warning' $(KMOD_BUILD)/$(1)/build.log >&2; then \
+		echo "make: ovnet.ko for $(1) built with warnings" >&2; exit 1; fi
+	@cp $(KMOD_BUILD)/$(1)/src/ovnet.ko $(KMOD_BUILD)/$(1)/ovnet.ko
+endef
+
+no_headers = no headers for kernel $(KVER) in $(KDIR): install \
+	linux-headers-$(KVER) (apt-get install linux-headers-$(KVER)), or name \
+	another kernel with KVER= or KDIR=
+
 module:
-	@if [ -f kernel-module/Kbuild ]; then \
-		if [ -z "$(KVER)" ]; then \
-			echo "make: no linux-headers-*-cloud-amd64 installed; run 'make deps'" >&2; \
-			exit 1; \
-		fi; \
-		$(MAKE) -C $(KDIR) M=$(CURDIR)/kernel-module modules; \
-	fi
+	@[ -f $(KDIR)/Makefile ] || { echo "make module: $(no_headers)" >&2; exit 1; }
+	$(call build_kmod,$(KVER),$(KDIR))
+
+# What `make` does: the running kernel's module when it can be built.
+module-if-headers:
+	@if [ -f $(KDIR)/Makefile ]; then $(MAKE) --no-print-directory module; \
+	else echo "make: skipping ovnet.ko for the running kernel: $(no_headers)"; fi
+
+kmods:
+	@$(KERNELS) list | while read -r name kver root; do \
+		$(MAKE) --no-print-directory module KVER=$$kver \
+			KDIR=$${root%/}/lib/modules/$$kver/build || exit 1; \
+	done
 
 check: deps all fuzz
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
@@ -89,10 +140,15 @@ bench: deps all
 bench-%: deps all
 	cmake --build $(BUILD) --target bench-$*
 
+dkms-source:
+	kernel-module/stage-source.sh $(DESTDIR)/usr/src/ovnet-$(VERSION) $(VERSION)
+
 install: install-userland
-	@if [ -f kernel-module/Kbuild ]; then \
-		$(MAKE) -C $(KDIR) M=$(CURDIR)/kernel-module \
+	@if [ -f $(KMOD_BUILD)/$(KVER)/ovnet.ko ]; then \
+		$(MAKE) -C $(KDIR) M=$(abspath $(KMOD_BUILD)/$(KVER)/src) \
 			INSTALL_MOD_PATH=$(DESTDIR) modules_install; \
+	else \
+		echo "make install: no ovnet.ko built for $(KVER) (make module), not installed"; \
 	fi
 
 # The userland alone (make install without the module; the prefix test).
@@ -119,9 +175,14 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q \
 			--no-install-recommends $$missing; \
 	fi
+	@# The VM suite's other kernels, unpacked into KERNEL_CACHE (never
+	@# installed on this host); downloaded only when not there yet.
+	$(KERNELS) fetch
 
 clean:
 	rm -rf $(BUILD)
-	@if [ -f kernel-module/Kbuild ] && [ -n "$(KVER)" ]; then \
-		$(MAKE) -C $(KDIR) M=$(CURDIR)/kernel-module clean; \
-	fi
+	@# Objects of an in-tree build made before build/kmod existed.
+	rm -f kernel-module/*.o kernel-module/core/*.o kernel-module/*.ko \
+		kernel-module/*.mod kernel-module/*.mod.c kernel-module/.*.cmd \
+		kernel-module/core/.*.cmd kernel-module/modules.order \
+		kernel-module/Module.symvers

@@ -517,8 +517,9 @@ static void ov_dev_setup(struct net_device *dev)
 	dev->needs_free_netdev = true;
 	dev->priv_flags |= IFF_NO_QUEUE;
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
-	dev->features |= NETIF_F_LLTX | NETIF_F_SG | NETIF_F_HW_CSUM |
-			 NETIF_F_RXCSUM | NETIF_F_GSO_SOFTWARE;
+	ov_compat_set_lltx(dev);
+	dev->features |= NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_RXCSUM |
+			 NETIF_F_GSO_SOFTWARE;
 	dev->hw_features |= NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_RXCSUM |
 			    NETIF_F_GSO_SOFTWARE;
 	dev->mtu = OV_MTU_DEFAULT;

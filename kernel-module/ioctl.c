@@ -11,6 +11,8 @@
  * argument-checked here and carried out in target.c; LOOKUP, RESPOND, DROP
  * and PKT act on the request queue of the namespace the file was opened in.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -496,8 +498,18 @@ static const struct file_operations ov_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * A fixed misc minor, so that opening /dev/overlay loads the module: depmod
+ * turns the devname and char-major aliases below into modules.devname,
+ * `kmod static-nodes` (systemd-tmpfiles at boot) makes the node from it,
+ * and misc_open() asks for char-major-10-OV_MISC_MINOR, as /dev/net/tun
+ * does with TUN_MINOR. 248 is unassigned in miscdevice.h of 6.1 and 6.12
+ * and above the range 6.1 hands out dynamically.
+ */
+#define OV_MISC_MINOR	248
+
 static struct miscdevice ov_miscdev = {
-	.minor = MISC_DYNAMIC_MINOR,
+	.minor = OV_MISC_MINOR,
 	.name = OVERLAY_DEV_NAME,
 	.fops = &ov_fops,
 	/* Anyone may open; every ioctl checks CAP_NET_ADMIN, as tun does. */
@@ -506,6 +518,15 @@ static struct miscdevice ov_miscdev = {
 
 int ov_ioctl_init(void)
 {
+	int err;
+
+	err = misc_register(&ov_miscdev);
+	if (err != -EBUSY)
+		return err;
+	/* Another driver holds the minor: work, without loading on open. */
+	pr_notice("misc minor %d is taken; /dev/%s gets a dynamic one\n",
+		  OV_MISC_MINOR, OVERLAY_DEV_NAME);
+	ov_miscdev.minor = MISC_DYNAMIC_MINOR;
 	return misc_register(&ov_miscdev);
 }
 
@@ -513,3 +534,6 @@ void ov_ioctl_exit(void)
 {
 	misc_deregister(&ov_miscdev);
 }
+
+MODULE_ALIAS_MISCDEV(OV_MISC_MINOR);
+MODULE_ALIAS("devname:" OVERLAY_DEV_NAME);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * overlay.ko - overlay network devices for Linux, the illumos way.
+ * ovnet.ko - overlay network devices for Linux, the illumos way.
  *
  * What
  * ----
@@ -12,6 +12,15 @@
  * them, `ip link set` brings them up and down, and `ip link del` removes
  * them. `ip link add ... type overlay` is refused: a device needs the
  * properties below, which only the ioctls carry.
+ *
+ * The module is ovnet, not overlay: that is overlayfs's module name in
+ * every distribution kernel, so a module of that name fails to load beside
+ * a mounted overlayfs ("File exists") and, installed, shadows it. It loads
+ * on demand: opening /dev/overlay (a fixed misc minor with devname and
+ * char-major aliases, ioctl.c) and `ip link add ... type overlay` (the
+ * rtnl-link alias below; the request is still refused, the module stays).
+ * It builds for Debian 12's 6.1 and bookworm-backports' 6.12; the kernel
+ * API differences between them are confined to compat.h.
  *
  * Why
  * ---
@@ -27,6 +36,7 @@
  * Files (one per subsystem, names ov_<subsystem>_<verb>)
  * -----
  *	main.c		this statement, the encapsulation table, init/exit
+ *	compat.h	the differences between supported kernels
  *	ioctl.c		/dev/overlay: argument checks and dispatch
  *	device.c	the net_device, properties, activation, transmit,
  *			the rtnl link kind, namespace teardown

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ov.h - overlay.ko's internal interfaces between its subsystems. The theory
+ * ov.h - ovnet.ko's internal interfaces between its subsystems. The theory
  * statement is at the top of main.c.
  */
 #ifndef OV_H
@@ -15,6 +15,7 @@
 #include <net/gro_cells.h>
 #include <net/net_namespace.h>
 
+#include "compat.h"
 #include "core/ov_core.h"
 
 /* Counters; the order is that of struct overlay_counters after rx_bytes. */

@@ -127,10 +127,11 @@ static int ov_vxlan_xmit(struct ov_dev *od, struct ov_sock *os,
 				    req.sport, req.dport, xnet, false);
 		return 0;
 	}
-	return udp_tunnel6_xmit_skb(r.dst, os->sock->sk, skb, od->dev,
-				    &r.fl6.saddr, &r.fl6.daddr, 0,
-				    ip6_dst_hoplimit(r.dst), 0, req.sport,
-				    req.dport, false);
+	/* Returns int (always 0) on 6.1 and void on 6.12: called for effect. */
+	udp_tunnel6_xmit_skb(r.dst, os->sock->sk, skb, od->dev, &r.fl6.saddr,
+			     &r.fl6.daddr, 0, ip6_dst_hoplimit(r.dst), 0,
+			     req.sport, req.dport, false);
+	return 0;
 }
 
 const struct ov_encap_ops ov_vxlan_ops = {

@@ -87,7 +87,7 @@ Kernel::Kernel(const std::string& dev) {
     if (fd_ < 0) {
         int e = errno;
         throw KernelError(e, "cannot open " + dev + ": " + std::strerror(e) +
-                                 (e == ENOENT ? " (is overlay.ko loaded? modprobe overlay)" : ""));
+                                 (e == ENOENT ? " (is ovnet.ko loaded? modprobe ovnet)" : ""));
     }
 }
 

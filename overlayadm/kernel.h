@@ -1,5 +1,5 @@
 /*
- * overlayadm's view of overlay.ko: the admin ioctls of include/uapi/overlay.h
+ * overlayadm's view of ovnet.ko: the admin ioctls of include/uapi/overlay.h
  * on /dev/overlay (CREATE, DELETE, ACTIVATE, NPROPS, PROPINFO, GETPROP,
  * SETPROP, STATUS) and the list of overlay devices in this network namespace
  * (rtnetlink: links of kind "overlay"; their link ids found through STATUS).
@@ -50,7 +50,7 @@ struct KLink {
 
 class Kernel {
 public:
-    /* Opens the device; throws KernelError (saying whether overlay.ko is loaded). */
+    /* Opens the device; throws KernelError (saying whether ovnet.ko is loaded). */
     explicit Kernel(const std::string& dev = "/dev/overlay");
     ~Kernel();
     Kernel(const Kernel&) = delete;

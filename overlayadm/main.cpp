@@ -4,7 +4,7 @@
  * THEORY STATEMENT
  *
  * What. An overlay is two halves that must agree: a kernel device
- * (overlay.ko, made and configured through the admin ioctls on
+ * (ovnet.ko, made and configured through the admin ioctls on
  * /dev/overlay: kernel.cpp) and a varpd instance that gives it its
  * destinations (the plugin named by -s, sqlite when -s is not given,
  * through varpd's control API and its client library). overlayadm makes,

@@ -1,5 +1,5 @@
 /*
- * KernelChannel: everything varpd asks of overlay.ko, as an interface.
+ * KernelChannel: everything varpd asks of ovnet.ko, as an interface.
  *
  * Theory: varpd talks to the kernel through /dev/overlay: point mode's
  * ASSOCIATE and the dynamic mode's lookup channel (LOOKUP, RESPOND, DROP,

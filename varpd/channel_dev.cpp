@@ -29,7 +29,7 @@ std::string meaning(int e, bool request) {
     case EPERM:
         return "needs CAP_NET_ADMIN";
     case ENOTTY:
-        return "not an overlay.ko device, or an overlay.ko without this ioctl";
+        return "not an ovnet.ko device, or an ovnet.ko without this ioctl";
     case ENETDOWN:
         return "the device is not up";
     case ENOTCONN:

@@ -1,7 +1,7 @@
 /*
  * DevOverlayChannel: the KernelChannel over the real /dev/overlay.
  *
- * Theory: every method is one of overlay.ko's ioctls (include/uapi/
+ * Theory: every method is one of ovnet.ko's ioctls (include/uapi/
  * overlay.h): point mode's ASSOCIATE/DISASSOCIATE, and dynamic mode's
  * lookup channel (LOOKUP, RESPOND, DROP, PKT, INJECT, RESEND, DEGRADE,
  * RESTORE, LIST) and target cache (CACHE_GET/SET/REMOVE/FLUSH/ITER), and

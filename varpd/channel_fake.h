@@ -1,6 +1,6 @@
 /*
  * FakeChannel: an in-memory KernelChannel with the semantics the design
- * gives overlay.ko's dynamic mode, for the unit tests, the benchmark and
+ * gives ovnet.ko's dynamic mode, for the unit tests, the benchmark and
  * `varpd -K none`.
  *
  * Theory: a test plays the kernel. add_link() creates a device; submit()

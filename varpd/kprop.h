@@ -1,5 +1,5 @@
 /*
- * One overlay.ko device property by name (OVERLAY_IOC_GETPROP), shared by
+ * One ovnet.ko device property by name (OVERLAY_IOC_GETPROP), shared by
  * varpd's DevOverlayChannel (the "vnetid" a writable backend keys its
  * mappings with) and overlayadm's Kernel (every property it shows).
  * Header-only: it needs nothing but <uapi/overlay.h> and an open

@@ -1,5 +1,5 @@
 /*
- * varpd - the overlay virtual ARP daemon: answers overlay.ko's "where does
+ * varpd - the overlay virtual ARP daemon: answers ovnet.ko's "where does
  * this MAC live?" through backend plugins.
  *
  * THEORY STATEMENT
@@ -118,7 +118,7 @@
  * aside, never silently left without answers.
  *
  * Not supported, and why:
- *   - More than one responder per network namespace: overlay.ko gives
+ *   - More than one responder per network namespace: ovnet.ko gives
  *     the lookup channel (LOOKUP/RESPOND/DROP/PKT/...) to one open file per
  *     namespace, so varpd claims it at start (channel_dev.cpp) and a second
  *     varpd in the same namespace, or one started while another responder
@@ -287,7 +287,7 @@ int main(int argc, char** argv) {
             chan = std::make_unique<varpd::DevOverlayChannel>(kernel);
     } catch (const std::exception& e) {
         log.err(std::string("kernel channel: ") + e.what() +
-                " (is overlay.ko loaded? -K none runs without the kernel)");
+                " (is ovnet.ko loaded? modprobe ovnet; -K none runs without the kernel)");
         return 1;
     }
 

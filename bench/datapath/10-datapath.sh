@@ -102,7 +102,7 @@ tunnel a3 gt 10.9.0.1/24 type gretap key 42 local 192.0.2.1 remote 192.0.2.2 &&
 prepare linux_gretap b3 a3 10.9.0.2 || ov_fail "Linux gretap must measure"
 
 # ----------------------------------------------------------------------
-# Our overlay device (overlay.ko), vxlan and nvgre, point mode.
+# Our overlay device (ovnet.ko), vxlan and nvgre, point mode.
 # overlay_point HOST DEV ENCAP VNETID LOCAL REMOTE INNER-ADDR creates a
 # point-mode overlay device in HOST whose one destination is REMOTE and
 # brings it up with INNER-ADDR; it prints the reason and returns non-zero
@@ -127,11 +127,11 @@ overlay_point() {
 n=4
 for encap in vxlan nvgre; do
 	cfg=overlay_$encap
-	if ! ov_have_overlay; then
-		reason "$cfg" "overlay.ko is not built (make module)"
+	if ! ov_have_ovnet; then
+		reason "$cfg" "ovnet.ko is not built (make kmods)"
 		continue
 	fi
-	modprobe overlay || { reason "$cfg" "modprobe overlay failed"; continue; }
+	modprobe ovnet || { reason "$cfg" "modprobe ovnet failed"; continue; }
 	hosts $n
 	if ! why=$(overlay_point "a$n" ov0 "$encap" 42 192.0.2.1 192.0.2.2 10.9.0.1/24) ||
 		! why=$(overlay_point "b$n" ov0 "$encap" 42 192.0.2.2 192.0.2.1 10.9.0.2/24); then

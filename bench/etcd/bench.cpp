@@ -494,7 +494,7 @@ int main(int argc, char** argv) {
         r["what"] = "etcd backend: write-to-shootdown propagation on every host, bulk load";
         r["hosts_are"] = "separate processes on one machine, each holding one etcd backend "
                          "instance (dlopen, ops vector); the entry changing is the backend's "
-                         "cache_inject/invalidate call, not overlay.ko";
+                         "cache_inject/invalidate call, not ovnet.ko";
         r["cluster"] = "3 etcd-server 3.4 members on 127.0.0.1, heartbeat 50 ms, election 500 ms";
         r["propagation"] = propagation(c, plugin, host_prog);
         r["bulk"] = bulk(c, plugin);

@@ -22,7 +22,7 @@
 BENCH_N=${BENCH_N:-1000}
 BENCH_K=${BENCH_K:-200}
 BENCH_M=${BENCH_M:-4000}
-ov_modprobe vxlan overlay
+ov_modprobe vxlan ovnet
 
 ov_host a b
 ov_link a b 192.0.2.1/24 192.0.2.2/24

@@ -16,7 +16,7 @@
  * cost. The ratio says what varpd adds. Both in one run, best of three
  * rounds for the rates (the machine is shared).
  *
- * Against the real overlay.ko: vm/ (10-varpd-vm.sh in the VM, run.sh adds
+ * Against the real ovnet.ko: vm/ (10-varpd-vm.sh in the VM, run.sh adds
  * files_vm_* to the same JSON; the bench-varpd target runs both).
  */
 #include "bench_util.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
- * overlay.h - the contract between overlay.ko and its userland.
+ * overlay.h - the contract between ovnet.ko and its userland.
  *
  * /dev/overlay is a character device; everything is an ioctl on an open
  * descriptor. Every ioctl needs CAP_NET_ADMIN in the user namespace of the

@@ -5,7 +5,7 @@
  *
  * Everything here is pure computation on byte buffers: no allocation, no
  * locking, no kernel or libc calls beyond memcpy/memset/memcmp. The same
- * sources are compiled into overlay.ko (under __KERNEL__) and into userland
+ * sources are compiled into ovnet.ko (under __KERNEL__) and into userland
  * (unit tests, the decap fuzz target), so what the fuzzer proves about the
  * parsers holds for the module. Functions return 0 or a negative errno; the
  * errno values are Linux's, the same in both worlds.

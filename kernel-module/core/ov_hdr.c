@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * ov_hdr.c - VXLAN and NVGRE headers: build, parse, and the checks on the
- * frame inside. Pure logic, shared by overlay.ko and userland (ov_core.h).
+ * frame inside. Pure logic, shared by ovnet.ko and userland (ov_core.h).
  *
  * VXLAN, RFC 7348 section 5 (8 bytes after the outer UDP header):
  *

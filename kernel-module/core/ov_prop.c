@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * ov_prop.c - property values: validation, defaults, and the address
- * predicates they use. Pure logic, shared by overlay.ko and userland.
+ * predicates they use. Pure logic, shared by ovnet.ko and userland.
  *
  * A value travels as bytes (struct overlay_ioc_prop): UINT is a host-order
  * __u64 of exactly 8 bytes; IP is 16 bytes, IPv4 written IPv4-mapped;

@@ -173,7 +173,7 @@ static int dev_open(void)
 	fd = open("/dev/" OVERLAY_DEV_NAME, O_RDWR | O_CLOEXEC);
 out:
 	if (fd < 0) {
-		fprintf(stderr, "%s: open /dev/%s: %s (is overlay.ko loaded?)\n",
+		fprintf(stderr, "%s: open /dev/%s: %s (is ovnet.ko loaded?)\n",
 			prog, OVERLAY_DEV_NAME, strerror(errno));
 		exit(1);
 	}

@@ -30,7 +30,7 @@ OVERLAY_VM_MODULES="${OVERLAY_VM_MODULES:+$OVERLAY_VM_MODULES }bridge" \
 if [ -s "$work/results/demo.txt" ]; then
 	cat "$work/results/demo.txt"
 else
-	echo "(the demo wrote no output: is kernel-module/overlay.ko built? make module)"
+	echo "(the demo wrote no output: is build/kmod/KVER/ovnet.ko built? make kmods)"
 	[ $rc -ne 0 ] || rc=1
 fi
 if [ $rc -ne 0 ]; then

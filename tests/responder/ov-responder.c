@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * ov-responder - a small test responder for overlay.ko's dynamic mode: it
+ * ov-responder - a small test responder for ovnet.ko's dynamic mode: it
  * holds /dev/overlay's lookup channel in its network namespace and answers
  * every request from a static table. It drives the VM tests (tests/vm/7*)
  * and the miss benchmark; varpd is the real responder.

@@ -1,24 +1,29 @@
 #!/bin/sh
-# overlay.ko loads with modprobe (its dependencies resolved by depmod), makes
+# ovnet.ko loads with modprobe (its dependencies resolved by depmod), makes
 # the character device /dev/overlay, and unloads cleanly -- twice, so a leak
 # on unload (a device, a socket, a proc entry left behind) shows up as a
 # failed second load or as a kernel WARNING the harness judges. SKIPs when
-# `make module` has not built kernel-module/overlay.ko.
+# `make kmods` has not built build/kmod/KVER/ovnet.ko.
 . "$OVERLAY_TESTS/lib.sh"
 
-ov_need_overlay
+ov_need_ovnet
 
-# Linux's overlayfs module is also called "overlay"; the harness does not pack
-# it, so modprobe must resolve to ours in extra/.
-file=$(modinfo -F filename overlay) || ov_fail "modinfo overlay"
+# Linux's overlayfs module is called "overlay" and the harness packs it: our
+# module has a name of its own, and each name resolves to its own file.
+file=$(modinfo -F filename ovnet) || ov_fail "modinfo ovnet"
 case "$file" in
-*/extra/overlay.ko) ;;
-*) ov_fail "modprobe overlay would load $file, not our extra/overlay.ko" ;;
+*/extra/ovnet.ko) ;;
+*) ov_fail "modprobe ovnet would load $file, not our extra/ovnet.ko" ;;
+esac
+fsfile=$(modinfo -F filename overlay) || ov_fail "modinfo overlay (overlayfs is not packed)"
+case "$fsfile" in
+*/fs/overlayfs/overlay.ko*) ;;
+*) ov_fail "modprobe overlay would load $fsfile, not overlayfs" ;;
 esac
 
 for round in 1 2; do
-	ov_assert "modprobe overlay (round $round)" modprobe overlay
-	ov_assert "module overlay listed after load" grep -q '^overlay ' /proc/modules
+	ov_assert "modprobe ovnet (round $round)" modprobe ovnet
+	ov_assert "module ovnet listed after load" grep -q '^ovnet ' /proc/modules
 	ov_wait_dev=0
 	while [ ! -c /dev/overlay ] && [ $ov_wait_dev -lt 25 ]; do
 		sleep 0.2
@@ -28,9 +33,9 @@ for round in 1 2; do
 	ls -l /dev/overlay | sed 's/^/# /'
 	# Opening the device must work for root (the single-writer rule allows one).
 	ov_assert "open /dev/overlay read-write" sh -c 'exec 3<>/dev/overlay'
-	ov_assert "rmmod overlay (round $round)" rmmod overlay
-	ov_assert_fails "module overlay still listed after rmmod" \
-		grep -q '^overlay ' /proc/modules
+	ov_assert "rmmod ovnet (round $round)" rmmod ovnet
+	ov_assert_fails "module ovnet still listed after rmmod" \
+		grep -q '^ovnet ' /proc/modules
 	[ ! -e /dev/overlay ] || ov_fail "/dev/overlay still exists after rmmod"
 done
-echo "module: overlay.ko loads, makes /dev/overlay, unloads, twice"
+echo "module: ovnet.ko loads, makes /dev/overlay, unloads, twice"

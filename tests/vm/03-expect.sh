@@ -23,6 +23,6 @@ for s in "$@"; do
 	fi
 	# Each script starts from a clean kernel state.
 	ip -all netns delete 2>/dev/null
-	rmmod overlay 2>/dev/null
+	rmmod ovnet 2>/dev/null
 done
 [ -z "$failed" ] || ov_fail "expect scripts failed:$failed"

@@ -7,8 +7,8 @@
 # is refused; `ip link del` and DELETE remove devices; the module unloads.
 # (Bringing up a point-mode device for traffic: see 20-point.sh or overlay(7).)
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe overlay
+ov_need_ovnet
+ov_modprobe ovnet
 ov_host h
 
 c() { ov_in h ovctl "$@"; }
@@ -127,5 +127,5 @@ ov_in h ip link show ov2 >/dev/null || ov_fail "ov2"
 ip netns del h
 OV_HOSTS=""
 sleep 1
-ov_assert "rmmod overlay after a namespace with a device went away" rmmod overlay
+ov_assert "rmmod ovnet after a namespace with a device went away" rmmod ovnet
 echo "device: properties, activation, ip link integration, deletion"

@@ -15,8 +15,8 @@
 #   ovctl up ov0 vxlan 42 192.0.2.1 192.0.2.2    # NAME ENCAP VNETID LISTEN DEST
 #   ip link set ov0 up; ip addr add 10.1.0.1/24 dev ov0
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe ip_gre ip6_gre overlay
+ov_need_ovnet
+ov_modprobe ip_gre ip6_gre ovnet
 
 ov_host a b
 ov_link a b 192.0.2.1/24 192.0.2.2/24 2001:db8::1/64 2001:db8::2/64

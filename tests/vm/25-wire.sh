@@ -9,8 +9,8 @@
 #    FlowID spread by the inner flow; with nvgre/flowid=0 the FlowID is 0
 #    (here over an IPv6 underlay).
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe overlay
+ov_need_ovnet
+ov_modprobe ovnet
 
 ov_host a b
 ov_link a b 192.0.2.1/24 192.0.2.2/24 2001:db8::1/64 2001:db8::2/64

@@ -9,11 +9,11 @@
 # 41-interop-nvgre.sh runs the second, so each is its own VM test.
 # vm-timeout: 300
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
+ov_need_ovnet
 encap=${1:-vxlan}
 case "$encap" in
-vxlan) ov_modprobe vxlan overlay ;;
-nvgre) ov_modprobe ip_gre ip6_gre overlay ;;
+vxlan) ov_modprobe vxlan ovnet ;;
+nvgre) ov_modprobe ip_gre ip6_gre ovnet ;;
 *) ov_fail "unknown encapsulation $encap" ;;
 esac
 

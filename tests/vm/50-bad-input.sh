@@ -9,8 +9,8 @@
 # pointer, a bad link id and no privilege each fail with their errno.
 # (The harness fails the run on any oops or WARNING in the kernel log.)
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe ip_gre ip6_gre overlay
+ov_need_ovnet
+ov_modprobe ip_gre ip6_gre ovnet
 
 ov_host a b
 ov_link a b 192.0.2.1/24 192.0.2.2/24 2001:db8::1/64 2001:db8::2/64

@@ -1,5 +1,5 @@
 #!/bin/sh
-# varpd with the direct backend against the real overlay.ko: point mode.
+# varpd with the direct backend against the real ovnet.ko: point mode.
 # Two namespace hosts each run their own varpd (one per host: its own state
 # directory, inside the host's netns, where /dev/overlay's ioctls act). The
 # devices are created and configured with ovctl but NOT associated; varpd's
@@ -12,8 +12,8 @@
 # destroying the instance disassociates.
 # vm-timeout: 240
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe overlay
+ov_need_ovnet
+ov_modprobe ovnet
 
 ov_host a b
 ov_link a b 192.0.2.1/24 192.0.2.2/24

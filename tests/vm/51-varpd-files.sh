@@ -1,6 +1,6 @@
 #!/bin/sh
 # varpd's files backend driving three dynamic overlay devices through the
-# real lookup channel of overlay.ko (issue 5 item 7).
+# real lookup channel of ovnet.ko (issue 5 item 7).
 # Three hosts a, b, c in network namespaces, joined pairwise by veth links
 # (192.0.2.0/30 subnets) and each reachable at one underlay address on its
 # loopback (198.51.100.1-3, routed over the links). Each host has a dynamic
@@ -26,8 +26,8 @@
 #    directory) is refused: the responder role is taken
 # vm-timeout: 300
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe overlay
+ov_need_ovnet
+ov_modprobe ovnet
 
 T=/tmp/51.$$
 mkdir -p "$T"

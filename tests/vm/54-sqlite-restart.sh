@@ -13,7 +13,7 @@
 #    itself (SQLite rolls the dead writer's transaction back): the database
 #    holds exactly the rows it held before, its write lock is free again
 #    (add-mapping works at once), and a complete import afterwards lands
-#  - a fresh machine (varpds stopped, state directories removed, overlay.ko
+#  - a fresh machine (varpds stopped, state directories removed, ovnet.ko
 #    reloaded): overlayadm up re-creates ov54 on the saved sqlite/path and
 #    the ping works with the mappings the database kept
 # vm-timeout: 180
@@ -126,8 +126,8 @@ for h in a b; do
 	mkdir -p "$T/$h"
 	mv "$T/$h.state" "$T/$h/state"
 done
-rmmod overlay || ov_fail "overlay.ko still in use"
-ov_modprobe overlay
+rmmod ovnet || ov_fail "ovnet.ko still in use"
+ov_modprobe ovnet
 for h in a b; do
 	ov_varpd $h "$T/$h"
 	out=$(adm $h up) || ov_fail "up in $h: $out"

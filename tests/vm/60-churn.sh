@@ -7,8 +7,8 @@
 # their namespace.
 # vm-timeout: 300
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe overlay
+ov_need_ovnet
+ov_modprobe ovnet
 
 ov_host a z
 ov_link a z 192.0.2.1/24 192.0.2.2/24 2001:db8::1/64 2001:db8::2/64
@@ -27,7 +27,7 @@ after=$(slab)
 ov_log "SUnreclaim before ${before} kB, after ${after} kB"
 [ $((after - before)) -lt 1024 ] ||
 	ov_fail "unreclaimable slab grew by $((after - before)) kB over 1200 devices"
-refs=$(cat /sys/module/overlay/refcnt)
+refs=$(cat /sys/module/ovnet/refcnt)
 [ "$refs" = 0 ] || ov_fail "module use count $refs after churn"
 ov_in a ip -d link show | grep -q ' overlay ' && ov_fail "an overlay link is left"
 ov_in a cat /proc/net/udp | grep -q ':12B5 ' && ov_fail "a VXLAN socket is left"
@@ -46,5 +46,5 @@ ip netns del a
 ip netns del z
 OV_HOSTS=""
 sleep 2
-ov_assert "rmmod overlay after churn" rmmod overlay
+ov_assert "rmmod ovnet after churn" rmmod ovnet
 echo "churn: 1300 devices created and deleted, nothing leaked"

@@ -18,8 +18,8 @@
 #    re-created
 #  - DEGRADE/RESTORE, LIST, TARG_INFO's counters add up
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe overlay
+ov_need_ovnet
+ov_modprobe ovnet
 
 ov_host a b c
 ov_link a b 192.0.2.1/24 192.0.2.2/24

@@ -13,8 +13,8 @@
 #  - 100 000 distinct destination MACs with a responder answering: the
 #    bound holds, memory stays bounded, the counters add up
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe overlay
+ov_need_ovnet
+ov_modprobe ovnet
 
 ov_host a b
 ov_link a b 192.0.2.1/24 192.0.2.2/24

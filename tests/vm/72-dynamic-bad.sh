@@ -3,8 +3,8 @@
 # nothing is lost (a LOOKUP into an unwritable array leaves the request
 # queued). The malformed-argument cases are ovctl's badtarg kinds.
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe overlay
+ov_need_ovnet
+ov_modprobe ovnet
 
 ov_host a
 ov_in a ip addr add 192.0.2.1/24 dev lo

@@ -4,7 +4,7 @@
 # dynamic VXLAN one with the files backend and its MAC address given as
 # overlayadm's mac property) and a temporary one, and ping across them. Then each host becomes a fresh machine that has only its
 # saved overlays.json: varpd is stopped and its state directory removed,
-# overlay.ko is unloaded and loaded again, a new varpd starts on an empty
+# ovnet.ko is unloaded and loaded again, a new varpd starts on an empty
 # state directory, and `overlayadm up` re-creates the saved overlays (not
 # the temporary one) with the properties they were last given; the pings
 # work again. `up` with a plugin varpd does not have reports it, exits 1
@@ -12,8 +12,8 @@
 # naming the file, without being rewritten.
 # vm-timeout: 180
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe overlay
+ov_need_ovnet
+ov_modprobe ovnet
 
 ov_host a b
 ov_link a b 192.0.2.1/24 192.0.2.2/24 2001:db8::1/64 2001:db8::2/64
@@ -73,13 +73,13 @@ ov_ping a 10.6.0.2
 ov_ping a 10.8.0.2
 echo "overlayadm-up: saved VXLAN/IPv4, NVGRE/IPv6 and dynamic (files) overlays carry traffic"
 
-# A fresh machine: no varpd state, overlay.ko reloaded, only overlays.json kept.
+# A fresh machine: no varpd state, ovnet.ko reloaded, only overlays.json kept.
 for h in a b; do
 	varpd_stop $h
 	rm -rf "$top/$h/varpd"
 done
-rmmod overlay || ov_fail "overlay.ko still in use after deleting nothing"
-ov_modprobe overlay
+rmmod ovnet || ov_fail "ovnet.ko still in use after deleting nothing"
+ov_modprobe ovnet
 ov_in a ip link show ov4 >/dev/null 2>&1 && ov_fail "ov4 survived the unload"
 
 # up without the plugin: reported, exit 1, nothing made.
@@ -110,7 +110,7 @@ ov_ping b 10.8.0.1
 adm a show-overlay -t ov8 | grep -q "^ov8 *$MB *192.0.2.2" ||
 	ov_fail "a's ov8 did not learn b's MAC: $(adm a show-overlay -t ov8)"
 adm a up | grep -q '^ov4: already up$' || ov_fail "a second up did not say already up"
-echo "overlayadm-up: a fresh varpd and overlay.ko, and up brings the three saved overlays back"
+echo "overlayadm-up: a fresh varpd and ovnet.ko, and up brings the three saved overlays back"
 
 # A damaged overlays.json is refused, named, and left as it was.
 echo '{"version": 1, "overlays": [' >"$top/a/state/overlays.json"

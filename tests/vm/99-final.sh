@@ -1,9 +1,9 @@
 #!/bin/sh
 # Runs after every other script: the kernel must come out of the whole run
 # clean. Its taint flags may only say "out-of-tree" (O) and "unsigned" (E),
-# which loading overlay.ko sets; anything else (W: a warning was printed, D:
+# which loading ovnet.ko sets; anything else (W: a warning was printed, D:
 # an oops, ...) fails, independently of how the console was parsed. And if
-# overlay.ko is loaded, every reference to it must be gone once the tests'
+# ovnet.ko is loaded, every reference to it must be gone once the tests'
 # namespaces are torn down, so that rmmod succeeds: a device, socket or
 # namespace hook leaked by any earlier test keeps it pinned.
 . "$OVERLAY_TESTS/lib.sh"
@@ -24,16 +24,16 @@ if [ $bad -ne 0 ]; then
 fi
 echo "final: kernel taint $tainted (only O/E allowed)"
 
-if grep -q '^overlay ' /proc/modules; then
+if grep -q '^ovnet ' /proc/modules; then
 	# Namespaces die asynchronously (cleanup_net runs in a workqueue).
 	tries=50
-	while [ "$(cat /sys/module/overlay/refcnt)" != 0 ] && [ $tries -gt 0 ]; do
+	while [ "$(cat /sys/module/ovnet/refcnt)" != 0 ] && [ $tries -gt 0 ]; do
 		sleep 0.2
 		tries=$((tries - 1))
 	done
-	refs=$(cat /sys/module/overlay/refcnt)
+	refs=$(cat /sys/module/ovnet/refcnt)
 	[ "$refs" = 0 ] ||
-		ov_fail "overlay.ko still has $refs references after every test ended"
-	ov_assert "rmmod overlay after the whole run" rmmod overlay
-	echo "final: overlay.ko unloaded after the run"
+		ov_fail "ovnet.ko still has $refs references after every test ended"
+	ov_assert "rmmod ovnet after the whole run" rmmod ovnet
+	echo "final: ovnet.ko unloaded after the run"
 fi

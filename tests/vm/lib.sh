@@ -41,8 +41,8 @@
 #   ov_skip MSG                     print "SKIP: MSG", exit 77
 #   ov_log MSG                      print "# MSG"
 #   ov_modprobe MOD...              modprobe kernel modules (fail if absent)
-#   ov_have_overlay                 true if overlay.ko is in the VM
-#   ov_need_overlay                 skip (77) unless overlay.ko is in the VM
+#   ov_have_ovnet                   true if ovnet.ko is in the VM
+#   ov_need_ovnet                   skip (77) unless ovnet.ko is in the VM
 #   ov_result_file NAME FILE        copy FILE out of the VM as NAME
 #   ov_cleanup                      the EXIT trap: kill ov_bg jobs, delete
 #                                   the hosts ov_host made, then any extra
@@ -65,9 +65,9 @@
 #                                   -s BACKEND -v VNI -p vxlan/listen_ip=
 #                                   LISTEN_IP,PROPS; its link set up
 #   ov_need_plugin NAME             skip unless varpd's plugin NAME is built
-#   ov_need_sqlite                  skip unless overlay.ko, the sqlite plugin,
+#   ov_need_sqlite                  skip unless ovnet.ko, the sqlite plugin,
 #                                   overlayadm's mapping commands and sqlite3
-#                                   are all in the VM; load overlay.ko
+#                                   are all in the VM; load ovnet.ko
 #   ov_need_cmd CMD [SUBCOMMAND]    skip unless CMD (with SUBCOMMAND in its
 #                                   usage text) is in the VM
 #   ov_until SECS CMD...            retry CMD (a shell function too) in
@@ -220,13 +220,13 @@ ov_modprobe() {
 	done
 }
 
-ov_have_overlay() {
-	modinfo overlay >/dev/null 2>&1 ||
-		[ -f "/lib/modules/$OVERLAY_KVER/extra/overlay.ko" ]
+ov_have_ovnet() {
+	modinfo ovnet >/dev/null 2>&1 ||
+		[ -f "/lib/modules/$OVERLAY_KVER/extra/ovnet.ko" ]
 }
 
-ov_need_overlay() {
-	ov_have_overlay || ov_skip "overlay.ko is not built (make module)"
+ov_need_ovnet() {
+	ov_have_ovnet || ov_skip "ovnet.ko is not built (make kmods)"
 }
 
 ov_result_file() {
@@ -294,12 +294,12 @@ ov_overlay() {
 }
 
 ov_need_sqlite() {
-	ov_need_overlay
+	ov_need_ovnet
 	ov_need_plugin sqlite
 	ov_need_cmd overlayadm add-mapping
 	ov_need_cmd overlayadm import-mappings
 	ov_need_cmd sqlite3
-	ov_modprobe overlay
+	ov_modprobe ovnet
 }
 
 ov_need_plugin() {

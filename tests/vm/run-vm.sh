@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Boot the Debian cloud kernel under qemu (TCG) with an initramfs holding the
+# Boot a Debian cloud kernel under qemu (TCG) with an initramfs holding the
 # kernel module, our programs and the VM test scripts; judge the run from
 # outside.
 #
-# Usage: tests/vm/run-vm.sh [--build DIR] [--work DIR] [--tests-dir DIR]
-#                           [--timeout SECS] [--keep] [--verbose] [GLOB...]
+# Usage: tests/vm/run-vm.sh [--kernel K] [--build DIR] [--work DIR]
+#                           [--tests-dir DIR] [--timeout SECS] [--keep]
+#                           [--verbose] [GLOB...]
 #        tests/vm/run-vm.sh --judge-self-test [--build DIR]
 #
+#   --kernel K       the kernel to boot: a name (6.1, 6.12), a release
+#                    (uname -r) or a root directory, as tests/vm/kernels.sh
+#                    resolves it (default: OVERLAY_VM_KERNEL, else the
+#                    newest cloud kernel installed on this host); its
+#                    modules come from that kernel's lib/modules tree
 #   --build DIR      the CMake build tree (default: build); its bin/ and
-#                    lib/varpd/ are packed
+#                    lib/varpd/ are packed, and BUILD/kmod/KVER/ovnet.ko
 #   --work DIR       where the initramfs, console.log and results go
 #                    (default: DIR/vm)
 #   --tests-dir DIR  take the [0-9][0-9]-*.sh scripts from DIR instead of
@@ -21,8 +27,11 @@
 #   --env NAME=VALUE set NAME in the scripts' environment (kernel command
 #                    line; no spaces or dots in NAME, no spaces in VALUE)
 #   GLOB             only scripts whose name matches (e.g. '0*' '01-*')
-#   OVERLAY_VM_MODULE  the overlay.ko to pack (default kernel-module/overlay.ko)
+#   OVERLAY_VM_MODULE  the ovnet.ko to pack (default BUILD/kmod/KVER/ovnet.ko,
+#                    which `make kmods` builds; e.g. a DKMS-built one)
 #   OVERLAY_VM_MODULES more kernel modules (by name) to pack, with their deps
+#   OVERLAY_VM_KERNEL  the default of --kernel
+#   OVERLAY_VM_CPU     qemu's -cpu (default max,cx16=off)
 #
 # Theory: one run = stage a root tree, cpio it, boot once, read two serial
 # ports. The first (console.log) carries the kernel log and test output; the
@@ -53,6 +62,12 @@ keep=0
 verbose=0
 judge=0
 timeout_s=${OVERLAY_VM_TIMEOUT:-1500}
+kernel_want=${OVERLAY_VM_KERNEL:-}
+# No CMPXCHG16B: qemu 7.2's TCG corrupts EFLAGS (sets TF) on the
+# %gs-relative cmpxchg16b that 6.12's SLUB fast path uses, and 6.12 then
+# dies in a debug trap or a double fault during boot. Kernels fall back to
+# a lock without it. OVERLAY_VM_CPU overrides the model.
+qemu_cpu=${OVERLAY_VM_CPU:-max,cx16=off}
 test_timeout=300
 tests_dirs=()
 globs=()
@@ -65,6 +80,7 @@ die() {
 
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--kernel) kernel_want=${2:?--kernel needs a kernel}; shift 2 ;;
 	--build) build=${2:?--build needs a directory}; shift 2 ;;
 	--work) work=${2:?--work needs a directory}; shift 2 ;;
 	--tests-dir) tests_dirs+=("${2:?--tests-dir needs a directory}"); shift 2 ;;
@@ -125,7 +141,7 @@ EOF
 	status=0
 	check() { # name, expected exit, expected line (extended regex)
 		local name=$1 want_rc=$2 want=$3 out rc
-		out=$("$0" --build "$build" --work "$jt/$name/run" --tests-dir "$jt/$name" \
+		out=$("$0" ${kernel_want:+--kernel "$kernel_want"} --build "$build" --work "$jt/$name/run" --tests-dir "$jt/$name" \
 			--timeout 300 2>&1)
 		rc=$?
 		if [ $rc -eq "$want_rc" ] && grep -Eq "$want" <<<"$out"; then
@@ -146,11 +162,17 @@ EOF
 fi
 
 # ---------------------------------------------------------------- kernel
-kernel=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
-[ -n "$kernel" ] || die "no /boot/vmlinuz-*-cloud-amd64 installed (make deps installs linux-image-cloud-amd64)"
-kver=${kernel#/boot/vmlinuz-}
+if [ -n "$kernel_want" ]; then
+	kline=$("$here/kernels.sh" resolve "$kernel_want") || exit 2
+else
+	kline=$("$here/kernels.sh" list | awk '$3 == "/"' | tail -n 1)
+	[ -n "$kline" ] || die "no cloud kernel with headers installed (make deps installs linux-image-cloud-amd64 and linux-headers-cloud-amd64)"
+fi
+read -r kname kver kroot <<<"$kline"
+kroot=${kroot%/}
+kernel=$kroot/boot/vmlinuz-$kver
 [ -r "$kernel" ] || die "$kernel is not readable by this user: run as root, or make it readable"
-kmods=/lib/modules/$kver
+kmods=$kroot/lib/modules/$kver
 [ -f "$kmods/modules.dep" ] || die "no $kmods/modules.dep for kernel $kver"
 qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found (make deps)"
 for tool in busybox cpio depmod ip iperf3 kmod ldd; do
@@ -252,11 +274,12 @@ find "$root/overlay" -type f \( -perm -u+x -o -name '*.so*' \) \
 [ -e "$root/usr/lib64/ld-linux-x86-64.so.2" ] &&
 	ln -sf ../usr/lib64/ld-linux-x86-64.so.2 "$root/lib64/ld-linux-x86-64.so.2"
 
-# Kernel modules: the ones the tests need, plus what they (and overlay.ko)
+# Kernel modules: the ones the tests need, plus what they (and ovnet.ko)
 # depend on, from modules.dep.
+# overlay is overlayfs: ovnet.ko must load and work beside it (15-overlayfs).
 want_mods="veth vxlan ip_gre ip6_gre gre udp_tunnel ip6_udp_tunnel ip6_tunnel
-	tunnel6 ip_tunnel dummy ${OVERLAY_VM_MODULES:-}"
-overlay_ko=${OVERLAY_VM_MODULE:-$src/kernel-module/overlay.ko}
+	tunnel6 ip_tunnel dummy overlay ${OVERLAY_VM_MODULES:-}"
+overlay_ko=${OVERLAY_VM_MODULE:-$build/kmod/$kver/ovnet.ko}
 if [ -f "$overlay_ko" ]; then
 	deps=$(modinfo -F depends "$overlay_ko" 2>/dev/null | tr ',' ' ')
 	want_mods="$want_mods $deps"
@@ -286,16 +309,16 @@ for f in modules.builtin modules.builtin.modinfo modules.order; do
 done
 if [ -f "$overlay_ko" ]; then
 	mkdir -p "$root/usr/lib/modules/$kver/extra"
-	cp "$overlay_ko" "$root/usr/lib/modules/$kver/extra/overlay.ko"
-	strip --strip-debug "$root/usr/lib/modules/$kver/extra/overlay.ko"
+	cp "$overlay_ko" "$root/usr/lib/modules/$kver/extra/ovnet.ko"
+	strip --strip-debug "$root/usr/lib/modules/$kver/extra/ovnet.ko"
 	echo "run-vm.sh: packing $overlay_ko"
 	if [ -z "${OVERLAY_VM_MODULE:-}" ]; then
 		newer=$(find "$src/kernel-module" -maxdepth 2 \( -name '*.[ch]' -o -name Kbuild \) \
 			-newer "$overlay_ko" -print -quit)
-		[ -z "$newer" ] || echo "run-vm.sh: warning: $newer is newer than overlay.ko; 'make module' rebuilds it"
+		[ -z "$newer" ] || echo "run-vm.sh: warning: $newer is newer than $overlay_ko; 'make kmods' rebuilds it"
 	fi
 else
-	echo "run-vm.sh: kernel-module/overlay.ko not built; module tests will SKIP"
+	echo "run-vm.sh: $overlay_ko not built (make kmods); module tests will SKIP"
 fi
 depmod -b "$root/usr" "$kver" 2>&1 | grep -v 'modules.builtin.bin' >&2
 [ -f "$root/usr/lib/modules/$kver/modules.dep.bin" ] || die "depmod failed on the staged modules"
@@ -343,7 +366,7 @@ initrd=$work/initramfs.cpio
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc --quiet >"$initrd") || die "cpio failed"
 [ $keep -eq 1 ] || rm -rf "$root"
-echo "run-vm.sh: kernel $kver, initramfs $(du -h "$initrd" | cut -f1), tests: ${packed[*]}"
+echo "run-vm.sh: kernel $kver ($kname, ${kroot:-/}), initramfs $(du -h "$initrd" | cut -f1), tests: ${packed[*]}"
 
 # ---------------------------------------------------------------- boot
 token=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -361,7 +384,7 @@ if [ $verbose -eq 1 ]; then
 fi
 t0=$(date +%s.%N)
 timeout -k 10 "$timeout_s" "$qemu" \
-	-accel tcg -cpu max -smp 2 -m 1G \
+	-accel tcg -cpu "$qemu_cpu" -smp 2 -m 1G \
 	-nodefaults -display none -no-reboot -monitor none \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=5 panic=-1 irqaffinity=0 ovtoken=$token ovtesttimeout=$test_timeout ${envs[*]}" \
@@ -414,7 +437,7 @@ if [ -n "$bad" ]; then
 fi
 
 boot=$(sed -n 's/^VMBOOT \([0-9.]*s\).*/\1/p' "$console" | head -n 1)
-echo "run-vm.sh: VM wall-clock ${wall}s, guest reached init after ${boot:-?}"
+echo "run-vm.sh: kernel $kname: VM wall-clock ${wall}s, guest reached init after ${boot:-?}"
 grep -E '^VMTEST ' "$console" | sed 's/^/  /'
 
 if [ ${#reasons[@]} -eq 0 ]; then

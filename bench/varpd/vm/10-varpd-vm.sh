@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench-varpd, VM part (issue 5 item 8): lookups per second through varpd
-# with the files backend against the real overlay.ko, booted by
+# with the files backend against the real ovnet.ko, booted by
 # bench/varpd/vm/run.sh (tests/vm/run-vm.sh --tests-dir bench/varpd/vm).
 # Host a has a dynamic VXLAN device (ovctl updyn) whose varpd serves a
 # files table of BENCH_ENTRIES MACs 02:aa:00:00:xx:xx (all at b's underlay
@@ -16,8 +16,8 @@
 #   info.txt      ovctl info: the kernel's counters (drops must be 0)
 # vm-timeout: 600
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe overlay
+ov_need_ovnet
+ov_modprobe ovnet
 
 N=${BENCH_LOOKUPS:-4000}
 E=${BENCH_ENTRIES:-10000}

@@ -2,7 +2,7 @@
 # bench-varpd, VM part: boots the test VM with bench/varpd/vm/10-varpd-vm.sh
 # (tests/vm/run-vm.sh --tests-dir) and adds to OUT_JSON (the in-process
 # benchmark's varpd.json, written first by varpd-bench) the figures
-# against the real overlay.ko:
+# against the real ovnet.ko:
 #   files_vm_lookups_per_s  median over the rounds of lookups / seconds
 #                           (a round: a blast of distinct misses until the
 #                           kernel counts every answer)
@@ -38,7 +38,7 @@ fi
 res=$work/results
 [ -s "$out" ] || echo '{}' >"$out"
 if ! ls "$res"/round-*.txt >/dev/null 2>&1; then
-	# The script skipped (no overlay.ko packed: make module): say so.
+	# The script skipped (no ovnet.ko packed: make kmods): say so.
 	why=$(grep -m1 '^SKIP' "$work/console.log" || echo "no rounds reported")
 	tmp=$(mktemp)
 	jq --arg why "$why" '. + {files_vm_lookups_per_s: null, files_vm_p99_us: null,
@@ -66,7 +66,7 @@ jq --argjson rates "$rates" --argjson p99 "$p99" --arg kernel "$kver" \
 	  files_vm_lookups_per_s: ($rates | median),
 	  files_vm_p99_us: $p99,
 	  files_vm: {
-	    environment: "qemu-system-x86_64 -accel tcg, 2 vCPU, 1 GiB; kernel \($kernel); overlay.ko",
+	    environment: "qemu-system-x86_64 -accel tcg, 2 vCPU, 1 GiB; kernel \($kernel); ovnet.ko",
 	    lookups_per_round: $n, table_entries: $e, rounds_lookups_per_s: $rates,
 	    lookups_per_s_is: "median over rounds: distinct misses blasted out of a dynamic device until TARG_INFO counts every answer (varpd LOOKUP batches + RESPOND), /proc/uptime 10 ms steps",
 	    p99_us_is: "varpd stats latency_p99_us: its own NEW -> answer time over all rounds (the kernel queue wait not included)",

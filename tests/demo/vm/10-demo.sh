@@ -18,8 +18,8 @@
 # console carries the kernel's log too); tests/demo/demo.sh prints it.
 # vm-timeout: 150
 . "$OVERLAY_TESTS/lib.sh"
-ov_need_overlay
-ov_modprobe overlay bridge
+ov_need_ovnet
+ov_modprobe ovnet bridge
 ov_need_plugin sqlite
 ov_need_cmd sqlite3
 FLEET=15000

@@ -1,5 +1,5 @@
 // libFuzzer target: the decapsulation parsers of kernel-module/core, exactly
-// as overlay.ko runs them on a received packet. Byte 0 picks the parser
+// as ovnet.ko runs them on a received packet. Byte 0 picks the parser
 // (even: VXLAN on the UDP payload, odd: NVGRE on the IP payload), bytes 1-2
 // an MTU; the rest is the packet. Beyond "no crash, no UB", it checks the
 // invariants the module relies on: an accepted header lies inside the

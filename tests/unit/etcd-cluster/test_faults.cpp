@@ -11,7 +11,7 @@
  *   number); every lookup must be answered with the destination, the
  *   longest gap between answers is printed and bounded, and no change is
  *   lost: a model of the kernel's target cache, fed by the backend's
- *   shootdowns exactly as varpd feeds overlay.ko (inject sets the entry,
+ *   shootdowns exactly as varpd feeds ovnet.ko (inject sets the entry,
  *   invalidate removes it and the next frame misses again), ends holding
  *   the last value written to every key, and so do fresh lookups.
  * - The whole cluster stops: the entries the kernel holds are not shot

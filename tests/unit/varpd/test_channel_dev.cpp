@@ -1,6 +1,6 @@
 // The real /dev/overlay channel, where it can be tested without the module
 // (the VM tests 50-varpd-direct and 51-varpd-files drive it against
-// overlay.ko): it refuses a missing device; claiming the responder role on
+// ovnet.ko): it refuses a missing device; claiming the responder role on
 // something that is not /dev/overlay fails naming the problem; every method
 // issues its ioctl and reports the errno with the ioctl, the link or the
 // request and what the errno means; frames of a size the kernel would
@@ -34,7 +34,7 @@ TEST(DevChannel, ClaimingTheResponderRoleOnANonOverlayDeviceFails) {
         std::string w = e.what();
         EXPECT_NE(w.find("claiming the lookup responder role on /dev/null"), std::string::npos)
             << w;
-        EXPECT_NE(w.find("not an overlay.ko device"), std::string::npos) << w;
+        EXPECT_NE(w.find("not an ovnet.ko device"), std::string::npos) << w;
     }
 }
 
@@ -74,7 +74,7 @@ TEST(DevChannel, EveryMethodIssuesItsIoctlAndNamesTheFailure) {
     for (const Case& k : all) {
         EXPECT_EQ(k.s.err, ENOTTY) << k.names << ": " << k.s.why;
         EXPECT_NE(k.s.why.find(k.names), std::string::npos) << k.s.why;
-        EXPECT_NE(k.s.why.find("not an overlay.ko device"), std::string::npos) << k.s.why;
+        EXPECT_NE(k.s.why.find("not an ovnet.ko device"), std::string::npos) << k.s.why;
     }
     EXPECT_TRUE(reqs.empty());
     EXPECT_TRUE(entries.empty());
