@@ -8,6 +8,7 @@
 #   make demo       build and run the main demonstration
 #   make bench      every benchmark in bench/ (figures in build/bench/*.json)
 #   make install    PREFIX=/usr/local DESTDIR= honoured (see PREFIX below)
+#   make deb        Debian packages in build/deb (debhelper), lintian-clean
 #   make deps       install every build and test dependency with apt-get, and
 #                   fetch the VM suite's second kernel into a cache
 #
@@ -65,12 +66,15 @@ DEPS := build-essential cmake pkg-config git clang libclang-rt-14-dev libcurl4-o
 	libcapnp-dev libpcap-dev expect tcl libgtest-dev libgmock-dev \
 	googletest libbenchmark-dev nlohmann-json3-dev mandoc tshark \
 	qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 \
-	pahole dkms busybox-static iproute2 iperf3 cpio kmod etcd-server etcd-client jq
+	pahole dkms busybox-static iproute2 iperf3 cpio kmod etcd-server etcd-client jq \
+	debhelper dh-dkms lintian
+# make deb builds in a copy of the tree there (see deb: below).
+DEB_DIR := $(BUILD)/deb
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all userland fuzz module module-if-headers kmods dkms-source check \
-	demo bench install install-userland deps clean vm-check
+	demo bench install install-userland deb deps clean vm-check
 
 all: userland module-if-headers kmods
 
@@ -160,6 +164,24 @@ install-userland: $(BUILD)/CMakeCache.txt
 	fi
 	cmake --build $(BUILD) -j $(JOBS)
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# Debian packages (debian/): ovnet-dkms, overlay, libvarpd-plugin-dev, built
+# with dpkg-buildpackage in a copy of the tree under $(DEB_DIR)/src, so the
+# .debs, .changes and .buildinfo land in $(DEB_DIR) rather than beside the
+# source tree; then lintian, which must print no error and no warning.
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	git ls-files -z --cached --others --exclude-standard | \
+		tar --null -T - -cf - | tar -C $(DEB_DIR)/src -xf -
+	{ echo "overlay ($(VERSION)) unstable; urgency=medium"; echo; \
+	  echo "  * Built from $$(git describe --always --dirty 2>/dev/null || echo 'a source tree')."; \
+	  echo; \
+	  echo " -- $$(sed -n 's/^Maintainer: //p' debian/control)  $$(date -R -u -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))"; \
+	} > $(DEB_DIR)/src/debian/changelog
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -j$(JOBS)
+	lintian --fail-on error,warning $(DEB_DIR)/overlay_$(VERSION)_*.changes
+	@echo "make deb: $$(cd $(DEB_DIR) && ls *.deb | tr '\n' ' ')in $(DEB_DIR)"
 
 deps:
 	@missing=""; \
