@@ -58,31 +58,38 @@
  * keys (a txn of ranges per 100 keys, or one paged range over an
  * import's interval) and plans the puts and deletes (the ip/ index follows
  * the mac/ values; an address another MAC answers for is -EEXIST). A plan
- * of up to 60 keys is one txn guarded by each key's mod_revision and its
- * lock's absence (a concurrent writer makes the commit start over, at most
- * three times). A larger one goes through an intent, because etcd caps a
- * txn at 128 operations and a request at 1.5 MiB:
+ * of up to 120 keys is one txn guarded by each key's mod_revision and the
+ * absence of the vnet's intent record (a concurrent writer makes the
+ * commit start over, at most three times; a larger change under way is
+ * waited for, 10 s). A larger plan goes through the intent, because etcd
+ * caps a txn at 128 operations and a request at 1.5 MiB:
  *
- *   STAGED     intent/<id> put with a 10 s lease the writer keeps alive;
- *              lock/<key> = the new value, 60 keys per guarded txn (each
- *              compares the intent's version, so a withdrawn intent takes
- *              no late lock). Nothing lookups read has changed.
- *   COMMITTED  one txn: intent still version 1 -> state committed, no
+ *   STAGED     <vnet>/intent put where none is, with a 10 s lease the
+ *              writer keeps alive (one larger change per vnet at a time;
+ *              one-txn commits wait for it); then the keys are read and
+ *              planned, and the writes put in chunks of 512 KiB under
+ *              <prefix>/staging/<vnet>/<id>/ (outside what the watch
+ *              carries), each while the intent is still the staged one.
+ *              Nothing lookups read has changed.
+ *   COMMITTED  one txn: the intent still version 1 -> state committed, no
  *              lease. The commit point.
- *   APPLIED    per 60 keys: the key written, its lock deleted (guarded
- *              by the lock's revision); then the intent deleted.
+ *   APPLIED    per txn 127 writes and the intent's "applied" count,
+ *              guarded by the intent's mod revision (so two finishers
+ *              never apply one write twice and a crash resumes where the
+ *              last txn ended); then the intent and its chunks go.
  *
  * recover() (the keeper thread: at start, when the watch sees a committed
  * intent not deleted within 3 s or a staged one vanish; and a commit that
- * meets a lock) applies a committed intent's locks and deletes the locks
- * of an intent that is gone; a staged intent's writer is alive. So a
- * commit is all or nothing whatever dies, varpd included. Every txn is
- * sent again while no member answers (8 s), and a guarded try that was
- * applied unanswered fails its own retry's compares: the writer reads
- * back (a one-txn commit compares the absence of a fence, the intent key
- * of its id, and puts it after an unanswered try, so that a try still in
- * flight fails before the read tells what landed). VARPD_ETCD_FAILPOINT
- * (before-mark, after-mark, mid-apply) kills the process there, for the
+ * finds a committed intent in its way) finishes a committed intent and
+ * deletes chunks no intent owns; a staged intent's writer is alive. So a
+ * commit is all or nothing whatever dies, varpd included. Every request
+ * of a commit is sent again while no member answers (8 s), and a guarded
+ * try that was applied unanswered fails its own retry's compares: the
+ * writer reads back (a one-txn commit compares the absence of a fence,
+ * <prefix>/fence/<vnet>/<id>, and puts it after an unanswered try, so that
+ * a try still in flight fails before the read tells what landed).
+ * VARPD_ETCD_FAILPOINT (before-mark, after-mark, mid-apply) kills the
+ * process there, for the crash tests. A mapping with a TTL is
  * crash tests. A mapping with a TTL is
  * written with a lease, one per distinct TTL per instance, reused, kept alive by the keeper thread
  * every TTL/3 while the instance runs; leases are not revoked at stop, so the mappings of a host
@@ -102,8 +109,8 @@
  * stream is then ended (kicked) and resumed on the next endpoint.
  *
  * Not supported: etcd's v2 API; the gRPC transport (the JSON gateway
- * carries everything); holding off writers that ignore the locks (an
- * etcdctl put between a commit's stage and apply is overwritten).
+ * carries everything); holding off writers that ignore the intent (an
+ * etcdctl put between a larger commit's read and apply is overwritten).
  */
 #include "etcd_instance.h"
 
@@ -338,7 +345,7 @@ void Etcd::on_created(Conn& cn, bool resync, int64_t rev) {
             std::lock_guard g(mu);
             clear_caches_locked(rev);
             applied = rev;
-            intents_seen.clear(); /* what was missed meanwhile: look at all */
+            intent_seen = IntentSeen::none; /* what was missed meanwhile: look at all */
             recover_pending = recover_all = true;
             recover_at = std::chrono::steady_clock::now();
         }
@@ -400,9 +407,8 @@ void Etcd::apply_events(Conn& cn, const json& events) {
                 } else if (old != St::absent || ent.st != St::absent) {
                     act.push_back({mac, false, {}});
                 }
-            } else if (kind == Kind::other &&
-                       key.compare(0, cn.lay.intent_dir().size(), cn.lay.intent_dir()) == 0) {
-                note_intent_locked(key.substr(cn.lay.intent_dir().size()), del, value);
+            } else if (kind == Kind::other && key == cn.lay.intent_key()) {
+                note_intent_locked(del, value);
             } else if (kind == Kind::ip) {
                 auto it = addrs.find(a);
                 if (it == addrs.end() || it->second.rev >= m)

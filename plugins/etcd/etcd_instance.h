@@ -46,13 +46,16 @@ constexpr const char* default_prefix = "/overlay";
 constexpr size_t cache_cap = 1 << 18; /* entries; past it the caches are cleared */
 constexpr size_t dropped_cap = 1024;  /* MACs answered drop while down, then a flush */
 constexpr size_t txn_ops = 100;       /* below etcd's default --max-txn-ops (128) */
-/* Keys a commit writes per txn: two compares each (its mod revision, its
-   lock's absence) and one more (the intent or fence), within 128. */
-constexpr size_t chunk_keys = 60;
-constexpr int intent_ttl = 10; /* s: a staged intent outlives its writer by this much */
-constexpr int fence_ttl = 60;  /* s: longer than any server keeps a request */
+/* Keys a one-txn commit writes: a compare each, and two more (no intent,
+   no fence), within etcd's default --max-txn-ops of 128. */
+constexpr size_t single_keys = 120;
+constexpr size_t apply_ops = 127;          /* writes per txn applying an intent (+ its count) */
+constexpr size_t chunk_bytes = 512 * 1024; /* a staged chunk; etcd takes 1.5 MiB a request */
+constexpr int intent_ttl = 10;             /* s: a staged intent outlives its writer by this much */
+constexpr int fence_ttl = 60;              /* s: longer than any server keeps a request */
 constexpr auto write_patience = std::chrono::milliseconds(8000); /* per txn, while none answers */
 constexpr auto recover_grace = std::chrono::milliseconds(3000);  /* a writer applies its own */
+constexpr auto busy_wait = std::chrono::milliseconds(10000);     /* for another's larger change */
 constexpr auto fail_fast = std::chrono::milliseconds(1000);      /* misses answered drop unasked */
 
 enum class St { loading, present, absent, bad };
@@ -99,16 +102,13 @@ struct PlanOp {
 
 using Plan = std::vector<std::pair<std::string, PlanOp>>; /* in key order */
 
-/* One key's lock: the write a staged or committed intent makes to it. */
-struct Lock {
-    std::string key;    /* the key written */
-    std::string lock;   /* <vnet>/lock/... */
-    std::string intent; /* its intent's id ("" for a lock that does not parse) */
+/* One write of a staged chunk. */
+struct StagedOp {
+    std::string key;
     bool put = false;
     std::string value;
     uint32_t ttl = 0;
     int64_t lease = 0;
-    int64_t mod = 0; /* the lock's mod revision */
 };
 
 /* What one start of an instance talks to; replaced, never changed, by a restart. */
@@ -152,7 +152,8 @@ struct Etcd {
     std::string failpoint; /* VARPD_ETCD_FAILPOINT, for the crash tests */
 
     /* Unfinished intents (under mu): the watch notes them, the keeper recovers. */
-    std::map<std::string, bool> intents_seen; /* id -> committed */
+    enum class IntentSeen { none, staged, committed };
+    IntentSeen intent_seen = IntentSeen::none;
     bool recover_pending = false, recover_all = false;
     std::chrono::steady_clock::time_point recover_at;
 
@@ -200,19 +201,21 @@ struct Etcd {
     bool read_keys(Conn& cn, const std::vector<std::string>& keys, std::map<std::string, Cur>& out,
                    std::string& why);
     int commit(const ConnP& cn, Txn& t, std::string& why);
-    int commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict);
+    int plan_change(const ConnP& cn, Txn& t, std::map<std::string, PlanOp>& plan,
+                    std::map<uint32_t, int64_t>& lease, std::string& why);
+    int commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict, bool& busy);
     int commit_single(const ConnP& cn, const Plan& list, const std::map<uint32_t, int64_t>& lease,
-                      std::string& why, bool& conflict);
-    int commit_intent(const ConnP& cn, const Plan& list, const std::map<uint32_t, int64_t>& lease,
-                      std::string& why, bool& conflict);
+                      std::string& why, bool& conflict, bool& busy);
+    int take_intent(const ConnP& cn, const std::string& id, int64_t lease, std::string& why,
+                    bool& busy);
+    int commit_intent(const ConnP& cn, Txn& t, std::string& why, bool& conflict, bool& busy);
     /* A request sent again while no member answers, for write_patience. */
     etcd::Reply patient(Conn& cn, const std::string& path, const json& body);
     etcd::Reply txn(Conn& cn, const json& body);
-    bool apply_locks(const ConnP& cn, std::vector<Lock>& locks, std::string& why);
-    bool discard_locks(Conn& cn, const std::vector<Lock>& locks, std::string& why);
+    bool finish_intent(const ConnP& cn, const std::string& id, std::string& why);
     bool recover(const ConnP& cn);
     void recover_soon(std::chrono::milliseconds after, bool all);
-    void note_intent_locked(const std::string& id, bool del, const std::string& value);
+    void note_intent_locked(bool del, const std::string& value);
     void recover_if_due(const ConnP& cn);
     void fail_at(const char* where);
 };

@@ -6,9 +6,9 @@
  *	                                   "arp":"10.0.0.1","ndp":"fd00::1",
  *	                                   "dhcp-proxy":"de:ad:be:ef:00:99"}
  *	<prefix>/vnet/<vnetid>/ip/<addr>  {"mac":"de:ad:be:ef:00:01"}
- *	<prefix>/vnet/<vnetid>/intent/<id> {"state":"staged"|"committed"|"fence"}
- *	<prefix>/vnet/<vnetid>/lock/<mac/... or ip/...>
- *	                                  {"intent":"<id>","op":"put","value":"..."}
+ *	<prefix>/vnet/<vnetid>/intent     {"id":"...","state":"staged"|"committed",...}
+ *	<prefix>/staging/<vnetid>/<id>/<n> [{"k":"<key>","v":"<value>"},...]
+ *	<prefix>/fence/<vnetid>/<id>       {}
  *
  * vnetid in decimal, the MAC canonical (lower case, two digits per octet,
  * so key order is MAC order), addr as inet_ntop writes it (IPv4 dotted,
@@ -41,14 +41,15 @@ struct Layout {
 
     std::string vnet_dir() const { return prefix + "/vnet/" + std::to_string(vnet) + "/"; }
     std::string mac_dir() const { return vnet_dir() + "mac/"; }
-    /* A change of more keys than one txn holds is staged (etcd_write.cpp):
-       its intent record, and one lock per key it writes. */
-    std::string intent_dir() const { return vnet_dir() + "intent/"; }
-    std::string lock_dir() const { return vnet_dir() + "lock/"; }
-    std::string intent_key(const std::string& id) const { return intent_dir() + id; }
-    /* key is under vnet_dir(): <vnet>/mac/x -> <vnet>/lock/mac/x */
-    std::string lock_key(const std::string& key) const {
-        return lock_dir() + key.substr(vnet_dir().size());
+    /* A change of more keys than one txn holds (etcd_write.cpp): the
+       vnet's one intent record, its staged chunks (outside the vnet's
+       directory, so the watch does not carry them), and the fences of
+       one-txn commits. */
+    std::string intent_key() const { return vnet_dir() + "intent"; }
+    std::string staging_root() const { return prefix + "/staging/" + std::to_string(vnet) + "/"; }
+    std::string staging_dir(const std::string& id) const { return staging_root() + id + "/"; }
+    std::string fence_key(const std::string& id) const {
+        return prefix + "/fence/" + std::to_string(vnet) + "/" + id;
     }
     std::string mac_key(const uint8_t* mac) const;
     std::string ip_key(const Ip6& addr) const;

@@ -1,10 +1,10 @@
 /*
  * etcd_write.cpp - the etcd backend's commit of a mapping change: read the
  * keys it touches, plan the mac/ and ip/ writes, then write them in one
- * guarded txn when they fit, or else through an intent: stage a lock per
- * key, mark the intent committed in one txn (the commit point), apply.
- * Any instance finishes a committed intent and discards an uncommitted
- * one (recover()). The theory statement is etcd.cpp's ("Writes").
+ * guarded txn when they fit, or else through the vnet's intent: take it,
+ * plan, stage the writes in chunks, mark it committed in one txn (the
+ * commit point), apply. Any instance finishes a committed intent and
+ * discards chunks no intent owns (recover()). The theory statement is etcd.cpp's ("Writes").
  */
 #include "etcd_instance.h"
 
@@ -127,8 +127,18 @@ json range_op(const std::string& key) {
     return {{"request_range", {{"key", etcd::b64_encode(key)}}}};
 }
 
+json del_prefix_op(const std::string& dir) {
+    return {
+        {"request_delete_range",
+         {{"key", etcd::b64_encode(dir)}, {"range_end", etcd::b64_encode(etcd::prefix_end(dir))}}}};
+}
+
 bool succeeded(const etcd::Reply& r) {
     return r.ok && r.body.value("succeeded", false);
+}
+
+int64_t revision_of(const etcd::Reply& r) {
+    return etcd::num(r.body.value("header", json::object()), "revision");
 }
 
 /* The first kv of the i-th response of a txn (a range), or null. */
@@ -150,11 +160,6 @@ std::string kv_value(const json& kv) {
     return v;
 }
 
-std::string state_of(const std::string& intent_value) {
-    json j = json::parse(intent_value, nullptr, false);
-    return j.is_object() ? j.value("state", "") : "";
-}
-
 std::string new_intent_id() {
     std::random_device rd;
     uint64_t v = (uint64_t(rd()) << 32) ^ rd();
@@ -163,68 +168,79 @@ std::string new_intent_id() {
     return b;
 }
 
-std::string intent_value(const char* state, size_t keys) {
+std::string who() {
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    return json{{"state", state},
-                {"keys", keys},
-                {"by", std::string(host) + " pid " + std::to_string(getpid())}}
-        .dump();
+    return std::string(host) + " pid " + std::to_string(getpid());
 }
 
-std::string lock_value(const std::string& id, const PlanOp& op, int64_t lease) {
-    json j = {{"intent", id}, {"op", op.put ? "put" : "delete"}};
+/* A planned write as a staged chunk holds it. */
+json op_json(const std::string& key, const PlanOp& op, int64_t lease) {
+    json j = {{"k", key}};
     if (op.put) {
-        j["value"] = op.value;
+        j["v"] = op.value;
         if (op.ttl) {
-            j["ttl"] = op.ttl;
-            j["lease"] = std::to_string(lease);
+            j["t"] = op.ttl;
+            j["l"] = std::to_string(lease);
         }
     }
-    return j.dump();
+    return j;
 }
 
-/* "" and l filled (but key, lock and mod), or why a lock's value is not one. */
-std::string parse_lock(const std::string& text, Lock& l) {
+/* "" and the ops of a staged chunk appended, or why it is not one. */
+std::string parse_chunk(const std::string& text, std::vector<StagedOp>& out) {
     json j = json::parse(text, nullptr, false);
-    if (!j.is_object() || !j.contains("intent") || !j["intent"].is_string() || !j.contains("op") ||
-        !j["op"].is_string())
-        return "not a lock this backend writes";
-    l.intent = j["intent"].get<std::string>();
-    std::string op = j["op"].get<std::string>();
-    if (op != "put" && op != "delete")
-        return "op \"" + op + "\" is neither put nor delete";
-    l.put = op == "put";
-    if (l.put) {
-        if (!j.contains("value") || !j["value"].is_string())
-            return "a put without a value";
-        l.value = j["value"].get<std::string>();
-        l.ttl = j.contains("ttl") && j["ttl"].is_number_unsigned() ? j["ttl"].get<uint32_t>() : 0;
-        l.lease = etcd::num(j, "lease");
+    if (!j.is_array())
+        return "a staged chunk that is not a JSON array";
+    for (const json& o : j) {
+        if (!o.is_object() || !o.contains("k") || !o["k"].is_string())
+            return "a staged write without a key";
+        StagedOp s;
+        s.key = o["k"].get<std::string>();
+        s.put = o.contains("v");
+        if (s.put) {
+            if (!o["v"].is_string())
+                return "a staged put of " + s.key + " whose value is not a string";
+            s.value = o["v"].get<std::string>();
+            s.ttl = o.contains("t") && o["t"].is_number_unsigned() ? o["t"].get<uint32_t>() : 0;
+            s.lease = etcd::num(o, "l");
+        }
+        out.push_back(std::move(s));
     }
     return "";
 }
 
-/*
- * send(at, end) for [0, n) in chunks of `per`: 1 done, 0 its compares
- * failed (then each of the chunk alone: some were done by another), -1 an
- * error (false). after() runs once the first chunk is through.
- */
-template <class Send, class After>
-bool by_chunks(size_t n, size_t per, Send send, After after) {
-    for (size_t at = 0; at < n; at += per) {
-        size_t end = std::min(n, at + per);
-        int rc = send(at, end);
-        if (rc < 0)
-            return false;
-        if (rc == 0)
-            for (size_t i = at; i < end; i++)
-                if (send(i, i + 1) < 0)
-                    return false;
-        if (at == 0)
-            after();
-    }
-    return true;
+/* The intent record: {"id","state","chunks","ops","applied","by"}. */
+struct Intent {
+    bool exists = false;
+    std::string id, state, by;
+    size_t chunks = 0, ops = 0, applied = 0;
+    int64_t mod = 0, version = 0;
+};
+
+Intent intent_of(const json* kv) {
+    Intent i;
+    if (!kv)
+        return i;
+    i.exists = true;
+    i.mod = etcd::num(*kv, "mod_revision");
+    i.version = etcd::num(*kv, "version");
+    json j = json::parse(kv_value(*kv), nullptr, false);
+    if (!j.is_object())
+        return i;
+    i.id = j.value("id", "");
+    i.state = j.value("state", "");
+    i.by = j.value("by", "");
+    i.chunks = j.value("chunks", size_t(0));
+    i.ops = j.value("ops", size_t(0));
+    i.applied = j.value("applied", size_t(0));
+    return i;
+}
+
+std::string intent_text(const Intent& i) {
+    return json{{"id", i.id},   {"state", i.state},     {"chunks", i.chunks},
+                {"ops", i.ops}, {"applied", i.applied}, {"by", i.by}}
+        .dump();
 }
 
 } // namespace
@@ -239,9 +255,9 @@ void Etcd::fail_at(const char* where) {
 /*
  * A request of a commit (its reads, txns and grants), sent again while no
  * member answers (an election, a member killed) for up to write_patience.
- * Every txn of the commit is guarded, so a try applied without an answer
- * makes the next one fail its compares, and r.resent tells the caller to
- * look before concluding.
+ * Every txn of the commit is guarded or idempotent, so a try applied
+ * without an answer makes the next one fail its compares or do nothing
+ * new, and r.resent tells the caller to look before concluding.
  */
 etcd::Reply Etcd::patient(Conn& cn, const std::string& path, const json& body) {
     using namespace std::chrono;
@@ -265,146 +281,146 @@ etcd::Reply Etcd::txn(Conn& cn, const json& body) {
 }
 
 /*
- * Apply locks of a committed intent: per txn, each key's write and the
- * lock's delete, guarded by the lock's mod revision (another finisher may
- * have applied some: then they are done one by one, skipping those gone).
+ * Apply a committed intent from where it stands (its "applied" count): per
+ * txn up to apply_ops writes and the intent's new count, guarded by the
+ * intent's mod revision, so two finishers never apply one write twice and
+ * a crash resumes where the last txn ended; then the intent and its staged
+ * chunks go in one txn. False (why set) when etcd stops answering.
  */
-bool Etcd::apply_locks(const ConnP& cn, std::vector<Lock>& locks, std::string& why) {
-    auto write_of = [](const Lock& l) {
-        return l.put ? put_op(l.key, l.value, l.ttl ? l.lease : 0) : del_op(l.key);
-    };
-    auto send = [&](size_t at, size_t end)
-        -> int { /* 1 applied, 0 compares failed, -1 error */
-                 for (int tries = 0; tries < 2; tries++) {
-                     json cmp = json::array(), ops = json::array();
-                     for (size_t i = at; i < end; i++) {
-                         cmp.push_back(cmp_mod(locks[i].lock, locks[i].mod));
-                         ops.push_back(write_of(locks[i]));
-                         ops.push_back(del_op(locks[i].lock));
-                     }
-                     etcd::Reply r = txn(*cn, {{"compare", cmp}, {"success", ops}});
-                     if (r.ok)
-                         return succeeded(r) ? 1 : 0;
-                     if (r.error.find("lease not found") == std::string::npos || tries) {
-                         why = r.error;
-                         return -1;
-                     }
-                     /* The writer's lease for a TTL is gone: one of ours, same TTL. */
-                     forget_leases();
-                     for (size_t i = at; i < end; i++)
-                         if (locks[i].put && locks[i].ttl &&
-                             !lease_for(cn, locks[i].ttl, locks[i].lease, why))
-                             return -1;
-                 }
-                 return -1;
-    };
-    return by_chunks(locks.size(), chunk_keys, send, [&] { fail_at("mid-apply"); });
-}
-
-/* Delete locks of an intent that will never commit, each if still the one read. */
-bool Etcd::discard_locks(Conn& cn, const std::vector<Lock>& locks, std::string& why) {
-    auto send = [&](size_t at, size_t end) -> int {
-        json cmp = json::array(), ops = json::array();
-        for (size_t i = at; i < end; i++) {
-            cmp.push_back(cmp_mod(locks[i].lock, locks[i].mod));
-            ops.push_back(del_op(locks[i].lock));
+bool Etcd::finish_intent(const ConnP& cn, const std::string& id, std::string& why) {
+    const std::string ikey = cn->lay.intent_key(), sdir = cn->lay.staging_dir(id);
+    etcd::Reply r = patient(*cn, "/v3/kv/range", {{"key", etcd::b64_encode(ikey)}});
+    if (!r.ok) {
+        why = r.error;
+        return false;
+    }
+    const json* ikv =
+        r.body.contains("kvs") && !r.body["kvs"].empty() ? &r.body["kvs"][0] : nullptr;
+    Intent in = intent_of(ikv);
+    if (!in.exists || in.id != id || in.state != "committed")
+        return true; /* finished by another */
+    std::vector<StagedOp> ops;
+    for (size_t c = 0; c < in.chunks; c++) {
+        std::string ck = sdir + std::to_string(c);
+        etcd::Reply g = patient(*cn, "/v3/kv/range", {{"key", etcd::b64_encode(ck)}});
+        if (!g.ok || !g.body.contains("kvs") || g.body["kvs"].empty()) {
+            why = g.ok ? "staged chunk " + ck + " is missing" : g.error;
+            if (g.ok)
+                log(VARPD_LOG_ERR, "change " + id + ": " + why + "; it cannot be finished");
+            return false;
         }
-        etcd::Reply r = txn(cn, {{"compare", cmp}, {"success", ops}});
-        if (!r.ok)
-            why = r.error;
-        return r.ok ? succeeded(r) : -1;
-    };
-    return by_chunks(locks.size(), txn_ops, send, [] {});
-}
-
-/* Every key under dir, paged; false (why set) when etcd does not answer. */
-static bool range_all(Conn& cn, const std::string& dir, std::vector<json>& out, std::string& why) {
-    std::string from = dir, end = etcd::prefix_end(dir);
-    for (;;) {
-        etcd::Reply r = cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(from)},
-                                                         {"range_end", etcd::b64_encode(end)},
-                                                         {"limit", 500}});
+        std::string bad = parse_chunk(kv_value(g.body["kvs"][0]), ops);
+        if (!bad.empty()) {
+            why = ck + ": " + bad;
+            log(VARPD_LOG_ERR, "change " + id + ": " + why + "; it cannot be finished");
+            return false;
+        }
+    }
+    bool first = true;
+    while (in.applied < ops.size()) {
+        size_t end = std::min(ops.size(), in.applied + apply_ops);
+        Intent next = in;
+        next.applied = end;
+        json w = json::array();
+        for (size_t i = in.applied; i < end; i++)
+            w.push_back(ops[i].put ? put_op(ops[i].key, ops[i].value, ops[i].ttl ? ops[i].lease : 0)
+                                   : del_op(ops[i].key));
+        w.push_back(put_op(ikey, intent_text(next), 0));
+        r = txn(
+            *cn,
+            {{"compare", {cmp_mod(ikey, in.mod)}}, {"success", w}, {"failure", {range_op(ikey)}}});
+        if (!r.ok && r.error.find("lease not found") != std::string::npos) {
+            /* the writer's lease for a TTL is gone: one of ours, same TTL */
+            forget_leases();
+            for (size_t i = in.applied; i < end; i++)
+                if (ops[i].put && ops[i].ttl && !lease_for(cn, ops[i].ttl, ops[i].lease, why))
+                    return false;
+            continue;
+        }
         if (!r.ok) {
             why = r.error;
             return false;
         }
-        if (!r.body.contains("kvs") || r.body["kvs"].empty())
-            return true;
-        for (const json& kv : r.body["kvs"]) {
-            std::string key;
-            etcd::b64_decode(kv.value("key", ""), key);
-            from = key + std::string(1, '\0');
-            out.push_back(kv);
+        if (succeeded(r)) {
+            next.mod = revision_of(r);
+            in = next;
+        } else {
+            in = intent_of(txn_kv(r, 0)); /* another finisher moved it, or our try landed */
+            if (!in.exists || in.id != id || in.state != "committed")
+                return true;
         }
-        if (!r.body.value("more", false))
-            return true;
+        if (first)
+            fail_at("mid-apply");
+        first = false;
     }
+    r = txn(*cn, {{"compare", {cmp_mod(ikey, in.mod)}},
+                  {"success", {del_op(ikey), del_prefix_op(sdir)}}});
+    if (!r.ok) {
+        why = r.error;
+        return false;
+    }
+    return true;
 }
 
 /*
- * Finish what writers left under this vnet: a committed intent's locks
- * are applied and the intent deleted; locks of an intent that is gone (its
- * writer's lease ran out, or it withdrew) or never was are deleted; a
- * staged intent's writer is alive (its lease holds the intent) and is left
- * alone. Returns false when something is left to look at again later.
+ * Finish what writers left under this vnet: a committed intent is applied;
+ * staged chunks that belong to no intent (a writer died before its commit
+ * point and its lease ended, or it withdrew) are deleted, guarded by the
+ * intent key being as read, so a writer starting meanwhile keeps its own;
+ * a staged intent's writer is alive (its lease holds the intent) and is
+ * left alone. Returns false when something is left to look at later.
  */
 bool Etcd::recover(const ConnP& cn) {
     std::string why;
-    std::vector<json> lock_kvs, intent_kvs;
-    if (!range_all(*cn, cn->lay.lock_dir(), lock_kvs, why) ||
-        !range_all(*cn, cn->lay.intent_dir(), intent_kvs, why)) {
-        log(VARPD_LOG_WARNING, "cannot look for unfinished changes: " + why);
+    const std::string ikey = cn->lay.intent_key(), sroot = cn->lay.staging_root();
+    etcd::Reply r = txn(*cn, {{"success",
+                               {range_op(ikey),
+                                {{"request_range",
+                                  {{"key", etcd::b64_encode(sroot)},
+                                   {"range_end", etcd::b64_encode(etcd::prefix_end(sroot))},
+                                   {"keys_only", true}}}}}}});
+    if (!r.ok) {
+        log(VARPD_LOG_WARNING, "cannot look for unfinished changes: " + r.error);
         return false;
     }
-    std::map<std::string, std::string> state; /* intent id -> state */
-    for (const json& kv : intent_kvs) {
-        std::string key;
-        etcd::b64_decode(kv.value("key", ""), key);
-        state[key.substr(cn->lay.intent_dir().size())] = state_of(kv_value(kv));
-    }
-    std::map<std::string, std::vector<Lock>> by_intent;
-    const std::string vdir = cn->lay.vnet_dir(), ldir = cn->lay.lock_dir();
-    for (const json& kv : lock_kvs) {
-        Lock l;
-        etcd::b64_decode(kv.value("key", ""), l.lock);
-        l.key = vdir + l.lock.substr(ldir.size());
-        l.mod = etcd::num(kv, "mod_revision");
-        std::string bad = parse_lock(kv_value(kv), l);
-        if (!bad.empty()) {
-            log(VARPD_LOG_WARNING, l.lock + ": " + bad + "; deleted, so it holds no key");
-            l.intent.clear();
+    Intent in = intent_of(txn_kv(r, 0));
+    std::set<std::string> staged; /* ids with chunks */
+    const json& rr = r.body["responses"][1]["response_range"];
+    if (rr.contains("kvs"))
+        for (const json& kv : rr["kvs"]) {
+            std::string key;
+            etcd::b64_decode(kv.value("key", ""), key);
+            std::string rest = key.substr(sroot.size());
+            staged.insert(rest.substr(0, rest.find('/')));
         }
-        by_intent[l.intent].push_back(std::move(l));
-    }
-    if (by_intent.empty())
+    if (!in.exists && staged.empty()) {
         log(VARPD_LOG_DEBUG, "no unfinished change under " + cn->lay.vnet_dir());
-    bool settled = true;
-    for (auto& [id, locks] : by_intent) {
-        auto st = id.empty() ? state.end() : state.find(id);
-        std::string s = st == state.end() ? "" : st->second;
-        if (s == "staged") {
-            settled = false; /* its writer is at work */
-        } else if (s == "committed") {
-            if (!apply_locks(cn, locks, why) ||
-                !txn(*cn, {{"success", {del_op(cn->lay.intent_key(id))}}}).ok) {
-                log(VARPD_LOG_WARNING, "cannot finish the committed change " + id + " yet: " + why);
-                settled = false;
-                continue;
-            }
-            state.erase(id);
-            log(VARPD_LOG_INFO, "finished the committed change " + id + " that its writer left (" +
-                                    std::to_string(locks.size()) + " keys)");
-        } else if (!discard_locks(*cn, locks, why)) {
-            log(VARPD_LOG_WARNING, "cannot discard the uncommitted change " + id + " yet: " + why);
-            settled = false;
-        } else if (!id.empty()) {
-            log(VARPD_LOG_INFO, "discarded the uncommitted change " + id + " (" +
-                                    std::to_string(locks.size()) + " keys locked, none written)");
-        }
+        return true;
     }
-    for (auto& [id, s] : state) /* committed and applied, but not deleted */
-        if (s == "committed" && !by_intent.count(id))
-            txn(*cn, {{"success", {del_op(cn->lay.intent_key(id))}}});
+    bool settled = true;
+    if (in.exists && in.state == "committed") {
+        if (finish_intent(cn, in.id, why)) {
+            log(VARPD_LOG_INFO, "finished the committed change " + in.id + " of " + in.by + " (" +
+                                    std::to_string(in.ops) + " writes)");
+            staged.erase(in.id);
+        } else {
+            log(VARPD_LOG_WARNING, "cannot finish the committed change " + in.id + " yet: " + why);
+            settled = false;
+        }
+    } else if (in.exists) {
+        settled = false; /* staged: its writer is at work */
+    }
+    for (const std::string& id : staged) {
+        if (in.exists && id == in.id)
+            continue;
+        r = txn(*cn, {{"compare", {cmp_mod(ikey, in.exists ? in.mod : 0)}},
+                      {"success", {del_prefix_op(cn->lay.staging_dir(id))}}});
+        if (succeeded(r))
+            log(VARPD_LOG_INFO,
+                "discarded the uncommitted change " + id + " (staged, never applied)");
+        else
+            settled = false;
+    }
     return settled;
 }
 
@@ -417,22 +433,21 @@ void Etcd::recover_soon(std::chrono::milliseconds after, bool all) {
     recover_all = recover_all || all;
 }
 
-/* The watch saw an intent record change (etcd.cpp's apply_events, under mu). */
-void Etcd::note_intent_locked(const std::string& id, bool del, const std::string& value) {
+/* The watch saw the intent record change (etcd.cpp's apply_events, under mu). */
+void Etcd::note_intent_locked(bool del, const std::string& value) {
     auto at = std::chrono::steady_clock::now();
-    auto it = intents_seen.find(id);
     if (del) {
         /* a staged intent gone without its commit: withdrawn or expired */
-        bool orphan = it != intents_seen.end() && !it->second;
-        if (it != intents_seen.end())
-            intents_seen.erase(it);
+        bool orphan = intent_seen == IntentSeen::staged;
+        intent_seen = IntentSeen::none;
         if (!orphan)
             return;
         recover_all = true;
         at += std::chrono::milliseconds(1000);
     } else {
-        bool committed = state_of(value) == "committed";
-        intents_seen[id] = committed;
+        json j = json::parse(value, nullptr, false);
+        bool committed = j.is_object() && j.value("state", "") == "committed";
+        intent_seen = committed ? IntentSeen::committed : IntentSeen::staged;
         if (!committed)
             return;
         at += recover_grace; /* its writer applies it meanwhile */
@@ -448,12 +463,9 @@ void Etcd::recover_if_due(const ConnP& cn) {
         std::lock_guard g(mu);
         if (!recover_pending || std::chrono::steady_clock::now() < recover_at)
             return;
-        bool open_commit = false;
-        for (auto& [id, committed] : intents_seen)
-            open_commit = open_commit || committed;
         recover_pending = false;
-        if (!recover_all && !open_commit)
-            return; /* every committed intent seen was finished by its writer */
+        if (!recover_all && intent_seen != IntentSeen::committed)
+            return; /* the committed intent seen was finished by its writer */
         recover_all = false;
     }
     if (!recover(cn))
@@ -461,27 +473,32 @@ void Etcd::recover_if_due(const ConnP& cn) {
 }
 
 /*
- * Up to chunk_keys planned writes in one txn, guarded by each key's mod
- * revision, the absence of its lock, and the absence of the fence (the
- * intent key of this id). Without a clear answer the fence is put: a try
- * still in flight then fails, and a read tells whether one was applied.
+ * Up to single_keys planned writes in one txn, guarded by each key's mod
+ * revision, the absence of an intent (no larger change is under way) and
+ * of the fence. Without a clear answer the fence is put: a try still in
+ * flight then fails, and a read tells whether one was applied.
  */
 int Etcd::commit_single(const ConnP& cn, const Plan& list, const std::map<uint32_t, int64_t>& lease,
-                        std::string& why, bool& conflict) {
-    std::string fence = cn->lay.intent_key(new_intent_id());
+                        std::string& why, bool& conflict, bool& busy) {
+    std::string fence = cn->lay.fence_key(new_intent_id());
     json cmp = json::array(), ops = json::array();
     cmp.push_back(cmp_mod(fence, 0));
+    cmp.push_back(cmp_mod(cn->lay.intent_key(), 0));
     for (auto& [key, op] : list) {
         cmp.push_back(cmp_mod(key, op.expect_mod));
-        cmp.push_back(cmp_mod(cn->lay.lock_key(key), 0));
         ops.push_back(op.put ? put_op(key, op.value, op.ttl ? lease.at(op.ttl) : 0) : del_op(key));
     }
-    etcd::Reply r = txn(*cn, {{"compare", cmp}, {"success", ops}});
+    etcd::Reply r = txn(
+        *cn, {{"compare", cmp}, {"success", ops}, {"failure", {range_op(cn->lay.intent_key())}}});
     if (succeeded(r))
         return 0;
     if (r.ok && !r.resent) {
         conflict = true;
-        why = "another writer changed these keys meanwhile";
+        Intent in = intent_of(txn_kv(r, 0));
+        busy = in.exists;
+        why = in.exists ? "a change of more than " + std::to_string(single_keys) + " keys by " +
+                              in.by + " is in progress on this vnet"
+                        : "another writer changed these keys meanwhile";
         return -EAGAIN;
     }
     if (!r.ok && !r.resent) {
@@ -496,7 +513,7 @@ int Etcd::commit_single(const ConnP& cn, const Plan& list, const std::map<uint32
     /* A try went unanswered: fence it off, then look. */
     etcd::Reply lr = patient(*cn, "/v3/lease/grant", {{"TTL", fence_ttl}});
     int64_t fl = lr.ok ? etcd::num(lr.body, "ID") : 0; /* it expires once no try can be in flight */
-    etcd::Reply f = txn(*cn, {{"success", {put_op(fence, intent_value("fence", 0), fl)}}});
+    etcd::Reply f = txn(*cn, {{"success", {put_op(fence, "{}", fl)}}});
     std::map<std::string, Cur> now;
     std::vector<std::string> keys;
     for (auto& [key, op] : list)
@@ -519,12 +536,53 @@ int Etcd::commit_single(const ConnP& cn, const Plan& list, const std::map<uint32
 }
 
 /*
- * More writes than a txn holds: the intent protocol (etcd.cpp, "Writes").
+ * Take the vnet's intent for a larger change: an intent record put where
+ * none is, under a lease of intent_ttl seconds. 0, -EAGAIN with busy set
+ * (another writer's change is under way; a committed one left by a dead
+ * writer is finished first), or an error.
  */
-int Etcd::commit_intent(const ConnP& cn, const Plan& list, const std::map<uint32_t, int64_t>& lease,
-                        std::string& why, bool& conflict) {
+int Etcd::take_intent(const ConnP& cn, const std::string& id, int64_t lease, std::string& why,
+                      bool& busy) {
+    const std::string ikey = cn->lay.intent_key();
+    Intent mine;
+    mine.id = id;
+    mine.state = "staged";
+    mine.by = who();
+    for (int tries = 0; tries < 3; tries++) {
+        etcd::Reply r = txn(*cn, {{"compare", {cmp_mod(ikey, 0)}},
+                                  {"success", {put_op(ikey, intent_text(mine), lease)}},
+                                  {"failure", {range_op(ikey)}}});
+        if (succeeded(r))
+            return 0;
+        if (!r.ok) {
+            why = "cannot stage the change: " + r.error + "; nothing was changed";
+            return r.unreachable ? -EHOSTUNREACH : -EIO;
+        }
+        Intent in = intent_of(txn_kv(r, 0));
+        if (in.id == id)
+            return 0; /* our own unanswered try */
+        if (in.state != "committed") {
+            busy = true;
+            why = "a change of more than " + std::to_string(single_keys) + " keys by " + in.by +
+                  " is in progress on this vnet";
+            return -EAGAIN;
+        }
+        recover(cn); /* a dead writer's committed change: finish it first */
+    }
+    busy = true;
+    why = "another writer's committed change on this vnet could not be finished";
+    return -EAGAIN;
+}
+
+/*
+ * More writes than a txn holds: the intent protocol (etcd.cpp, "Writes").
+ * The intent is taken before the keys are read, so the plan holds while it
+ * is written.
+ */
+int Etcd::commit_intent(const ConnP& cn, Txn& t, std::string& why, bool& conflict, bool& busy) {
     using namespace std::chrono;
-    const std::string id = new_intent_id(), ikey = cn->lay.intent_key(id);
+    const std::string id = new_intent_id(), ikey = cn->lay.intent_key(),
+                      sdir = cn->lay.staging_dir(id);
     etcd::Reply lr = patient(*cn, "/v3/lease/grant", {{"TTL", intent_ttl}});
     int64_t il = lr.ok ? etcd::num(lr.body, "ID") : 0;
     if (!lr.ok || !il) {
@@ -532,91 +590,81 @@ int Etcd::commit_intent(const ConnP& cn, const Plan& list, const std::map<uint32
               "; nothing was changed";
         return lr.unreachable ? -EHOSTUNREACH : -EIO;
     }
-    etcd::Reply r =
-        txn(*cn, {{"success", {put_op(ikey, intent_value("staged", list.size()), il)}}});
-    if (!r.ok) {
-        why = "cannot stage the change: " + r.error + "; nothing was changed";
-        return r.unreachable ? -EHOSTUNREACH : -EIO;
-    }
-    std::vector<Lock> locks;
-    locks.reserve(list.size());
-    for (auto& [key, op] : list) {
-        Lock l;
-        l.key = key;
-        l.lock = cn->lay.lock_key(key);
-        l.intent = id;
-        l.put = op.put;
-        l.value = op.value;
-        l.ttl = op.ttl;
-        l.lease = op.ttl ? lease.at(op.ttl) : 0;
-        locks.push_back(std::move(l));
+    int rc = take_intent(cn, id, il, why, busy);
+    if (rc != 0) {
+        conflict = busy;
+        return rc;
     }
     /* Withdraw: the intent first (a stage still in flight then fails its
-       compare), then the locks staged; what is left is discarded later. */
-    auto withdraw = [&](size_t staged) {
-        txn(*cn, {{"success", {del_op(ikey)}}});
-        std::vector<Lock> mine(locks.begin(), locks.begin() + staged);
-        std::string w;
-        if (!discard_locks(*cn, mine, w))
+       compare), then the chunks; what is left is discarded later. */
+    auto withdraw = [&] {
+        etcd::Reply w = txn(*cn, {{"compare", {cmp_version(ikey, 1)}},
+                                  {"success", {del_op(ikey), del_prefix_op(sdir)}}});
+        if (!succeeded(w))
             recover_soon(milliseconds(1000), true);
     };
+    std::map<std::string, PlanOp> plan;
+    std::map<uint32_t, int64_t> lease;
+    rc = plan_change(cn, t, plan, lease, why);
+    if (rc != 0) {
+        withdraw();
+        return rc;
+    }
+    /* Stage: chunks of at most chunk_bytes, one put per txn, each while the
+       intent is still the staged one. */
+    size_t chunks = 0;
     auto renewed = steady_clock::now();
-    for (size_t at = 0; at < locks.size(); at += chunk_keys) {
-        size_t end = std::min(locks.size(), at + chunk_keys);
-        json cmp = json::array(), ops = json::array();
-        cmp.push_back(cmp_version(ikey, 1));
-        std::vector<std::string> texts;
-        for (size_t i = at; i < end; i++) {
-            const PlanOp& op = list[i].second;
-            texts.push_back(lock_value(id, op, locks[i].lease));
-            cmp.push_back(cmp_mod(locks[i].key, op.expect_mod));
-            cmp.push_back(cmp_mod(locks[i].lock, 0));
-            ops.push_back(put_op(locks[i].lock, texts.back(), 0));
+    json chunk = json::array();
+    size_t bytes = 0, n = 0;
+    auto flush = [&]() -> int {
+        etcd::Reply r =
+            txn(*cn, {{"compare", {cmp_version(ikey, 1)}},
+                      {"success", {put_op(sdir + std::to_string(chunks), chunk.dump(), 0)}}});
+        if (!succeeded(r)) {
+            withdraw();
+            why = r.ok ? "staging took longer than the change's lease (" +
+                             std::to_string(intent_ttl) + " s); nothing was changed"
+                       : "staging the change failed (" + r.error + "); nothing was changed";
+            return r.ok || !r.unreachable ? -EIO : -EHOSTUNREACH;
         }
-        r = txn(*cn, {{"compare", cmp}, {"success", ops}, {"failure", {range_op(locks[at].lock)}}});
-        int64_t mod =
-            succeeded(r) ? etcd::num(r.body.value("header", json::object()), "revision") : 0;
-        if (r.ok && !mod) {
-            /* Failed compares: our own unanswered try, or a conflict. */
-            const json* kv = txn_kv(r, 0);
-            if (kv && kv_value(*kv) == texts.front())
-                mod = etcd::num(*kv, "mod_revision");
-        }
-        if (!mod) {
-            withdraw(at);
-            if (!r.ok) {
-                why = "staging the change failed (" + r.error + "); nothing was changed";
-                return r.unreachable ? -EHOSTUNREACH : -EIO;
-            }
-            conflict = true;
-            const json* kv = txn_kv(r, 0);
-            why =
-                kv ? "another writer's change of these keys is in progress (" + locks[at].lock + ")"
-                   : "another writer changed these keys meanwhile";
-            if (kv)
-                recover(cn); /* a writer that died leaves it: finish or discard it first */
-            return -EAGAIN;
-        }
-        for (size_t i = at; i < end; i++)
-            locks[i].mod = mod;
+        chunks++;
+        chunk = json::array();
+        bytes = 0;
         if (steady_clock::now() - renewed > seconds(intent_ttl / 3)) {
             cn->client->call("/v3/lease/keepalive", {{"ID", std::to_string(il)}});
             renewed = steady_clock::now();
         }
+        return 0;
+    };
+    for (auto& [key, op] : plan) {
+        json o = op_json(key, op, op.ttl ? lease.at(op.ttl) : 0);
+        bytes += o.dump().size() + 1;
+        chunk.push_back(std::move(o));
+        n++;
+        if (bytes >= chunk_bytes && (rc = flush()) != 0)
+            return rc;
     }
+    if (!chunk.empty() && (rc = flush()) != 0)
+        return rc;
     fail_at("before-mark");
 
     /* The commit point. */
+    Intent done;
+    done.id = id;
+    done.state = "committed";
+    done.chunks = chunks;
+    done.ops = n;
+    done.by = who();
     json mark = {{"compare", {cmp_version(ikey, 1)}},
-                 {"success", {put_op(ikey, intent_value("committed", list.size()), 0)}},
+                 {"success", {put_op(ikey, intent_text(done), 0)}},
                  {"failure", {range_op(ikey)}}};
-    r = txn(*cn, mark);
+    etcd::Reply r = txn(*cn, mark);
     bool committed = succeeded(r);
     if (r.ok && !committed) {
-        const json* kv = txn_kv(r, 0);
-        committed = kv && state_of(kv_value(*kv)) == "committed"; /* our unanswered try */
+        Intent in = intent_of(txn_kv(r, 0));
+        committed = in.id == id && in.state == "committed"; /* our unanswered try */
         if (!committed) {
-            withdraw(locks.size());
+            withdraw();
             why = "staging took longer than the change's lease (" + std::to_string(intent_ttl) +
                   " s); nothing was changed";
             return -EIO;
@@ -624,7 +672,7 @@ int Etcd::commit_intent(const ConnP& cn, const Plan& list, const std::map<uint32
     } else if (!r.ok) {
         /* Settle it: withdraw unless the mark is there already. */
         json settle = {{"compare", {cmp_version(ikey, 1)}},
-                       {"success", {del_op(ikey)}},
+                       {"success", {del_op(ikey), del_prefix_op(sdir)}},
                        {"failure", {range_op(ikey)}}};
         etcd::Reply s = txn(*cn, settle);
         if (!s.ok) {
@@ -634,17 +682,16 @@ int Etcd::commit_intent(const ConnP& cn, const Plan& list, const std::map<uint32
                   "reaches etcd; show-mapping tells which";
             return -EIO;
         }
-        const json* kv = txn_kv(s, 0);
-        committed = !succeeded(s) && kv && state_of(kv_value(*kv)) == "committed";
+        Intent in = intent_of(txn_kv(s, 0));
+        committed = !succeeded(s) && in.id == id && in.state == "committed";
         if (!committed) {
-            withdraw(locks.size());
             why = "marking the change committed failed (" + r.error + "); nothing was changed";
             return r.unreachable ? -EHOSTUNREACH : -EIO;
         }
     }
     fail_at("after-mark");
 
-    if (!apply_locks(cn, locks, why) || !txn(*cn, {{"success", {del_op(ikey)}}}).ok) {
+    if (!finish_intent(cn, id, why)) {
         recover_soon(milliseconds(1000), true);
         log(VARPD_LOG_WARNING, "change " + id + " is committed; applying it stopped (" + why +
                                    ") and is finished when etcd answers");
@@ -652,8 +699,9 @@ int Etcd::commit_intent(const ConnP& cn, const Plan& list, const std::map<uint32
     return 0;
 }
 
-int Etcd::commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict) {
-    conflict = false;
+/* Read the keys a change touches and plan its writes, leases granted. */
+int Etcd::plan_change(const ConnP& cn, Txn& t, std::map<std::string, PlanOp>& plan,
+                      std::map<uint32_t, int64_t>& lease, std::string& why) {
     /* The last change of each MAC wins, in MAC order. */
     std::map<uint64_t, Staged> fin;
     for (auto& s : t.ops)
@@ -717,7 +765,7 @@ int Etcd::commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict)
     if (!read_keys(*cn, ipkeys, cur, why))
         return -EIO;
 
-    std::map<std::string, PlanOp> plan;
+    plan.clear();
     for (auto& [k, s] : fin) {
         std::string key = cn->lay.mac_key(s.m.vm_mac);
         const Cur& c = cur[key];
@@ -752,7 +800,7 @@ int Etcd::commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict)
     }
 
     /* Leases first: a grant that fails changes nothing. */
-    std::map<uint32_t, int64_t> lease;
+    lease.clear();
     for (auto& [key, op] : plan)
         if (op.put && op.ttl && !lease.count(op.ttl)) {
             int64_t id;
@@ -760,19 +808,40 @@ int Etcd::commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict)
                 return -EIO;
             lease[op.ttl] = id;
         }
-    Plan list(plan.begin(), plan.end());
-    if (list.size() <= chunk_keys)
-        return commit_single(cn, list, lease, why, conflict);
-    return commit_intent(cn, list, lease, why, conflict);
+    return 0;
 }
 
+int Etcd::commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict, bool& busy) {
+    conflict = busy = false;
+    std::map<std::string, PlanOp> plan;
+    std::map<uint32_t, int64_t> lease;
+    int rc = plan_change(cn, t, plan, lease, why);
+    if (rc != 0)
+        return rc;
+    if (plan.size() <= single_keys)
+        return commit_single(cn, Plan(plan.begin(), plan.end()), lease, why, conflict, busy);
+    return commit_intent(cn, t, why, conflict, busy);
+}
+
+/* A conflict starts over (three times); a larger change under way is
+   waited for, up to busy_wait. */
 int Etcd::commit(const ConnP& cn, Txn& t, std::string& why) {
-    for (int attempt = 0;; attempt++) {
-        bool conflict = false;
-        int rc = commit_once(cn, t, why, conflict);
-        if (rc == 0 || !conflict || attempt == 2)
+    using namespace std::chrono;
+    auto until = steady_clock::now() + busy_wait;
+    auto pause = milliseconds(50);
+    for (int attempt = 0;;) {
+        bool conflict = false, busy = false;
+        int rc = commit_once(cn, t, why, conflict, busy);
+        if (rc == 0 || !conflict)
+            return rc;
+        if (busy && steady_clock::now() < until) {
+            std::this_thread::sleep_for(pause);
+            pause = std::min(pause * 2, milliseconds(500));
+            continue;
+        }
+        if (busy || ++attempt == 3)
             return rc;
     }
 }
 
- } // namespace etcd_plugin
+} // namespace etcd_plugin

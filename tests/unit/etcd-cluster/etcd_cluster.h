@@ -149,6 +149,18 @@ inline std::string prefix_end(std::string p) {
     return std::string(1, '\0'); /* whole keyspace */
 }
 
+/* Wait for pred with a deadline (polled every 50 ms): true when it held. */
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() >= until)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+}
+
 /* ---- credentials of a cluster variant ---- */
 
 struct Credentials {

@@ -21,13 +21,13 @@
  *   "drop" it gave meanwhile, new misses are answered, and a change made
  *   after the restart reaches the cache. Misses for MACs the backend
  *   answered before the stop are answered from its own cache.
- * - Commits of 250 mappings (five txns of locks: the intent protocol of
+ * - Commits of 250 mappings (more than one txn holds: the intent protocol of
  *   etcd_write.cpp) flow while the leader is killed, or the member asked
  *   first is stopped: once nothing is left unfinished, every commit's
  *   keys are all in etcd or none, whatever the commit returned.
  * - varpd SIGKILLed inside a commit (a child process, etcd-commit-child,
  *   killed at the backend's failpoint): before the commit point all 250
- *   keys stay old and the dead writer's locks are discarded; after it, or
+ *   keys stay old and the dead writer's staged chunks are discarded; after it, or
  *   midway through applying, another host's watch or the next instance to
  *   start finishes it and all 250 are new; the kernel-cache model of a
  *   host follows, checked against etcd directly.
@@ -229,18 +229,6 @@ struct Faults : ::testing::Test {
     void seed_old();
     std::vector<Mac6> seeded_macs();
 };
-
-/* Wait for pred with a deadline: true when it held. */
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() >= until)
-            return false;
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
-}
 
 double ms_between(int64_t a, int64_t b) {
     return double(b - a) / 1e6;
@@ -476,14 +464,12 @@ TEST_F(Faults, WholeClusterStoppedThenStartedAgain) {
  */
 namespace {
 
-const uint32_t kPer = 250; /* mappings per commit: five txns of locks */
+const uint32_t kPer = 250; /* mappings per commit: applied in two txns after its mark */
 
-/* Intents and locks left under vnet 1 (fences, which only expire, aside). */
+/* The intent record and staged chunks left for vnet 1. */
 size_t unfinished(EtcdCluster& c) {
-    size_t n = c.get_prefix(std::string(kPrefix) + "/vnet/1/lock/").size();
-    for (auto& kv : c.get_prefix(std::string(kPrefix) + "/vnet/1/intent/"))
-        n += kv.value.find("\"fence\"") == std::string::npos;
-    return n;
+    return c.get_prefix(std::string(kPrefix) + "/vnet/1/intent").size() +
+           c.get_prefix(std::string(kPrefix) + "/staging/1/").size();
 }
 
 /* How many of test_mac(first..first+n-1) hold seq_ip(seq+i) in etcd. */
@@ -552,7 +538,7 @@ void Faults::commits_across(const char* what, const std::function<void()>& fault
     ASSERT_TRUE(started) << "no three commits before the fault: " << prov.all_logs();
     ASSERT_TRUE(after) << "fewer than five commits in 90 s after the fault";
     ASSERT_TRUE(eventually([&] { return unfinished(*c) == 0; }, 40s))
-        << unfinished(*c) << " intents and locks left unfinished\n"
+        << unfinished(*c) << " intent and staged chunks left unfinished\n"
         << prov.all_logs();
 
     std::set<std::string> present;
@@ -647,7 +633,7 @@ TEST_F(Faults, VarpdKilledBeforeTheMarkLeavesAllOld) {
     EXPECT_EQ(holding(*c, 0, kPer, 0), kPer) << "the old mappings changed before the commit point";
     EXPECT_GT(unfinished(*c), 0u) << "no staged change left to discard";
     ASSERT_TRUE(eventually([&] { return unfinished(*c) == 0; }, 30s))
-        << "the dead writer's locks were not discarded\n"
+        << "the dead writer's staged change was not discarded\n"
         << prov.all_logs();
     EXPECT_EQ(holding(*c, 0, kPer, 0), kPer);
     EXPECT_TRUE(kernel.wait_all(old, 5s));

@@ -593,34 +593,41 @@ TEST_F(Etcd, CommitIsAllOrNothingAcrossTxns) {
         many.push_back(mapping(mac(uint8_t(i), 0), v4(192, 0, 2, 1)));
     many.push_back(mapping(mac(0x02, 0xff), v4(192, 0, 2, 2), 0, nullptr, nullptr, 30));
 
-    /* Another writer's change is staged on a key of the last chunk (its
-       intent alive, held by its lease): the commit fails before its commit
-       point, nothing is written, and none of its own locks stay. */
-    auto g = cl->must("/v3/lease/grant", {{"TTL", 30}});
+    /* Another writer's larger change is staged on this vnet (its intent
+       alive, held by its lease): the commit waits for it (busy_wait, 10 s),
+       then fails saying so, having written nothing. */
+    auto g = cl->must("/v3/lease/grant", {{"TTL", 60}});
     std::string other = g.value("ID", "");
     ASSERT_FALSE(other.empty());
-    cl->must("/v3/kv/put", {{"key", etcd_test::b64enc(key(19, "intent/0000000000000abc"))},
-                            {"value", etcd_test::b64enc(R"({"state":"staged"})")},
-                            {"lease", other}});
-    cluster->put(key(19, "lock/mac/02:00:00:00:00:f0"),
-                 R"({"intent":"0000000000000abc","op":"delete"})");
+    cl->must(
+        "/v3/kv/put",
+        {{"key", etcd_test::b64enc(key(19, "intent"))},
+         {"value", etcd_test::b64enc(R"({"id":"0000000000000abc","state":"staged","by":"h2"})")},
+         {"lease", other}});
+    cluster->put("/overlay/staging/19/0000000000000abc/0", R"([{"k":"x"}])");
     int rc = in.change(many, {}, &why);
     EXPECT_EQ(rc, -EAGAIN) << why;
     EXPECT_NE(why.find("in progress"), std::string::npos) << why;
+    EXPECT_NE(why.find("h2"), std::string::npos) << why;
     auto left = cluster->get_prefix(key(19, "mac/"));
     ASSERT_EQ(left.size(), 1u);
     EXPECT_EQ(left[0].value, R"({"ip":"198.51.100.5"})");
-    EXPECT_EQ(cluster->get_prefix(key(19, "lock/")).size(), 1u) << "our own locks were left";
+    /* a one-txn change waits for it too, and fails the same way */
+    rc = in.change({mapping(mac(0x07, 0x07), v4(192, 0, 2, 7))}, {}, &why);
+    EXPECT_EQ(rc, -EAGAIN) << why;
+    EXPECT_NE(why.find("in progress"), std::string::npos) << why;
 
-    /* That writer dies (its lease ends): the next commit discards its
-       staged change, and all of this one lands. The mapping whose lease
-       was revoked gets a new one when the change is applied. */
+    /* That writer dies (its lease ends): its staged chunks are discarded,
+       and all of this change lands. The mapping whose lease was revoked
+       gets a new one when the change is applied. */
     cl->must("/v3/lease/revoke", {{"ID", other}});
     ASSERT_EQ(in.change(many, {}, &why), 0) << why;
     left = cluster->get_prefix(key(19, "mac/"));
     EXPECT_EQ(left.size(), 251u);
-    EXPECT_EQ(cluster->get_prefix(key(19, "lock/")).size(), 0u);
-    EXPECT_EQ(cluster->get_prefix(key(19, "intent/")).size(), 0u);
+    EXPECT_FALSE(cluster->get(key(19, "intent")).has_value());
+    EXPECT_TRUE(etcd_test::eventually(
+        [&] { return cluster->get_prefix("/overlay/staging/19/").empty(); }, 10s))
+        << "staged chunks left";
     EXPECT_NE(*cluster->get(key(19, "mac/02:00:00:00:00:05")), R"({"ip":"198.51.100.5"})");
     r = cl->must("/v3/kv/range", {{"key", etcd_test::b64enc(key(19, "mac/02:00:00:00:ff:02"))}});
     std::string l2 = r["kvs"][0].value("lease", "");
