@@ -694,15 +694,23 @@ int e_start(void* arg) {
             e->log(VARPD_LOG_ERR, why);
             return -EINVAL;
         }
-        if (!e->p.user.empty() && e->p.password.empty()) {
-            e->log(VARPD_LOG_ERR, "etcd/user is set but etcd/password is not");
+        if (!e->p.user.empty() && e->p.password_file.empty()) {
+            e->log(VARPD_LOG_ERR, "etcd/user is set but etcd/password_file is not");
             return -EINVAL;
+        }
+        if (!e->p.password_file.empty()) {
+            /* Read at each start, never saved: the state file holds its path. */
+            int err = 0;
+            why = etcd::read_password_file(e->p.password_file, c.password, err);
+            if (!why.empty()) {
+                e->log(VARPD_LOG_ERR, why);
+                return err;
+            }
         }
         c.ca = e->p.ca;
         c.cert = e->p.cert;
         c.key = e->p.key;
         c.user = e->p.user;
-        c.password = e->p.password;
         auto cn = std::make_shared<Conn>();
         cn->client = std::make_unique<etcd::Client>(std::move(c));
         cn->lay.prefix = e->p.prefix;
@@ -844,6 +852,8 @@ const PropDesc props[] = {
     {prop_cert, VARPD_PROP_T_STRING, rw},
     {prop_key, VARPD_PROP_T_STRING, rw},
     {prop_user, VARPD_PROP_T_STRING, rw},
+    {prop_password_file, VARPD_PROP_T_STRING, rw},
+    /* write-only and always refused, so that setting it says what to use */
     {prop_password, VARPD_PROP_T_STRING, VARPD_PROP_PERM_WRITE},
     {prop_revision, VARPD_PROP_T_UINT, VARPD_PROP_PERM_READ},
     {prop_restarts, VARPD_PROP_T_UINT, VARPD_PROP_PERM_READ},
@@ -864,8 +874,8 @@ std::string* string_prop(Props& p, const char* name) {
         return &p.key;
     if (!std::strcmp(name, prop_user))
         return &p.user;
-    if (!std::strcmp(name, prop_password))
-        return &p.password;
+    if (!std::strcmp(name, prop_password_file))
+        return &p.password_file;
     return nullptr;
 }
 
@@ -921,7 +931,7 @@ std::string check_prop(const char* name, const std::string& value, std::string& 
     if (!std::strcmp(name, prop_prefix))
         return etcd_layout::normalise_prefix(value, out);
     if ((!std::strcmp(name, prop_ca) || !std::strcmp(name, prop_cert) ||
-         !std::strcmp(name, prop_key)) &&
+         !std::strcmp(name, prop_key) || !std::strcmp(name, prop_password_file)) &&
         !value.empty() && value[0] != '/')
         return std::string(name) + " must be an absolute path (varpd's directory is not yours)";
     return "";
@@ -929,6 +939,12 @@ std::string check_prop(const char* name, const std::string& value, std::string& 
 
 int e_setprop(void* arg, const char* name, const void* buf, uint32_t size) {
     Etcd* e = self(arg);
+    if (!std::strcmp(name, prop_password)) {
+        e->log(VARPD_LOG_ERR, "etcd/password is no longer supported (varpd would save it in its "
+                              "state file): write the password to a file of mode 0600 and use "
+                              "etcd/password_file");
+        return -ENOTSUP;
+    }
     std::string* slot = string_prop(e->p, name);
     if (!slot)
         return !std::strcmp(name, prop_revision) || !std::strcmp(name, prop_restarts) ||
@@ -964,13 +980,18 @@ int e_setprop(void* arg, const char* name, const void* buf, uint32_t size) {
     }
 }
 
-/* Saved as a JSON object of the string properties (the password too). */
+/* Saved as a JSON object of the string properties: the password file's
+   path, never the password (read from the file at each start). */
 int e_save(void* arg, void* buf, size_t* lenp) {
     Etcd* e = self(arg);
     try {
-        json j = {{"endpoints", e->p.endpoints}, {"prefix", e->p.prefix}, {"ca", e->p.ca},
-                  {"cert", e->p.cert},           {"key", e->p.key},       {"user", e->p.user},
-                  {"password", e->p.password}};
+        json j = {{"endpoints", e->p.endpoints},
+                  {"prefix", e->p.prefix},
+                  {"ca", e->p.ca},
+                  {"cert", e->p.cert},
+                  {"key", e->p.key},
+                  {"user", e->p.user},
+                  {"password_file", e->p.password_file}};
         std::string s = j.dump();
         if (*lenp < s.size()) {
             *lenp = s.size();
@@ -993,8 +1014,12 @@ int e_restore(varpd_provider_t* prov, varpd_mode_t mode, const void* buf, size_t
     if (rc != 0)
         return rc;
     Etcd* e = self(*argp);
-    const char* names[] = {prop_endpoints, prop_prefix, prop_ca,      prop_cert,
-                           prop_key,       prop_user,   prop_password};
+    if (j.contains("password"))
+        e->log(VARPD_LOG_WARNING,
+               "the saved state holds a password (from an older varpd): ignored, and not saved "
+               "again; set etcd/password_file to a file of mode 0600 holding it");
+    const char* names[] = {prop_endpoints, prop_prefix, prop_ca,           prop_cert,
+                           prop_key,       prop_user,   prop_password_file};
     for (const char* n : names) {
         const char* member = std::strchr(n, '/') + 1;
         if (!j.contains(member))

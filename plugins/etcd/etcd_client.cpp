@@ -1,8 +1,13 @@
 // The etcd v3 JSON-gateway client: see etcd_client.h.
 #include "etcd_client.h"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace etcd {
 
@@ -203,6 +208,63 @@ int64_t num(const json& j, const char* member) {
     return 0;
 }
 
+std::string read_password_file(const std::string& path, std::string& out, int& err) {
+    const std::string name = "etcd/password_file " + path + ": ";
+    err = -EINVAL;
+    if (path.empty() || path[0] != '/')
+        return name + "not an absolute path";
+    /* O_NONBLOCK: a FIFO must not hang the start; fstat then refuses it. */
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        int e = errno;
+        err = e == ENOENT ? -ENOENT : e == EACCES ? -EACCES : -EINVAL;
+        return name + (e == ENOENT ? "no such file" : std::strerror(e));
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st;
+    if (::fstat(fd, &st) != 0)
+        return name + std::strerror(errno);
+    if (!S_ISREG(st.st_mode))
+        return name + (S_ISDIR(st.st_mode) ? "a directory" : "not a regular file") +
+               ", not a file holding the password";
+    if (st.st_mode & 077) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+        err = -EACCES;
+        return name + "mode " + mode +
+               " lets group or others read or write the password; chmod 600 " + path;
+    }
+    constexpr size_t cap = 4096;
+    std::string text;
+    char buf[512];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return name + std::strerror(errno);
+        if (n == 0)
+            break;
+        text.append(buf, size_t(n));
+        if (text.size() > cap)
+            return name + "longer than " + std::to_string(cap) + " bytes: not a password";
+    }
+    if (!text.empty() && text.back() == '\n')
+        text.pop_back();
+    if (!text.empty() && text.back() == '\r')
+        text.pop_back();
+    if (text.empty())
+        return name + "empty";
+    if (text.find('\n') != std::string::npos)
+        return name + "more than one line (the password is its only line)";
+    out = std::move(text);
+    err = 0;
+    return "";
+}
+
 std::string parse_endpoints(const std::string& list, std::vector<std::string>& out) {
     out.clear();
     /* Separated by commas, semicolons or blanks (overlayadm's -p splits at commas). */
@@ -219,7 +281,7 @@ std::string parse_endpoints(const std::string& list, std::vector<std::string>& o
            password must not reach the log, the degrade message or getprop. */
         if (ep.find('@') != std::string::npos)
             return "etcd/endpoints: credentials do not belong in a URL; use etcd/user and "
-                   "etcd/password";
+                   "etcd/password_file";
         size_t scheme = ep.find("://");
         if (scheme == std::string::npos ||
             (ep.compare(0, scheme, "http") != 0 && ep.compare(0, scheme, "https") != 0))

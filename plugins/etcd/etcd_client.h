@@ -53,6 +53,14 @@ std::string prefix_end(std::string prefix);
 /* A gateway int64 (a string, or a number): 0 when absent or malformed. */
 int64_t num(const json& j, const char* member);
 
+/*
+ * Read a password from the file at path: one line, its trailing newline
+ * stripped. "" and out filled, or why it is refused and err: -ENOENT
+ * (missing), -EACCES (group or others may read or write it, or it cannot
+ * be opened), -EINVAL (not a regular file, empty, more than one line).
+ */
+std::string read_password_file(const std::string& path, std::string& out, int& err);
+
 /* "" or why the endpoint list (separated by , ; or blanks) is refused. */
 std::string parse_endpoints(const std::string& list, std::vector<std::string>& out);
 

@@ -37,6 +37,8 @@ constexpr const char* prop_ca = "etcd/ca";
 constexpr const char* prop_cert = "etcd/cert";
 constexpr const char* prop_key = "etcd/key";
 constexpr const char* prop_user = "etcd/user";
+constexpr const char* prop_password_file = "etcd/password_file";
+/* Refused: a password set as a property would be saved in varpd's state. */
 constexpr const char* prop_password = "etcd/password";
 constexpr const char* prop_revision = "etcd/revision";
 constexpr const char* prop_restarts = "etcd/watch_restarts";
@@ -69,7 +71,7 @@ using MacEnt = Cached<files::Entry>;
 using AddrEnt = Cached<Mac>;
 
 struct Props {
-    std::string endpoints, prefix = default_prefix, ca, cert, key, user, password;
+    std::string endpoints, prefix = default_prefix, ca, cert, key, user, password_file;
 };
 
 /* One staged change of a transaction. */

@@ -989,6 +989,15 @@ public:
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
     const std::string& path() const { return path_; }
+    /* Write name (in the directory) holding text, with mode; its path. */
+    std::string write_file(const std::string& name, const std::string& text,
+                           mode_t mode = 0600) const {
+        std::string f = path_ + "/" + name;
+        std::ofstream(f, std::ios::binary | std::ios::trunc) << text;
+        if (::chmod(f.c_str(), mode) != 0)
+            throw std::runtime_error("chmod " + f + " failed");
+        return f;
+    }
 
 private:
     std::string path_;

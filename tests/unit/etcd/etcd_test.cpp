@@ -36,6 +36,13 @@ Mac6 mac(uint8_t last, uint8_t b4 = 0) {
     return {0x02, 0, 0, 0, b4, last};
 }
 
+std::string joined(const std::vector<std::string>& logs) {
+    std::string s;
+    for (auto& l : logs)
+        s += l + "\n";
+    return s;
+}
+
 std::string key(uint32_t vnet, const std::string& tail) {
     return "/overlay/vnet/" + std::to_string(vnet) + "/" + tail;
 }
@@ -279,28 +286,47 @@ TEST_F(Etcd, PropertiesAreCheckedAndSaved) {
     EXPECT_EQ(set_uint(o, a, "etcd/revision", 3), -EPERM);
     EXPECT_EQ(set_str(o, a, "etcd/endpoints", cluster->endpoints()), 0);
     EXPECT_EQ(set_str(o, a, "etcd/prefix", "/tenants/"), 0);
-    EXPECT_EQ(set_str(o, a, "etcd/password", "s3cret"), 0);
+    /* the password is no property: it would be saved with the others */
+    EXPECT_EQ(set_str(o, a, "etcd/password", "s3cret"), -ENOTSUP);
+    EXPECT_TRUE(rec.logged("use etcd/password_file"));
+    EXPECT_EQ(set_str(o, a, "etcd/password_file", "pw.txt"), -EINVAL);
+    EXPECT_TRUE(rec.logged("etcd/password_file must be an absolute path"));
+    const std::string secret = "s3cret-never-saved";
+    std::string pwf = dir->write_file("saved-pw", secret + "\n");
+    EXPECT_EQ(set_str(o, a, "etcd/password_file", pwf), 0);
     char buf[256];
     uint32_t sz = sizeof buf;
     EXPECT_EQ(o->vpo_getprop(a, "etcd/prefix", buf, &sz), 0);
     EXPECT_STREQ(buf, "/tenants");
     sz = sizeof buf;
     EXPECT_EQ(o->vpo_getprop(a, "etcd/password", buf, &sz), -EPERM);
+    sz = sizeof buf;
+    EXPECT_EQ(o->vpo_getprop(a, "etcd/password_file", buf, &sz), 0);
+    EXPECT_EQ(std::string(buf), pwf);
     uint32_t n = 0;
     ASSERT_EQ(o->vpo_nprops(a, &n), 0);
-    bool pw_readable = true;
+    bool pw_readable = true, file_readable = false;
     for (uint32_t i = 0; i < n; i++) {
         varpd_prop_info_t info;
         ASSERT_EQ(o->vpo_propinfo(a, i, &info), 0);
         if (std::string(info.vpi_name) == "etcd/password")
             pw_readable = info.vpi_perm & VARPD_PROP_PERM_READ;
+        if (std::string(info.vpi_name) == "etcd/password_file")
+            file_readable = info.vpi_perm & VARPD_PROP_PERM_READ;
     }
     EXPECT_FALSE(pw_readable);
-    /* save -> restore keeps every property, the password too */
+    EXPECT_TRUE(file_readable);
+    /* started, the file was read: the saved state still holds only its path */
+    ASSERT_EQ(o->vpo_start(a), 0) << joined(rec.logs);
+    /* save -> restore keeps every property */
     std::vector<char> saved(4096);
     size_t len = saved.size();
     ASSERT_EQ(o->vpo_save(a, saved.data(), &len), 0);
     o->vpo_destroy(a);
+    const std::string bytes(saved.data(), len);
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << bytes;
+    EXPECT_EQ(bytes.find("\"password\""), std::string::npos) << bytes;
+    EXPECT_NE(bytes.find(pwf), std::string::npos) << bytes;
     void* b = nullptr;
     ASSERT_EQ(o->vpo_restore(&rec.prov, VARPD_MODE_DYNAMIC, saved.data(), len, &b), 0);
     sz = sizeof buf;
@@ -309,10 +335,91 @@ TEST_F(Etcd, PropertiesAreCheckedAndSaved) {
     std::vector<char> again(4096);
     size_t len2 = again.size();
     ASSERT_EQ(o->vpo_save(b, again.data(), &len2), 0);
-    EXPECT_EQ(std::string(saved.data(), len), std::string(again.data(), len2));
-    EXPECT_NE(std::string(saved.data(), len).find("s3cret"), std::string::npos);
+    EXPECT_EQ(bytes, std::string(again.data(), len2));
     o->vpo_destroy(b);
     EXPECT_EQ(o->vpo_restore(&rec.prov, VARPD_MODE_DYNAMIC, "{\"prefix\":7}", 12, &b), -EINVAL);
+}
+
+/* An older varpd saved the password in the state: restored without it, said so. */
+TEST_F(Etcd, OldStateWithAPasswordIsRestoredWithoutIt) {
+    Recorder rec;
+    const auto* o = loaded->ops;
+    std::string old = nlohmann::json{
+        {"endpoints", cluster->endpoints()},
+        {"user", "root"},
+        {"password",
+         "old-s3cret"}}.dump();
+    void* b = nullptr;
+    ASSERT_EQ(o->vpo_restore(&rec.prov, VARPD_MODE_DYNAMIC, old.data(), old.size(), &b), 0);
+    EXPECT_TRUE(rec.logged("the saved state holds a password"));
+    EXPECT_TRUE(rec.logged("set etcd/password_file"));
+    char buf[256];
+    uint32_t sz = sizeof buf;
+    EXPECT_EQ(o->vpo_getprop(b, "etcd/user", buf, &sz), 0);
+    EXPECT_STREQ(buf, "root");
+    std::vector<char> saved(4096);
+    size_t len = saved.size();
+    ASSERT_EQ(o->vpo_save(b, saved.data(), &len), 0);
+    EXPECT_EQ(std::string(saved.data(), len).find("old-s3cret"), std::string::npos);
+    /* without the file, a user cannot authenticate: start says what is missing */
+    EXPECT_EQ(o->vpo_start(b), -EINVAL);
+    EXPECT_TRUE(rec.logged("etcd/user is set but etcd/password_file is not"));
+    o->vpo_destroy(b);
+}
+
+/* The password file is read at each start and refused, in one line naming
+   it, when others could read it, or it is missing, not a file, or empty. */
+TEST_F(Etcd, PasswordFileIsCheckedAtEachStart) {
+    Recorder rec;
+    rec.vnetid = 13;
+    const auto* o = loaded->ops;
+    void* a = nullptr;
+    ASSERT_EQ(o->vpo_create(&rec.prov, VARPD_MODE_DYNAMIC, &a), 0);
+    ASSERT_EQ(set_str(o, a, "etcd/endpoints", cluster->endpoints()), 0);
+    std::string good = dir->write_file("pw-good", "pw\n");
+    ASSERT_EQ(set_str(o, a, "etcd/password_file", good), 0);
+    ASSERT_EQ(o->vpo_start(a), 0) << joined(rec.logs);
+    o->vpo_stop(a);
+    struct Case {
+        std::string path;
+        int rc;
+        std::vector<std::string> said;
+    };
+    std::string open_mode = dir->write_file("pw-0644", "pw\n", 0644);
+    std::string group = dir->write_file("pw-0620", "pw\n", 0620);
+    std::string empty = dir->write_file("pw-empty", "\n");
+    std::string lines = dir->write_file("pw-lines", "pw\nmore\n");
+    std::string sub = dir->path() + "/pw-dir";
+    ASSERT_EQ(::mkdir(sub.c_str(), 0700), 0);
+    const std::vector<Case> cases = {
+        {open_mode, -EACCES, {"mode 0644", "chmod 600 " + open_mode}},
+        {group, -EACCES, {"mode 0620", "chmod 600"}},
+        {dir->path() + "/pw-missing", -ENOENT, {"no such file"}},
+        {sub, -EINVAL, {"a directory"}},
+        {empty, -EINVAL, {"empty"}},
+        {lines, -EINVAL, {"more than one line"}},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.path);
+        ASSERT_EQ(set_str(o, a, "etcd/password_file", c.path), 0);
+        size_t logs = rec.logs.size();
+        EXPECT_EQ(o->vpo_start(a), c.rc);
+        ASSERT_GT(rec.logs.size(), logs);
+        const std::string& line = rec.logs.back();
+        EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+        EXPECT_NE(line.find("etcd/password_file " + c.path + ": "), std::string::npos) << line;
+        for (auto& w : c.said)
+            EXPECT_NE(line.find(w), std::string::npos) << line;
+        EXPECT_EQ(line.find("pw\nmore"), std::string::npos) << line; /* no content echoed */
+    }
+    /* a good file made readable by others is refused at the next start */
+    ASSERT_EQ(set_str(o, a, "etcd/password_file", good), 0);
+    ASSERT_EQ(o->vpo_start(a), 0);
+    o->vpo_stop(a);
+    ASSERT_EQ(::chmod(good.c_str(), 0604), 0);
+    EXPECT_EQ(o->vpo_start(a), -EACCES);
+    EXPECT_TRUE(rec.logged("mode 0604"));
+    o->vpo_destroy(a);
 }
 
 TEST_F(Etcd, LookupMissReadsEtcdThenAnswersFromCache) {
@@ -870,7 +977,7 @@ TEST(EtcdSecure, TlsClientCertificate) {
     L.ops->vpo_destroy(a);
 }
 
-/* Auth: etcd/user + etcd/password; the token is fetched again after the
+/* Auth: etcd/user + etcd/password_file; the token is fetched again after the
    member restarts (simple tokens do not survive it). */
 TEST(EtcdSecure, AuthAndReauthenticationAfterRestart) {
     Loaded L(plugin_path);
@@ -886,7 +993,8 @@ TEST(EtcdSecure, AuthAndReauthenticationAfterRestart) {
     ASSERT_EQ(L.ops->vpo_create(&rec.prov, VARPD_MODE_DYNAMIC, &a), 0);
     ASSERT_EQ(set_str(L.ops, a, "etcd/endpoints", c.endpoints()), 0);
     ASSERT_EQ(set_str(L.ops, a, "etcd/user", c.user()), 0);
-    ASSERT_EQ(set_str(L.ops, a, "etcd/password", c.password()), 0);
+    ASSERT_EQ(set_str(L.ops, a, "etcd/password_file", dir.write_file("pw", c.password() + "\n")),
+              0);
     ASSERT_EQ(L.ops->vpo_start(a), 0);
     EXPECT_TRUE(rec.wait_for([&] { return rec.flushes >= 1; }, 5000ms));
     auto look = [&](const Mac6& m) {
@@ -914,7 +1022,7 @@ TEST(EtcdSecure, AuthAndReauthenticationAfterRestart) {
         5000ms))
         << "the watch did not come back after the restart";
     /* a wrong password: refused, said so */
-    ASSERT_EQ(set_str(L.ops, a, "etcd/password", "wrong"), 0);
+    ASSERT_EQ(set_str(L.ops, a, "etcd/password_file", dir.write_file("pw-wrong", "wrong")), 0);
     EXPECT_EQ(look(mac(0x92))->kind, Answer::drop);
     EXPECT_TRUE(rec.wait_for([&] { return !rec.degraded.empty(); }, 3000ms));
     EXPECT_TRUE(rec.logged("authentication as \"root\" refused"));
