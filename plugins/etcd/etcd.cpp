@@ -37,8 +37,14 @@
  * or bad, or a delete of a cached MAC, invalidates the kernel entry;
  * ip/ keys update the address cache (the kernel does not cache ARP). A
  * broken stream (member killed, connection reset) is resumed on the next
- * endpoint from the last applied revision + 1, so no change is missed. If
- * that revision was compacted, etcd cancels the watch with
+ * endpoint from the last applied revision + 1, so no change is missed.
+ * Progress notifications (no events, a header revision) advance that
+ * revision only on a member of etcd 3.4.25+ or 3.5.8+, asked before each
+ * stream (maintenance/status): earlier ones can send one to a watcher
+ * still catching up (etcd issue 15220), and resuming past it would skip
+ * events; elsewhere they are ignored and the revision is the last event's
+ * (a quiet vnet whose last change was compacted away then resyncs after a
+ * break). If the resume revision was compacted, etcd cancels the watch with
  * compact_revision: the backend logs it, clears its cache, flushes the
  * kernel's and watches from the current revision (a resync, as at start).
  *
@@ -459,12 +465,33 @@ bool Etcd::on_watch_msg(Conn& cn, const json& m, bool& resync, bool& created, in
     }
     if (r.contains("events") && r["events"].is_array() && !r["events"].empty()) {
         apply_events(cn, r["events"]);
-    } else if (created && hdr > 0) {
+    } else if (created && hdr > 0 && progress_trusted) {
         std::lock_guard g(mu); /* a progress notification: nothing older is pending */
         applied = std::max(applied, hdr);
         revision = applied;
     }
     return true;
+}
+
+/*
+ * Before a stream on endpoint ep: does its member send progress
+ * notifications only to synced watchers? (etcd issue 15220, fixed in
+ * 3.4.25 and 3.5.8.) A member that does not say counts as old: ignoring
+ * a notification costs a resume that replays a little more.
+ */
+void Etcd::learn_version(Conn& cn, size_t ep) {
+    etcd::Reply r = cn.client->call_at(ep, "/v3/maintenance/status", json::object());
+    std::string version = r.ok ? etcd::str(r.body, "version") : "";
+    progress_trusted = etcd::progress_notify_trusted(version);
+    /* unanswered: untrusted, and said once a member answers */
+    if (progress_trusted || progress_logged || !r.ok)
+        return;
+    progress_logged = true;
+    log(VARPD_LOG_INFO,
+        cn.client->endpoint(ep) + " is etcd " +
+            (version.empty() ? std::string("of no version it says") : version) +
+            ": its progress notifications are not trusted to advance the watch's revision "
+            "(before 3.4.25 and 3.5.8 they can run ahead of a watcher that is catching up)");
 }
 
 void Etcd::watch_loop(ConnP cp) {
@@ -489,6 +516,7 @@ void Etcd::watch_loop(ConnP cp) {
         int64_t compacted = 0;
         std::string why;
         watch_ep = ep;
+        learn_version(cn, ep);
         std::string broke =
             cn.client->stream(ep, "/v3/watch", {{"create_request", create}}, [&](const json& m) {
                 return on_watch_msg(cn, m, resync, created, compacted, why);

@@ -208,6 +208,67 @@ int64_t num(const json& j, const char* member) {
     return 0;
 }
 
+const json& member(const json& j, const char* name) {
+    static const json none;
+    if (!j.is_object())
+        return none;
+    auto it = j.find(name);
+    return it == j.end() ? none : *it;
+}
+
+std::string str(const json& j, const char* name) {
+    const json& m = member(j, name);
+    return m.is_string() ? m.get<std::string>() : std::string();
+}
+
+const json& array(const json& j, const char* name) {
+    static const json empty = json::array();
+    const json& m = member(j, name);
+    return m.is_array() ? m : empty;
+}
+
+bool flag(const json& j, const char* name) {
+    const json& m = member(j, name);
+    return m.is_boolean() && m.get<bool>();
+}
+
+namespace {
+
+/* The decimal number at the front of s (advanced past it); false if none. */
+bool leading_number(std::string_view& s, unsigned& v) {
+    size_t i = 0;
+    v = 0;
+    while (i < s.size() && i < 6 && s[i] >= '0' && s[i] <= '9')
+        v = v * 10 + unsigned(s[i++] - '0');
+    if (i == 0 || (i < s.size() && s[i] >= '0' && s[i] <= '9'))
+        return false;
+    s.remove_prefix(i);
+    return true;
+}
+
+} // namespace
+
+bool progress_notify_trusted(std::string_view version) {
+    unsigned major, minor, patch;
+    std::string_view s = version;
+    if (!leading_number(s, major) || s.empty() || s[0] != '.')
+        return false;
+    s.remove_prefix(1);
+    if (!leading_number(s, minor) || s.empty() || s[0] != '.')
+        return false;
+    s.remove_prefix(1);
+    /* a pre-release (3.5.8-rc.0) is not the release: counted as old */
+    if (!leading_number(s, patch) || (!s.empty() && s[0] != '+'))
+        return false;
+    if (major != 3)
+        return major > 3;
+    if (minor == 4)
+        return patch >= 25;
+    if (minor == 5)
+        return patch >= 8;
+    return minor > 5;
+}
+
 std::string read_password_file(const std::string& path, std::string& out, int& err) {
     const std::string name = "etcd/password_file " + path + ": ";
     err = -EINVAL;

@@ -139,6 +139,11 @@ struct Etcd {
     std::atomic<bool> watch_up{false}; /* a stream is created and running */
     std::atomic<size_t> watch_ep{0};   /* on this endpoint */
     std::atomic<int64_t> revision{0};
+    /* The watch's member sends progress notifications only for synced
+       watchers (etcd 3.4.25+, 3.5.8+): their revision may advance applied.
+       The watch thread sets it before each stream; it alone reads it. */
+    bool progress_trusted = false;
+    bool progress_logged = false; /* said once per instance which version was seen */
     std::thread watcher;
     std::atomic<bool> stopping{false};
     std::mutex wmu;
@@ -189,6 +194,7 @@ struct Etcd {
     void on_created(Conn& cn, bool resync, int64_t rev);
     void restore_if_degraded(bool flushed);
     void apply_events(Conn& cn, const json& events);
+    void learn_version(Conn& cn, size_t ep);
     void nap(std::chrono::milliseconds d);
 
     /* leases */

@@ -454,6 +454,19 @@ struct ClusterOptions {
     std::string etcd = "etcd";           /* the program (PATH lookup) */
 };
 
+/* Poll pred until it holds or the limit passes (for state that announces
+   no change, such as a property or a key in etcd); false on the deadline. */
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() >= until)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+}
+
 /*
  * A free TCP port on 127.0.0.1, below the kernel's ephemeral range (so no
  * outgoing connection can take it while a member is down and wants it

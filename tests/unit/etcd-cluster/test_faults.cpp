@@ -464,17 +464,6 @@ size_t unfinished(EtcdCluster& c) {
     return n;
 }
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() >= until)
-            return false;
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
-}
-
 /* How many of test_mac(first..first+n-1) hold seq_ip(seq+i) in etcd. */
 size_t holding(EtcdCluster& c, uint32_t first, uint32_t n, uint32_t seq) {
     std::map<std::string, std::string> kv;
