@@ -131,12 +131,12 @@ bool Etcd::range_one(Conn& cn, const std::string& key, bool& exists, std::string
         return false;
     }
     restore_if_degraded(false);
-    rev = etcd::num(r.body.value("header", json::object()), "revision");
+    rev = etcd::num(etcd::member(r.body, "header"), "revision");
     exists = false;
-    auto kvs = r.body.find("kvs");
-    if (kvs != r.body.end() && kvs->is_array() && !kvs->empty()) {
+    const json& kvs = etcd::array(r.body, "kvs");
+    if (!kvs.empty()) {
         exists = true;
-        if (!etcd::b64_decode((*kvs)[0].value("value", ""), value)) {
+        if (!etcd::b64_decode(etcd::str(kvs[0], "value"), value)) {
             why = "the gateway sent a value that is not base64";
             return false;
         }
@@ -367,13 +367,13 @@ void Etcd::apply_events(Conn& cn, const json& events) {
     {
         std::lock_guard g(mu);
         for (const json& ev : events) {
-            const json& kv = ev.contains("kv") ? ev["kv"] : json::object();
+            const json& kv = etcd::member(ev, "kv");
             std::string key, value;
-            if (!etcd::b64_decode(kv.value("key", ""), key) ||
-                !etcd::b64_decode(kv.value("value", ""), value))
+            if (!etcd::b64_decode(etcd::str(kv, "key"), key) ||
+                !etcd::b64_decode(etcd::str(kv, "value"), value))
                 continue;
             int64_t m = etcd::num(kv, "mod_revision");
-            bool del = ev.value("type", "PUT") == "DELETE";
+            bool del = etcd::str(ev, "type") == "DELETE";
             applied = std::max(applied, m);
             Mac mac;
             Ip6 a;
@@ -438,33 +438,35 @@ void Etcd::apply_events(Conn& cn, const json& events) {
 
 bool Etcd::on_watch_msg(Conn& cn, const json& m, bool& resync, bool& created, int64_t& compacted,
                         std::string& why) {
-    if (m.contains("error")) {
-        const json& e = m["error"];
-        why = e.is_object() ? e.value("message", e.dump()) : e.dump();
+    const json& err = etcd::member(m, "error");
+    if (!err.is_null()) {
+        std::string msg = etcd::str(err, "message");
+        why = msg.empty() ? err.dump(-1, ' ', true, json::error_handler_t::replace) : msg;
         return false;
     }
-    if (!m.contains("result") || !m["result"].is_object())
+    const json& r = etcd::member(m, "result");
+    if (!r.is_object())
         return true;
-    const json& r = m["result"];
-    int64_t hdr = etcd::num(r.value("header", json::object()), "revision");
+    int64_t hdr = etcd::num(etcd::member(r, "header"), "revision");
     if (etcd::num(r, "compact_revision") > 0) {
         compacted = etcd::num(r, "compact_revision");
         return false;
     }
-    if (r.value("canceled", false)) {
-        why =
-            "etcd canceled the watch: " + r.value("cancel_reason", std::string("no reason given"));
+    if (etcd::flag(r, "canceled")) {
+        std::string reason = etcd::str(r, "cancel_reason");
+        why = "etcd canceled the watch: " + (reason.empty() ? "no reason given" : reason);
         return false;
     }
-    if (r.value("created", false)) {
+    if (etcd::flag(r, "created")) {
         created = true;
         watch_up = true;
         on_created(cn, resync, hdr);
         resync = false;
         return true;
     }
-    if (r.contains("events") && r["events"].is_array() && !r["events"].empty()) {
-        apply_events(cn, r["events"]);
+    const json& events = etcd::array(r, "events");
+    if (!events.empty()) {
+        apply_events(cn, events);
     } else if (created && hdr > 0 && progress_trusted) {
         std::lock_guard g(mu); /* a progress notification: nothing older is pending */
         applied = std::max(applied, hdr);
@@ -1175,15 +1177,16 @@ int e_map_get(void* arg, const uint8_t mac[6], varpd_mapping_t* out, varpd_err_t
         if (!r.ok)
             return varpd_plugin::fail(err, r.unreachable ? -EHOSTUNREACH : -EIO,
                                       ("etcd: " + r.error).c_str());
-        if (!r.body.contains("kvs") || r.body["kvs"].empty())
+        const json& kvs = etcd::array(r.body, "kvs");
+        if (kvs.empty())
             return varpd_plugin::fail(
                 err, -ENOENT, ("etcd: no mapping of " + mac_text(mac) + " (" + key + ")").c_str());
-        const json& kv = r.body["kvs"][0];
+        const json& kv = kvs[0];
         std::string value;
         Mac m;
         std::memcpy(m.data(), mac, 6);
         files::Entry ent;
-        std::string why = etcd::b64_decode(kv.value("value", ""), value)
+        std::string why = etcd::b64_decode(etcd::str(kv, "value"), value)
                               ? etcd_layout::decode_mac_value(m, value, ent)
                               : "not base64";
         if (!why.empty())
@@ -1219,11 +1222,14 @@ int e_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* f
             if (!r.ok)
                 return varpd_plugin::fail(err, r.unreachable ? -EHOSTUNREACH : -EIO,
                                           ("etcd: " + r.error).c_str());
-            if (!r.body.contains("kvs") || r.body["kvs"].empty())
+            const json& kvs = etcd::array(r.body, "kvs");
+            if (kvs.empty())
                 break;
-            for (const json& kv : r.body["kvs"]) {
+            for (const json& kv : kvs) {
                 std::string key, value;
-                etcd::b64_decode(kv.value("key", ""), key);
+                etcd::b64_decode(etcd::str(kv, "key"), key);
+                if (key + std::string(1, '\0') <= from)
+                    return 0; /* no progress: the gateway repeats itself */
                 from = key + std::string(1, '\0');
                 Mac m;
                 Ip6 a;
@@ -1232,7 +1238,7 @@ int e_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* f
                 if (etcd_layout::classify(cn->lay, key, m, a) != Kind::mac)
                     why = "not a MAC key as this backend writes them (lower case, two digits per "
                           "octet)";
-                else if (!etcd::b64_decode(kv.value("value", ""), value))
+                else if (!etcd::b64_decode(etcd::str(kv, "value"), value))
                     why = "not base64";
                 else
                     why = etcd_layout::decode_mac_value(m, value, ent);
@@ -1247,7 +1253,7 @@ int e_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* f
                 if (fn(cookie, &out) != 0 || given >= max)
                     return 0;
             }
-            if (!r.body.value("more", false))
+            if (!etcd::flag(r.body, "more"))
                 break;
         }
         return 0;

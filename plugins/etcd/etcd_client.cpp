@@ -104,22 +104,24 @@ bool before_sending(CURLcode c) {
     }
 }
 
-/* The gateway's error answer: {"error": "...", "code": N, "message": "..."}. */
+} // namespace
+
 bool error_of(const json& body, std::string& why, int& code) {
-    if (!body.is_object() || !body.contains("error"))
+    const json& e = member(body, "error");
+    if (e.is_null())
         return false;
-    const json& e = body["error"];
-    code = body.value("code", 0);
+    code = int(num(body, "code"));
+    auto text = [](const json& j) {
+        return j.dump(-1, ' ', false, json::error_handler_t::replace);
+    };
     if (e.is_string())
         why = e.get<std::string>();
     else if (e.is_object())
-        why = e.value("message", e.dump());
+        why = str(e, "message").empty() ? text(e) : str(e, "message");
     else
-        why = body.dump();
+        why = text(body);
     return true;
 }
-
-} // namespace
 
 bool Client::auth_error(const std::string& why) {
     return why.find("invalid auth token") != std::string::npos ||

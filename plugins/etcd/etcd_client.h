@@ -59,6 +59,9 @@ const json& member(const json& j, const char* name);
 std::string str(const json& j, const char* name);
 /* j's member when it is an array, else an empty array. */
 const json& array(const json& j, const char* name);
+/* The gateway's error answer ({"error": "...", "code": N, "message": "..."}):
+   false when body is none, else why and code filled. */
+bool error_of(const json& body, std::string& why, int& code);
 /* j's member is the boolean true. */
 bool flag(const json& j, const char* name);
 

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -112,6 +113,23 @@ struct Lock {
     int64_t lease = 0;
     int64_t mod = 0; /* the lock's mod revision */
 };
+
+/*
+ * Decoders of the gateway's answers (etcd_write.cpp): pure, no request, no
+ * shape assumed of bytes from the network (fuzzed in tests/fuzz/etcd).
+ */
+void take_kv(const json& kv, Cur& c);
+/* One page of a range into out (only the wanted keys); from moves past its
+   last key. Whether to read on: "more", and the page made progress. */
+bool take_range_page(const json& body, const std::set<std::string>& wanted,
+                     std::map<std::string, Cur>& out, std::string& from);
+/* A txn of ranges for keys[at, end): each key's first kv into out. */
+void take_txn_ranges(const json& body, const std::vector<std::string>& keys, size_t at, size_t end,
+                     std::map<std::string, Cur>& out);
+/* "" and l filled (but key, lock and mod), or why a lock's value is not one. */
+std::string parse_lock(const std::string& text, Lock& l);
+/* An intent record's state ("staged", "committed", "fence"), "" if none. */
+std::string state_of(const std::string& intent_value);
 
 /* What one start of an instance talks to; replaced, never changed, by a restart. */
 struct Conn {

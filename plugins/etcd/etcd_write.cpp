@@ -31,6 +31,41 @@ json del_op(const std::string& key) {
     return {{"request_delete_range", {{"key", etcd::b64_encode(key)}}}};
 }
 
+void take_kv(const json& kv, Cur& c) {
+    c.exists = etcd::b64_decode(etcd::str(kv, "value"), c.value);
+    c.mod = etcd::num(kv, "mod_revision");
+    c.lease = etcd::num(kv, "lease");
+}
+
+bool take_range_page(const json& body, const std::set<std::string>& wanted,
+                     std::map<std::string, Cur>& out, std::string& from) {
+    const json& kvs = etcd::array(body, "kvs");
+    for (const json& kv : kvs) {
+        std::string key;
+        etcd::b64_decode(etcd::str(kv, "key"), key);
+        if (key + std::string(1, '\0') <= from)
+            return false; /* not past the page before: no progress, stop */
+        from = key + std::string(1, '\0');
+        if (wanted.count(key))
+            take_kv(kv, out[key]);
+    }
+    return !kvs.empty() && etcd::flag(body, "more");
+}
+
+void take_txn_ranges(const json& body, const std::vector<std::string>& keys, size_t at, size_t end,
+                     std::map<std::string, Cur>& out) {
+    const json& res = etcd::array(body, "responses");
+    for (size_t i = at; i < end && i < keys.size(); i++) {
+        Cur& c = out[keys[i]];
+        size_t j = i - at;
+        if (j >= res.size())
+            continue;
+        const json& kvs = etcd::array(etcd::member(res[j], "response_range"), "kvs");
+        if (!kvs.empty())
+            take_kv(kvs[0], c);
+    }
+}
+
 /*
  * The current value of each key: a txn of ranges per 100 keys, or, for
  * many keys (an import), one paged range over [first, last] when that
@@ -49,7 +84,7 @@ bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys,
             for (auto& k : wanted)
                 out[k];
             std::string from = lo;
-            for (;;) {
+            for (bool more = true; more;) {
                 etcd::Reply r =
                     cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(from)},
                                                      {"range_end", etcd::b64_encode(hi)},
@@ -58,21 +93,7 @@ bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys,
                     why = "cannot read the current mappings: " + r.error;
                     return false;
                 }
-                if (!r.body.contains("kvs") || r.body["kvs"].empty())
-                    break;
-                for (const json& kv : r.body["kvs"]) {
-                    std::string key;
-                    etcd::b64_decode(kv.value("key", ""), key);
-                    from = key + std::string(1, '\0');
-                    if (!wanted.count(key))
-                        continue;
-                    Cur& cur = out[key];
-                    cur.exists = etcd::b64_decode(kv.value("value", ""), cur.value);
-                    cur.mod = etcd::num(kv, "mod_revision");
-                    cur.lease = etcd::num(kv, "lease");
-                }
-                if (!r.body.value("more", false))
-                    break;
+                more = take_range_page(r.body, wanted, out, from);
             }
             return true;
         }
@@ -87,21 +108,7 @@ bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys,
             why = "cannot read the current mappings: " + r.error;
             return false;
         }
-        const json& res = r.body.contains("responses") ? r.body["responses"] : json::array();
-        for (size_t i = at; i < end; i++) {
-            Cur& c = out[keys[i]];
-            size_t j = i - at;
-            if (j >= res.size())
-                continue;
-            const json& rr =
-                res[j].contains("response_range") ? res[j]["response_range"] : json::object();
-            if (!rr.contains("kvs") || rr["kvs"].empty())
-                continue;
-            const json& kv = rr["kvs"][0];
-            c.exists = etcd::b64_decode(kv.value("value", ""), c.value);
-            c.mod = etcd::num(kv, "mod_revision");
-            c.lease = etcd::num(kv, "lease");
-        }
+        take_txn_ranges(r.body, keys, at, end, out);
     }
     return true;
 }
@@ -127,32 +134,31 @@ json range_op(const std::string& key) {
 }
 
 bool succeeded(const etcd::Reply& r) {
-    return r.ok && r.body.value("succeeded", false);
+    return r.ok && etcd::flag(r.body, "succeeded");
 }
 
 /* The first kv of the i-th response of a txn (a range), or null. */
 const json* txn_kv(const etcd::Reply& r, size_t i) {
-    if (!r.ok || !r.body.contains("responses") || r.body["responses"].size() <= i)
+    const json& res = etcd::array(r.body, "responses");
+    if (!r.ok || res.size() <= i)
         return nullptr;
-    const json& res = r.body["responses"][i];
-    if (!res.contains("response_range"))
-        return nullptr;
-    const json& rr = res["response_range"];
-    if (!rr.contains("kvs") || rr["kvs"].empty())
-        return nullptr;
-    return &rr["kvs"][0];
+    const json& kvs = etcd::array(etcd::member(res[i], "response_range"), "kvs");
+    return kvs.empty() ? nullptr : &kvs[0];
 }
 
 std::string kv_value(const json& kv) {
     std::string v;
-    etcd::b64_decode(kv.value("value", ""), v);
+    etcd::b64_decode(etcd::str(kv, "value"), v);
     return v;
 }
 
+} // namespace
+
 std::string state_of(const std::string& intent_value) {
-    json j = json::parse(intent_value, nullptr, false);
-    return j.is_object() ? j.value("state", "") : "";
+    return etcd::str(json::parse(intent_value, nullptr, false), "state");
 }
+
+namespace {
 
 std::string new_intent_id() {
     std::random_device rd;
@@ -183,7 +189,8 @@ std::string lock_value(const std::string& id, const PlanOp& op, int64_t lease) {
     return j.dump();
 }
 
-/* "" and l filled (but key, lock and mod), or why a lock's value is not one. */
+} // namespace
+
 std::string parse_lock(const std::string& text, Lock& l) {
     json j = json::parse(text, nullptr, false);
     if (!j.is_object() || !j.contains("intent") || !j["intent"].is_string() || !j.contains("op") ||
@@ -198,11 +205,15 @@ std::string parse_lock(const std::string& text, Lock& l) {
         if (!j.contains("value") || !j["value"].is_string())
             return "a put without a value";
         l.value = j["value"].get<std::string>();
-        l.ttl = j.contains("ttl") && j["ttl"].is_number_unsigned() ? j["ttl"].get<uint32_t>() : 0;
+        const json& ttl = etcd::member(j, "ttl");
+        l.ttl =
+            ttl.is_number_unsigned() && ttl.get<uint64_t>() <= UINT32_MAX ? ttl.get<uint32_t>() : 0;
         l.lease = etcd::num(j, "lease");
     }
     return "";
 }
+
+namespace {
 
 /*
  * send(at, end) for [0, n) in chunks of `per`: 1 done, 0 its compares
@@ -322,15 +333,16 @@ static bool range_all(Conn& cn, const std::string& dir, std::vector<json>& out, 
             why = r.error;
             return false;
         }
-        if (!r.body.contains("kvs") || r.body["kvs"].empty())
-            return true;
-        for (const json& kv : r.body["kvs"]) {
+        const json& kvs = etcd::array(r.body, "kvs");
+        for (const json& kv : kvs) {
             std::string key;
-            etcd::b64_decode(kv.value("key", ""), key);
+            etcd::b64_decode(etcd::str(kv, "key"), key);
+            if (key.compare(0, dir.size(), dir) != 0 || key + std::string(1, '\0') <= from)
+                continue; /* not under dir, or no progress: not what was asked */
             from = key + std::string(1, '\0');
             out.push_back(kv);
         }
-        if (!r.body.value("more", false))
+        if (kvs.empty() || !etcd::flag(r.body, "more"))
             return true;
     }
 }
@@ -353,14 +365,14 @@ bool Etcd::recover(const ConnP& cn) {
     std::map<std::string, std::string> state; /* intent id -> state */
     for (const json& kv : intent_kvs) {
         std::string key;
-        etcd::b64_decode(kv.value("key", ""), key);
+        etcd::b64_decode(etcd::str(kv, "key"), key); /* under intent_dir: range_all */
         state[key.substr(cn->lay.intent_dir().size())] = state_of(kv_value(kv));
     }
     std::map<std::string, std::vector<Lock>> by_intent;
     const std::string vdir = cn->lay.vnet_dir(), ldir = cn->lay.lock_dir();
     for (const json& kv : lock_kvs) {
         Lock l;
-        etcd::b64_decode(kv.value("key", ""), l.lock);
+        etcd::b64_decode(etcd::str(kv, "key"), l.lock); /* under lock_dir: range_all */
         l.key = vdir + l.lock.substr(ldir.size());
         l.mod = etcd::num(kv, "mod_revision");
         std::string bad = parse_lock(kv_value(kv), l);
@@ -568,8 +580,7 @@ int Etcd::commit_intent(const ConnP& cn, const Plan& list, const std::map<uint32
             ops.push_back(put_op(locks[i].lock, texts.back(), 0));
         }
         r = txn(*cn, {{"compare", cmp}, {"success", ops}, {"failure", {range_op(locks[at].lock)}}});
-        int64_t mod =
-            succeeded(r) ? etcd::num(r.body.value("header", json::object()), "revision") : 0;
+        int64_t mod = succeeded(r) ? etcd::num(etcd::member(r.body, "header"), "revision") : 0;
         if (r.ok && !mod) {
             /* Failed compares: our own unanswered try, or a conflict. */
             const json* kv = txn_kv(r, 0);
