@@ -37,8 +37,14 @@
  * or bad, or a delete of a cached MAC, invalidates the kernel entry;
  * ip/ keys update the address cache (the kernel does not cache ARP). A
  * broken stream (member killed, connection reset) is resumed on the next
- * endpoint from the last applied revision + 1, so no change is missed. If
- * that revision was compacted, etcd cancels the watch with
+ * endpoint from the last applied revision + 1, so no change is missed.
+ * Progress notifications (no events, a header revision) advance that
+ * revision only on a member of etcd 3.4.25+ or 3.5.8+, asked before each
+ * stream (maintenance/status): earlier ones can send one to a watcher
+ * still catching up (etcd issue 15220), and resuming past it would skip
+ * events; elsewhere they are ignored and the revision is the last event's
+ * (a quiet vnet whose last change was compacted away then resyncs after a
+ * break). If the resume revision was compacted, etcd cancels the watch with
  * compact_revision: the backend logs it, clears its cache, flushes the
  * kernel's and watches from the current revision (a resync, as at start).
  *
@@ -132,12 +138,12 @@ bool Etcd::range_one(Conn& cn, const std::string& key, bool& exists, std::string
         return false;
     }
     restore_if_degraded(false);
-    rev = etcd::num(r.body.value("header", json::object()), "revision");
+    rev = etcd::num(etcd::member(r.body, "header"), "revision");
     exists = false;
-    auto kvs = r.body.find("kvs");
-    if (kvs != r.body.end() && kvs->is_array() && !kvs->empty()) {
+    const json& kvs = etcd::array(r.body, "kvs");
+    if (!kvs.empty()) {
         exists = true;
-        if (!etcd::b64_decode((*kvs)[0].value("value", ""), value)) {
+        if (!etcd::b64_decode(etcd::str(kvs[0], "value"), value)) {
             why = "the gateway sent a value that is not base64";
             return false;
         }
@@ -368,13 +374,13 @@ void Etcd::apply_events(Conn& cn, const json& events) {
     {
         std::lock_guard g(mu);
         for (const json& ev : events) {
-            const json& kv = ev.contains("kv") ? ev["kv"] : json::object();
+            const json& kv = etcd::member(ev, "kv");
             std::string key, value;
-            if (!etcd::b64_decode(kv.value("key", ""), key) ||
-                !etcd::b64_decode(kv.value("value", ""), value))
+            if (!etcd::b64_decode(etcd::str(kv, "key"), key) ||
+                !etcd::b64_decode(etcd::str(kv, "value"), value))
                 continue;
             int64_t m = etcd::num(kv, "mod_revision");
-            bool del = ev.value("type", "PUT") == "DELETE";
+            bool del = etcd::str(ev, "type") == "DELETE";
             applied = std::max(applied, m);
             Mac mac;
             Ip6 a;
@@ -438,39 +444,62 @@ void Etcd::apply_events(Conn& cn, const json& events) {
 
 bool Etcd::on_watch_msg(Conn& cn, const json& m, bool& resync, bool& created, int64_t& compacted,
                         std::string& why) {
-    if (m.contains("error")) {
-        const json& e = m["error"];
-        why = e.is_object() ? e.value("message", e.dump()) : e.dump();
+    const json& err = etcd::member(m, "error");
+    if (!err.is_null()) {
+        std::string msg = etcd::str(err, "message");
+        why = msg.empty() ? err.dump(-1, ' ', true, json::error_handler_t::replace) : msg;
         return false;
     }
-    if (!m.contains("result") || !m["result"].is_object())
+    const json& r = etcd::member(m, "result");
+    if (!r.is_object())
         return true;
-    const json& r = m["result"];
-    int64_t hdr = etcd::num(r.value("header", json::object()), "revision");
+    int64_t hdr = etcd::num(etcd::member(r, "header"), "revision");
     if (etcd::num(r, "compact_revision") > 0) {
         compacted = etcd::num(r, "compact_revision");
         return false;
     }
-    if (r.value("canceled", false)) {
-        why =
-            "etcd canceled the watch: " + r.value("cancel_reason", std::string("no reason given"));
+    if (etcd::flag(r, "canceled")) {
+        std::string reason = etcd::str(r, "cancel_reason");
+        why = "etcd canceled the watch: " + (reason.empty() ? "no reason given" : reason);
         return false;
     }
-    if (r.value("created", false)) {
+    if (etcd::flag(r, "created")) {
         created = true;
         watch_up = true;
         on_created(cn, resync, hdr);
         resync = false;
         return true;
     }
-    if (r.contains("events") && r["events"].is_array() && !r["events"].empty()) {
-        apply_events(cn, r["events"]);
-    } else if (created && hdr > 0) {
+    const json& events = etcd::array(r, "events");
+    if (!events.empty()) {
+        apply_events(cn, events);
+    } else if (created && hdr > 0 && progress_trusted) {
         std::lock_guard g(mu); /* a progress notification: nothing older is pending */
         applied = std::max(applied, hdr);
         revision = applied;
     }
     return true;
+}
+
+/*
+ * Before a stream on endpoint ep: does its member send progress
+ * notifications only to synced watchers? (etcd issue 15220, fixed in
+ * 3.4.25 and 3.5.8.) A member that does not say counts as old: ignoring
+ * a notification costs a resume that replays a little more.
+ */
+void Etcd::learn_version(Conn& cn, size_t ep) {
+    etcd::Reply r = cn.client->call_at(ep, "/v3/maintenance/status", json::object());
+    std::string version = r.ok ? etcd::str(r.body, "version") : "";
+    progress_trusted = etcd::progress_notify_trusted(version);
+    /* unanswered: untrusted, and said once a member answers */
+    if (progress_trusted || progress_logged || !r.ok)
+        return;
+    progress_logged = true;
+    log(VARPD_LOG_INFO,
+        cn.client->endpoint(ep) + " is etcd " +
+            (version.empty() ? std::string("of no version it says") : version) +
+            ": its progress notifications are not trusted to advance the watch's revision "
+            "(before 3.4.25 and 3.5.8 they can run ahead of a watcher that is catching up)");
 }
 
 void Etcd::watch_loop(ConnP cp) {
@@ -495,6 +524,7 @@ void Etcd::watch_loop(ConnP cp) {
         int64_t compacted = 0;
         std::string why;
         watch_ep = ep;
+        learn_version(cn, ep);
         std::string broke =
             cn.client->stream(ep, "/v3/watch", {{"create_request", create}}, [&](const json& m) {
                 return on_watch_msg(cn, m, resync, created, compacted, why);
@@ -700,15 +730,23 @@ int e_start(void* arg) {
             e->log(VARPD_LOG_ERR, why);
             return -EINVAL;
         }
-        if (!e->p.user.empty() && e->p.password.empty()) {
-            e->log(VARPD_LOG_ERR, "etcd/user is set but etcd/password is not");
+        if (!e->p.user.empty() && e->p.password_file.empty()) {
+            e->log(VARPD_LOG_ERR, "etcd/user is set but etcd/password_file is not");
             return -EINVAL;
+        }
+        if (!e->p.password_file.empty()) {
+            /* Read at each start, never saved: the state file holds its path. */
+            int err = 0;
+            why = etcd::read_password_file(e->p.password_file, c.password, err);
+            if (!why.empty()) {
+                e->log(VARPD_LOG_ERR, why);
+                return err;
+            }
         }
         c.ca = e->p.ca;
         c.cert = e->p.cert;
         c.key = e->p.key;
         c.user = e->p.user;
-        c.password = e->p.password;
         auto cn = std::make_shared<Conn>();
         cn->client = std::make_unique<etcd::Client>(std::move(c));
         cn->lay.prefix = e->p.prefix;
@@ -850,6 +888,8 @@ const PropDesc props[] = {
     {prop_cert, VARPD_PROP_T_STRING, rw},
     {prop_key, VARPD_PROP_T_STRING, rw},
     {prop_user, VARPD_PROP_T_STRING, rw},
+    {prop_password_file, VARPD_PROP_T_STRING, rw},
+    /* write-only and always refused, so that setting it says what to use */
     {prop_password, VARPD_PROP_T_STRING, VARPD_PROP_PERM_WRITE},
     {prop_revision, VARPD_PROP_T_UINT, VARPD_PROP_PERM_READ},
     {prop_restarts, VARPD_PROP_T_UINT, VARPD_PROP_PERM_READ},
@@ -870,8 +910,8 @@ std::string* string_prop(Props& p, const char* name) {
         return &p.key;
     if (!std::strcmp(name, prop_user))
         return &p.user;
-    if (!std::strcmp(name, prop_password))
-        return &p.password;
+    if (!std::strcmp(name, prop_password_file))
+        return &p.password_file;
     return nullptr;
 }
 
@@ -927,7 +967,7 @@ std::string check_prop(const char* name, const std::string& value, std::string& 
     if (!std::strcmp(name, prop_prefix))
         return etcd_layout::normalise_prefix(value, out);
     if ((!std::strcmp(name, prop_ca) || !std::strcmp(name, prop_cert) ||
-         !std::strcmp(name, prop_key)) &&
+         !std::strcmp(name, prop_key) || !std::strcmp(name, prop_password_file)) &&
         !value.empty() && value[0] != '/')
         return std::string(name) + " must be an absolute path (varpd's directory is not yours)";
     return "";
@@ -935,6 +975,12 @@ std::string check_prop(const char* name, const std::string& value, std::string& 
 
 int e_setprop(void* arg, const char* name, const void* buf, uint32_t size) {
     Etcd* e = self(arg);
+    if (!std::strcmp(name, prop_password)) {
+        e->log(VARPD_LOG_ERR, "etcd/password is no longer supported (varpd would save it in its "
+                              "state file): write the password to a file of mode 0600 and use "
+                              "etcd/password_file");
+        return -ENOTSUP;
+    }
     std::string* slot = string_prop(e->p, name);
     if (!slot)
         return !std::strcmp(name, prop_revision) || !std::strcmp(name, prop_restarts) ||
@@ -970,13 +1016,18 @@ int e_setprop(void* arg, const char* name, const void* buf, uint32_t size) {
     }
 }
 
-/* Saved as a JSON object of the string properties (the password too). */
+/* Saved as a JSON object of the string properties: the password file's
+   path, never the password (read from the file at each start). */
 int e_save(void* arg, void* buf, size_t* lenp) {
     Etcd* e = self(arg);
     try {
-        json j = {{"endpoints", e->p.endpoints}, {"prefix", e->p.prefix}, {"ca", e->p.ca},
-                  {"cert", e->p.cert},           {"key", e->p.key},       {"user", e->p.user},
-                  {"password", e->p.password}};
+        json j = {{"endpoints", e->p.endpoints},
+                  {"prefix", e->p.prefix},
+                  {"ca", e->p.ca},
+                  {"cert", e->p.cert},
+                  {"key", e->p.key},
+                  {"user", e->p.user},
+                  {"password_file", e->p.password_file}};
         std::string s = j.dump();
         if (*lenp < s.size()) {
             *lenp = s.size();
@@ -999,8 +1050,12 @@ int e_restore(varpd_provider_t* prov, varpd_mode_t mode, const void* buf, size_t
     if (rc != 0)
         return rc;
     Etcd* e = self(*argp);
-    const char* names[] = {prop_endpoints, prop_prefix, prop_ca,      prop_cert,
-                           prop_key,       prop_user,   prop_password};
+    if (j.contains("password"))
+        e->log(VARPD_LOG_WARNING,
+               "the saved state holds a password (from an older varpd): ignored, and not saved "
+               "again; set etcd/password_file to a file of mode 0600 holding it");
+    const char* names[] = {prop_endpoints, prop_prefix, prop_ca,           prop_cert,
+                           prop_key,       prop_user,   prop_password_file};
     for (const char* n : names) {
         const char* member = std::strchr(n, '/') + 1;
         if (!j.contains(member))
@@ -1128,15 +1183,16 @@ int e_map_get(void* arg, const uint8_t mac[6], varpd_mapping_t* out, varpd_err_t
         if (!r.ok)
             return varpd_plugin::fail(err, r.unreachable ? -EHOSTUNREACH : -EIO,
                                       ("etcd: " + r.error).c_str());
-        if (!r.body.contains("kvs") || r.body["kvs"].empty())
+        const json& kvs = etcd::array(r.body, "kvs");
+        if (kvs.empty())
             return varpd_plugin::fail(
                 err, -ENOENT, ("etcd: no mapping of " + mac_text(mac) + " (" + key + ")").c_str());
-        const json& kv = r.body["kvs"][0];
+        const json& kv = kvs[0];
         std::string value;
         Mac m;
         std::memcpy(m.data(), mac, 6);
         files::Entry ent;
-        std::string why = etcd::b64_decode(kv.value("value", ""), value)
+        std::string why = etcd::b64_decode(etcd::str(kv, "value"), value)
                               ? etcd_layout::decode_mac_value(m, value, ent)
                               : "not base64";
         if (!why.empty())
@@ -1172,11 +1228,14 @@ int e_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* f
             if (!r.ok)
                 return varpd_plugin::fail(err, r.unreachable ? -EHOSTUNREACH : -EIO,
                                           ("etcd: " + r.error).c_str());
-            if (!r.body.contains("kvs") || r.body["kvs"].empty())
+            const json& kvs = etcd::array(r.body, "kvs");
+            if (kvs.empty())
                 break;
-            for (const json& kv : r.body["kvs"]) {
+            for (const json& kv : kvs) {
                 std::string key, value;
-                etcd::b64_decode(kv.value("key", ""), key);
+                etcd::b64_decode(etcd::str(kv, "key"), key);
+                if (key + std::string(1, '\0') <= from)
+                    return 0; /* no progress: the gateway repeats itself */
                 from = key + std::string(1, '\0');
                 Mac m;
                 Ip6 a;
@@ -1185,7 +1244,7 @@ int e_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* f
                 if (etcd_layout::classify(cn->lay, key, m, a) != Kind::mac)
                     why = "not a MAC key as this backend writes them (lower case, two digits per "
                           "octet)";
-                else if (!etcd::b64_decode(kv.value("value", ""), value))
+                else if (!etcd::b64_decode(etcd::str(kv, "value"), value))
                     why = "not base64";
                 else
                     why = etcd_layout::decode_mac_value(m, value, ent);
@@ -1200,7 +1259,7 @@ int e_map_walk(void* arg, const uint8_t* after, size_t max, varpd_map_walk_fn* f
                 if (fn(cookie, &out) != 0 || given >= max)
                     return 0;
             }
-            if (!r.body.value("more", false))
+            if (!etcd::flag(r.body, "more"))
                 break;
         }
         return 0;

@@ -1,8 +1,13 @@
 // The etcd v3 JSON-gateway client: see etcd_client.h.
 #include "etcd_client.h"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace etcd {
 
@@ -99,22 +104,24 @@ bool before_sending(CURLcode c) {
     }
 }
 
-/* The gateway's error answer: {"error": "...", "code": N, "message": "..."}. */
+} // namespace
+
 bool error_of(const json& body, std::string& why, int& code) {
-    if (!body.is_object() || !body.contains("error"))
+    const json& e = member(body, "error");
+    if (e.is_null())
         return false;
-    const json& e = body["error"];
-    code = body.value("code", 0);
+    code = int(num(body, "code"));
+    auto text = [](const json& j) {
+        return j.dump(-1, ' ', false, json::error_handler_t::replace);
+    };
     if (e.is_string())
         why = e.get<std::string>();
     else if (e.is_object())
-        why = e.value("message", e.dump());
+        why = str(e, "message").empty() ? text(e) : str(e, "message");
     else
-        why = body.dump();
+        why = text(body);
     return true;
 }
-
-} // namespace
 
 bool Client::auth_error(const std::string& why) {
     return why.find("invalid auth token") != std::string::npos ||
@@ -203,6 +210,124 @@ int64_t num(const json& j, const char* member) {
     return 0;
 }
 
+const json& member(const json& j, const char* name) {
+    static const json none;
+    if (!j.is_object())
+        return none;
+    auto it = j.find(name);
+    return it == j.end() ? none : *it;
+}
+
+std::string str(const json& j, const char* name) {
+    const json& m = member(j, name);
+    return m.is_string() ? m.get<std::string>() : std::string();
+}
+
+const json& array(const json& j, const char* name) {
+    static const json empty = json::array();
+    const json& m = member(j, name);
+    return m.is_array() ? m : empty;
+}
+
+bool flag(const json& j, const char* name) {
+    const json& m = member(j, name);
+    return m.is_boolean() && m.get<bool>();
+}
+
+namespace {
+
+/* The decimal number at the front of s (advanced past it); false if none. */
+bool leading_number(std::string_view& s, unsigned& v) {
+    size_t i = 0;
+    v = 0;
+    while (i < s.size() && i < 6 && s[i] >= '0' && s[i] <= '9')
+        v = v * 10 + unsigned(s[i++] - '0');
+    if (i == 0 || (i < s.size() && s[i] >= '0' && s[i] <= '9'))
+        return false;
+    s.remove_prefix(i);
+    return true;
+}
+
+} // namespace
+
+bool progress_notify_trusted(std::string_view version) {
+    unsigned major, minor, patch;
+    std::string_view s = version;
+    if (!leading_number(s, major) || s.empty() || s[0] != '.')
+        return false;
+    s.remove_prefix(1);
+    if (!leading_number(s, minor) || s.empty() || s[0] != '.')
+        return false;
+    s.remove_prefix(1);
+    /* a pre-release (3.5.8-rc.0) is not the release: counted as old */
+    if (!leading_number(s, patch) || (!s.empty() && s[0] != '+'))
+        return false;
+    if (major != 3)
+        return major > 3;
+    if (minor == 4)
+        return patch >= 25;
+    if (minor == 5)
+        return patch >= 8;
+    return minor > 5;
+}
+
+std::string read_password_file(const std::string& path, std::string& out, int& err) {
+    const std::string name = "etcd/password_file " + path + ": ";
+    err = -EINVAL;
+    if (path.empty() || path[0] != '/')
+        return name + "not an absolute path";
+    /* O_NONBLOCK: a FIFO must not hang the start; fstat then refuses it. */
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        int e = errno;
+        err = e == ENOENT ? -ENOENT : e == EACCES ? -EACCES : -EINVAL;
+        return name + (e == ENOENT ? "no such file" : std::strerror(e));
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st;
+    if (::fstat(fd, &st) != 0)
+        return name + std::strerror(errno);
+    if (!S_ISREG(st.st_mode))
+        return name + (S_ISDIR(st.st_mode) ? "a directory" : "not a regular file") +
+               ", not a file holding the password";
+    if (st.st_mode & 077) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+        err = -EACCES;
+        return name + "mode " + mode +
+               " lets group or others read or write the password; chmod 600 " + path;
+    }
+    constexpr size_t cap = 4096;
+    std::string text;
+    char buf[512];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return name + std::strerror(errno);
+        if (n == 0)
+            break;
+        text.append(buf, size_t(n));
+        if (text.size() > cap)
+            return name + "longer than " + std::to_string(cap) + " bytes: not a password";
+    }
+    if (!text.empty() && text.back() == '\n')
+        text.pop_back();
+    if (!text.empty() && text.back() == '\r')
+        text.pop_back();
+    if (text.empty())
+        return name + "empty";
+    if (text.find('\n') != std::string::npos)
+        return name + "more than one line (the password is its only line)";
+    out = std::move(text);
+    err = 0;
+    return "";
+}
+
 std::string parse_endpoints(const std::string& list, std::vector<std::string>& out) {
     out.clear();
     /* Separated by commas, semicolons or blanks (overlayadm's -p splits at commas). */
@@ -219,7 +344,7 @@ std::string parse_endpoints(const std::string& list, std::vector<std::string>& o
            password must not reach the log, the degrade message or getprop. */
         if (ep.find('@') != std::string::npos)
             return "etcd/endpoints: credentials do not belong in a URL; use etcd/user and "
-                   "etcd/password";
+                   "etcd/password_file";
         size_t scheme = ep.find("://");
         if (scheme == std::string::npos ||
             (ep.compare(0, scheme, "http") != 0 && ep.compare(0, scheme, "https") != 0))

@@ -52,6 +52,35 @@ bool b64_decode(std::string_view in, std::string& out);
 std::string prefix_end(std::string prefix);
 /* A gateway int64 (a string, or a number): 0 when absent or malformed. */
 int64_t num(const json& j, const char* member);
+/* j's member, or null when j is no object or has no such member: the
+   gateway's bytes come from the network, so no decoder assumes a shape. */
+const json& member(const json& j, const char* name);
+/* j's member as a string: "" when absent or not a string. */
+std::string str(const json& j, const char* name);
+/* j's member when it is an array, else an empty array. */
+const json& array(const json& j, const char* name);
+/* The gateway's error answer ({"error": "...", "code": N, "message": "..."}):
+   false when body is none, else why and code filled. */
+bool error_of(const json& body, std::string& why, int& code);
+/* j's member is the boolean true. */
+bool flag(const json& j, const char* name);
+
+/*
+ * Does a member at this version (maintenance/status's "version") send
+ * progress notifications only for watchers that are synced? etcd before
+ * 3.4.25 (3.4.x) and 3.5.8 (3.5.x) could send one for a watcher still
+ * catching up (etcd issue 15220), so its revision is no resume point.
+ * Anything that does not parse as major.minor.patch counts as old.
+ */
+bool progress_notify_trusted(std::string_view version);
+
+/*
+ * Read a password from the file at path: one line, its trailing newline
+ * stripped. "" and out filled, or why it is refused and err: -ENOENT
+ * (missing), -EACCES (group or others may read or write it, or it cannot
+ * be opened), -EINVAL (not a regular file, empty, more than one line).
+ */
+std::string read_password_file(const std::string& path, std::string& out, int& err);
 
 /* "" or why the endpoint list (separated by , ; or blanks) is refused. */
 std::string parse_endpoints(const std::string& list, std::vector<std::string>& out);

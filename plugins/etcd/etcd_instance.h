@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -37,6 +38,8 @@ constexpr const char* prop_ca = "etcd/ca";
 constexpr const char* prop_cert = "etcd/cert";
 constexpr const char* prop_key = "etcd/key";
 constexpr const char* prop_user = "etcd/user";
+constexpr const char* prop_password_file = "etcd/password_file";
+/* Refused: a password set as a property would be saved in varpd's state. */
 constexpr const char* prop_password = "etcd/password";
 constexpr const char* prop_revision = "etcd/revision";
 constexpr const char* prop_restarts = "etcd/watch_restarts";
@@ -72,7 +75,7 @@ using MacEnt = Cached<files::Entry>;
 using AddrEnt = Cached<Mac>;
 
 struct Props {
-    std::string endpoints, prefix = default_prefix, ca, cert, key, user, password;
+    std::string endpoints, prefix = default_prefix, ca, cert, key, user, password_file;
 };
 
 /* One staged change of a transaction. */
@@ -111,6 +114,23 @@ struct StagedOp {
     int64_t lease = 0;
 };
 
+/*
+ * Decoders of the gateway's answers (etcd_write.cpp): pure, no request, no
+ * shape assumed of bytes from the network (fuzzed in tests/fuzz/etcd).
+ */
+void take_kv(const json& kv, Cur& c);
+/* One page of a range into out (only the wanted keys); from moves past its
+   last key. Whether to read on: "more", and the page made progress. */
+bool take_range_page(const json& body, const std::set<std::string>& wanted,
+                     std::map<std::string, Cur>& out, std::string& from);
+/* A txn of ranges for keys[at, end): each key's first kv into out. */
+void take_txn_ranges(const json& body, const std::vector<std::string>& keys, size_t at, size_t end,
+                     std::map<std::string, Cur>& out);
+/* "" and the writes of a staged chunk appended to out, or why it is not one. */
+std::string parse_chunk(const std::string& text, std::vector<StagedOp>& out);
+/* An intent record's state ("staged", "committed"), "" if none. */
+std::string state_of(const std::string& intent_value);
+
 /* What one start of an instance talks to; replaced, never changed, by a restart. */
 struct Conn {
     std::unique_ptr<etcd::Client> client;
@@ -137,6 +157,11 @@ struct Etcd {
     std::atomic<bool> watch_up{false}; /* a stream is created and running */
     std::atomic<size_t> watch_ep{0};   /* on this endpoint */
     std::atomic<int64_t> revision{0};
+    /* The watch's member sends progress notifications only for synced
+       watchers (etcd 3.4.25+, 3.5.8+): their revision may advance applied.
+       The watch thread sets it before each stream; it alone reads it. */
+    bool progress_trusted = false;
+    bool progress_logged = false; /* said once per instance which version was seen */
     std::thread watcher;
     std::atomic<bool> stopping{false};
     std::mutex wmu;
@@ -188,6 +213,7 @@ struct Etcd {
     void on_created(Conn& cn, bool resync, int64_t rev);
     void restore_if_degraded(bool flushed);
     void apply_events(Conn& cn, const json& events);
+    void learn_version(Conn& cn, size_t ep);
     void nap(std::chrono::milliseconds d);
 
     /* leases */

@@ -31,6 +31,41 @@ json del_op(const std::string& key) {
     return {{"request_delete_range", {{"key", etcd::b64_encode(key)}}}};
 }
 
+void take_kv(const json& kv, Cur& c) {
+    c.exists = etcd::b64_decode(etcd::str(kv, "value"), c.value);
+    c.mod = etcd::num(kv, "mod_revision");
+    c.lease = etcd::num(kv, "lease");
+}
+
+bool take_range_page(const json& body, const std::set<std::string>& wanted,
+                     std::map<std::string, Cur>& out, std::string& from) {
+    const json& kvs = etcd::array(body, "kvs");
+    for (const json& kv : kvs) {
+        std::string key;
+        etcd::b64_decode(etcd::str(kv, "key"), key);
+        if (key + std::string(1, '\0') <= from)
+            return false; /* not past the page before: no progress, stop */
+        from = key + std::string(1, '\0');
+        if (wanted.count(key))
+            take_kv(kv, out[key]);
+    }
+    return !kvs.empty() && etcd::flag(body, "more");
+}
+
+void take_txn_ranges(const json& body, const std::vector<std::string>& keys, size_t at, size_t end,
+                     std::map<std::string, Cur>& out) {
+    const json& res = etcd::array(body, "responses");
+    for (size_t i = at; i < end && i < keys.size(); i++) {
+        Cur& c = out[keys[i]];
+        size_t j = i - at;
+        if (j >= res.size())
+            continue;
+        const json& kvs = etcd::array(etcd::member(res[j], "response_range"), "kvs");
+        if (!kvs.empty())
+            take_kv(kvs[0], c);
+    }
+}
+
 /*
  * The current value of each key: a txn of ranges per 100 keys, or, for
  * many keys (an import), one paged range over [first, last] when that
@@ -50,7 +85,7 @@ bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys,
             for (auto& k : wanted)
                 out[k];
             std::string from = lo;
-            for (;;) {
+            for (bool more = true; more;) {
                 etcd::Reply r = patient(cn, "/v3/kv/range",
                                         {{"key", etcd::b64_encode(from)},
                                          {"range_end", etcd::b64_encode(hi)},
@@ -59,21 +94,7 @@ bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys,
                     why = "cannot read the current mappings: " + r.error;
                     return false;
                 }
-                if (!r.body.contains("kvs") || r.body["kvs"].empty())
-                    break;
-                for (const json& kv : r.body["kvs"]) {
-                    std::string key;
-                    etcd::b64_decode(kv.value("key", ""), key);
-                    from = key + std::string(1, '\0');
-                    if (!wanted.count(key))
-                        continue;
-                    Cur& cur = out[key];
-                    cur.exists = etcd::b64_decode(kv.value("value", ""), cur.value);
-                    cur.mod = etcd::num(kv, "mod_revision");
-                    cur.lease = etcd::num(kv, "lease");
-                }
-                if (!r.body.value("more", false))
-                    break;
+                more = take_range_page(r.body, wanted, out, from);
             }
             return true;
         }
@@ -88,21 +109,7 @@ bool Etcd::read_keys(Conn& cn, const std::vector<std::string>& keys,
             why = "cannot read the current mappings: " + r.error;
             return false;
         }
-        const json& res = r.body.contains("responses") ? r.body["responses"] : json::array();
-        for (size_t i = at; i < end; i++) {
-            Cur& c = out[keys[i]];
-            size_t j = i - at;
-            if (j >= res.size())
-                continue;
-            const json& rr =
-                res[j].contains("response_range") ? res[j]["response_range"] : json::object();
-            if (!rr.contains("kvs") || rr["kvs"].empty())
-                continue;
-            const json& kv = rr["kvs"][0];
-            c.exists = etcd::b64_decode(kv.value("value", ""), c.value);
-            c.mod = etcd::num(kv, "mod_revision");
-            c.lease = etcd::num(kv, "lease");
-        }
+        take_txn_ranges(r.body, keys, at, end, out);
     }
     return true;
 }
@@ -134,29 +141,25 @@ json del_prefix_op(const std::string& dir) {
 }
 
 bool succeeded(const etcd::Reply& r) {
-    return r.ok && r.body.value("succeeded", false);
+    return r.ok && etcd::flag(r.body, "succeeded");
 }
 
 int64_t revision_of(const etcd::Reply& r) {
-    return etcd::num(r.body.value("header", json::object()), "revision");
+    return etcd::num(etcd::member(r.body, "header"), "revision");
 }
 
 /* The first kv of the i-th response of a txn (a range), or null. */
 const json* txn_kv(const etcd::Reply& r, size_t i) {
-    if (!r.ok || !r.body.contains("responses") || r.body["responses"].size() <= i)
+    const json& res = etcd::array(r.body, "responses");
+    if (!r.ok || res.size() <= i)
         return nullptr;
-    const json& res = r.body["responses"][i];
-    if (!res.contains("response_range"))
-        return nullptr;
-    const json& rr = res["response_range"];
-    if (!rr.contains("kvs") || rr["kvs"].empty())
-        return nullptr;
-    return &rr["kvs"][0];
+    const json& kvs = etcd::array(etcd::member(res[i], "response_range"), "kvs");
+    return kvs.empty() ? nullptr : &kvs[0];
 }
 
 std::string kv_value(const json& kv) {
     std::string v;
-    etcd::b64_decode(kv.value("value", ""), v);
+    etcd::b64_decode(etcd::str(kv, "value"), v);
     return v;
 }
 
@@ -187,29 +190,6 @@ json op_json(const std::string& key, const PlanOp& op, int64_t lease) {
     return j;
 }
 
-/* "" and the ops of a staged chunk appended, or why it is not one. */
-std::string parse_chunk(const std::string& text, std::vector<StagedOp>& out) {
-    json j = json::parse(text, nullptr, false);
-    if (!j.is_array())
-        return "a staged chunk that is not a JSON array";
-    for (const json& o : j) {
-        if (!o.is_object() || !o.contains("k") || !o["k"].is_string())
-            return "a staged write without a key";
-        StagedOp s;
-        s.key = o["k"].get<std::string>();
-        s.put = o.contains("v");
-        if (s.put) {
-            if (!o["v"].is_string())
-                return "a staged put of " + s.key + " whose value is not a string";
-            s.value = o["v"].get<std::string>();
-            s.ttl = o.contains("t") && o["t"].is_number_unsigned() ? o["t"].get<uint32_t>() : 0;
-            s.lease = etcd::num(o, "l");
-        }
-        out.push_back(std::move(s));
-    }
-    return "";
-}
-
 /* The intent record: {"id","state","chunks","ops","applied","by"}. */
 struct Intent {
     bool exists = false;
@@ -228,12 +208,16 @@ Intent intent_of(const json* kv) {
     json j = json::parse(kv_value(*kv), nullptr, false);
     if (!j.is_object())
         return i;
-    i.id = j.value("id", "");
-    i.state = j.value("state", "");
-    i.by = j.value("by", "");
-    i.chunks = j.value("chunks", size_t(0));
-    i.ops = j.value("ops", size_t(0));
-    i.applied = j.value("applied", size_t(0));
+    auto count = [&](const char* n) -> size_t {
+        const json& m = etcd::member(j, n);
+        return m.is_number_unsigned() ? size_t(m.get<uint64_t>()) : 0;
+    };
+    i.id = etcd::str(j, "id");
+    i.state = etcd::str(j, "state");
+    i.by = etcd::str(j, "by");
+    i.chunks = count("chunks");
+    i.ops = count("ops");
+    i.applied = count("applied");
     return i;
 }
 
@@ -244,6 +228,34 @@ std::string intent_text(const Intent& i) {
 }
 
 } // namespace
+
+std::string parse_chunk(const std::string& text, std::vector<StagedOp>& out) {
+    json j = json::parse(text, nullptr, false);
+    if (!j.is_array())
+        return "a staged chunk that is not a JSON array";
+    for (const json& o : j) {
+        if (!o.is_object() || !o.contains("k") || !o["k"].is_string())
+            return "a staged write without a key";
+        StagedOp s;
+        s.key = o["k"].get<std::string>();
+        s.put = o.contains("v");
+        if (s.put) {
+            if (!o["v"].is_string())
+                return "a staged put of " + s.key + " whose value is not a string";
+            s.value = o["v"].get<std::string>();
+            const json& t = etcd::member(o, "t");
+            s.ttl =
+                t.is_number_unsigned() && t.get<uint64_t>() <= UINT32_MAX ? t.get<uint32_t>() : 0;
+            s.lease = etcd::num(o, "l");
+        }
+        out.push_back(std::move(s));
+    }
+    return "";
+}
+
+std::string state_of(const std::string& intent_value) {
+    return etcd::str(json::parse(intent_value, nullptr, false), "state");
+}
 
 void Etcd::fail_at(const char* where) {
     if (failpoint != where)
@@ -294,8 +306,8 @@ bool Etcd::finish_intent(const ConnP& cn, const std::string& id, std::string& wh
         why = r.error;
         return false;
     }
-    const json* ikv =
-        r.body.contains("kvs") && !r.body["kvs"].empty() ? &r.body["kvs"][0] : nullptr;
+    const json& ikvs = etcd::array(r.body, "kvs");
+    const json* ikv = ikvs.empty() ? nullptr : &ikvs[0];
     Intent in = intent_of(ikv);
     if (!in.exists || in.id != id || in.state != "committed")
         return true; /* finished by another */
@@ -303,13 +315,14 @@ bool Etcd::finish_intent(const ConnP& cn, const std::string& id, std::string& wh
     for (size_t c = 0; c < in.chunks; c++) {
         std::string ck = sdir + std::to_string(c);
         etcd::Reply g = patient(*cn, "/v3/kv/range", {{"key", etcd::b64_encode(ck)}});
-        if (!g.ok || !g.body.contains("kvs") || g.body["kvs"].empty()) {
+        const json& gkvs = etcd::array(g.body, "kvs");
+        if (!g.ok || gkvs.empty()) {
             why = g.ok ? "staged chunk " + ck + " is missing" : g.error;
             if (g.ok)
                 log(VARPD_LOG_ERR, "change " + id + ": " + why + "; it cannot be finished");
             return false;
         }
-        std::string bad = parse_chunk(kv_value(g.body["kvs"][0]), ops);
+        std::string bad = parse_chunk(kv_value(gkvs[0]), ops);
         if (!bad.empty()) {
             why = ck + ": " + bad;
             log(VARPD_LOG_ERR, "change " + id + ": " + why + "; it cannot be finished");
@@ -385,11 +398,13 @@ bool Etcd::recover(const ConnP& cn) {
     }
     Intent in = intent_of(txn_kv(r, 0));
     std::set<std::string> staged; /* ids with chunks */
-    const json& rr = r.body["responses"][1]["response_range"];
-    if (rr.contains("kvs"))
-        for (const json& kv : rr["kvs"]) {
+    const json& res = etcd::array(r.body, "responses");
+    if (res.size() > 1)
+        for (const json& kv : etcd::array(etcd::member(res[1], "response_range"), "kvs")) {
             std::string key;
-            etcd::b64_decode(kv.value("key", ""), key);
+            etcd::b64_decode(etcd::str(kv, "key"), key);
+            if (key.compare(0, sroot.size(), sroot) != 0 || key.size() == sroot.size())
+                continue; /* not what was asked */
             std::string rest = key.substr(sroot.size());
             staged.insert(rest.substr(0, rest.find('/')));
         }
@@ -446,7 +461,7 @@ void Etcd::note_intent_locked(bool del, const std::string& value) {
         at += std::chrono::milliseconds(1000);
     } else {
         json j = json::parse(value, nullptr, false);
-        bool committed = j.is_object() && j.value("state", "") == "committed";
+        bool committed = etcd::str(j, "state") == "committed";
         intent_seen = committed ? IntentSeen::committed : IntentSeen::staged;
         if (!committed)
             return;

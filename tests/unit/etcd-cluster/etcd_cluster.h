@@ -149,18 +149,6 @@ inline std::string prefix_end(std::string p) {
     return std::string(1, '\0'); /* whole keyspace */
 }
 
-/* Wait for pred with a deadline (polled every 50 ms): true when it held. */
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() >= until)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return true;
-}
-
 /* ---- credentials of a cluster variant ---- */
 
 struct Credentials {
@@ -465,6 +453,19 @@ struct ClusterOptions {
     std::vector<std::string> extra_args; /* given to every member */
     std::string etcd = "etcd";           /* the program (PATH lookup) */
 };
+
+/* Poll pred until it holds or the limit passes (for state that announces
+   no change, such as a property or a key in etcd); false on the deadline. */
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() >= until)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+}
 
 /*
  * A free TCP port on 127.0.0.1, below the kernel's ephemeral range (so no
@@ -1001,6 +1002,15 @@ public:
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
     const std::string& path() const { return path_; }
+    /* Write name (in the directory) holding text, with mode; its path. */
+    std::string write_file(const std::string& name, const std::string& text,
+                           mode_t mode = 0600) const {
+        std::string f = path_ + "/" + name;
+        std::ofstream(f, std::ios::binary | std::ios::trunc) << text;
+        if (::chmod(f.c_str(), mode) != 0)
+            throw std::runtime_error("chmod " + f + " failed");
+        return f;
+    }
 
 private:
     std::string path_;

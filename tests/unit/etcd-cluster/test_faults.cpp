@@ -32,7 +32,7 @@
  *   start finishes it and all 250 are new; the kernel-cache model of a
  *   host follows, checked against etcd directly.
  * - TLS (etcd/ca, cert, key against --client-cert-auth) and auth
- *   (etcd/user, password) work, lookups and watch alike; a wrong CA or a
+ *   (etcd/user, password_file) work, lookups and watch alike; a wrong CA or a
  *   wrong password is a clear error (start refused or degraded, the text
  *   saying what is wrong), never a crash or a hung lookup.
  */
@@ -753,7 +753,8 @@ TEST_F(Faults, AuthUserPassword) {
     seed(*c, 1, 0, 10);
     {
         EtcdInstance inst(lib, prov,
-                          props({{"etcd/user", c->user()}, {"etcd/password", c->password()}}));
+                          props({{"etcd/user", c->user()},
+                                 {"etcd/password_file", dir.write_file("pw", c->password())}}));
         ASSERT_EQ(inst.setprop_errors(), "");
         ASSERT_EQ(inst.start(), 0) << prov.all_logs();
         Answer a = inst.lookup(test_mac(5));
@@ -766,7 +767,9 @@ TEST_F(Faults, AuthUserPassword) {
             << "no watch with auth";
     }
     TimedProvider p2;
-    EtcdInstance bad(lib, p2, props({{"etcd/user", "root"}, {"etcd/password", "wrong"}}));
+    EtcdInstance bad(lib, p2,
+                     props({{"etcd/user", "root"},
+                            {"etcd/password_file", dir.write_file("pw-wrong", "wrong\n")}}));
     int rc = bad.start();
     std::string why;
     if (rc == 0) {

@@ -26,6 +26,7 @@
 using namespace plugin_harness;
 using namespace std::chrono_literals;
 using etcd_test::EtcdCluster;
+using etcd_test::eventually;
 using etcd_test::TempDir;
 
 namespace {
@@ -34,6 +35,13 @@ const std::string plugin_path = std::string(OVERLAY_PLUGIN_DIR) + "/etcd.so";
 
 Mac6 mac(uint8_t last, uint8_t b4 = 0) {
     return {0x02, 0, 0, 0, b4, last};
+}
+
+std::string joined(const std::vector<std::string>& logs) {
+    std::string s;
+    for (auto& l : logs)
+        s += l + "\n";
+    return s;
 }
 
 std::string key(uint32_t vnet, const std::string& tail) {
@@ -114,6 +122,14 @@ struct Inst {
             *why = err.ve_msg;
         return rc;
     }
+    /* A read-only counter property (etcd/revision, etcd/watch_restarts). */
+    uint64_t counter(const char* name) {
+        uint64_t v = 0;
+        uint32_t sz = 8;
+        EXPECT_EQ(L.ops->vpo_getprop(a, name, &v, &sz), 0) << name;
+        return v;
+    }
+    int64_t revision() { return int64_t(counter("etcd/revision")); }
     bool injected_with(const Mac6& m, const std::array<uint8_t, 16>& ip) {
         for (auto& [im, d] : rec.injected)
             if (im == m && std::memcmp(d.vd_ip, ip.data(), 16) == 0)
@@ -262,6 +278,26 @@ TEST(EtcdLayout, KeysValuesAndRefusals) {
     EXPECT_EQ(etcd::prefix_end("/a/"), "/a0");
 }
 
+/* Which members' progress notifications may advance the resume point. */
+TEST(EtcdClient, ProgressNotificationsTrustedFrom3425And358) {
+    EXPECT_FALSE(etcd::progress_notify_trusted("3.4.23"));
+    EXPECT_FALSE(etcd::progress_notify_trusted("3.4.24"));
+    EXPECT_TRUE(etcd::progress_notify_trusted("3.4.25"));
+    EXPECT_TRUE(etcd::progress_notify_trusted("3.4.30"));
+    EXPECT_FALSE(etcd::progress_notify_trusted("3.5.7"));
+    EXPECT_TRUE(etcd::progress_notify_trusted("3.5.8"));
+    EXPECT_TRUE(etcd::progress_notify_trusted("3.5.17"));
+    EXPECT_TRUE(etcd::progress_notify_trusted("3.6.0"));
+    EXPECT_TRUE(etcd::progress_notify_trusted("4.0.0"));
+    EXPECT_FALSE(etcd::progress_notify_trusted("3.3.27"));
+    EXPECT_FALSE(etcd::progress_notify_trusted("2.3.8"));
+    /* a pre-release is not the release; anything unparsable counts as old */
+    EXPECT_FALSE(etcd::progress_notify_trusted("3.5.8-rc.0"));
+    for (const char* bad : {"", "garbage", "3", "3.5", "3.5.", "3..8", "v3.5.8", "3.5.x", " 3.5.8",
+                            "3.5.8 ", "3.5.99999999999", "-3.5.8"})
+        EXPECT_FALSE(etcd::progress_notify_trusted(bad)) << bad;
+}
+
 /* ---- against etcd ---- */
 
 TEST_F(Etcd, PropertiesAreCheckedAndSaved) {
@@ -279,28 +315,47 @@ TEST_F(Etcd, PropertiesAreCheckedAndSaved) {
     EXPECT_EQ(set_uint(o, a, "etcd/revision", 3), -EPERM);
     EXPECT_EQ(set_str(o, a, "etcd/endpoints", cluster->endpoints()), 0);
     EXPECT_EQ(set_str(o, a, "etcd/prefix", "/tenants/"), 0);
-    EXPECT_EQ(set_str(o, a, "etcd/password", "s3cret"), 0);
+    /* the password is no property: it would be saved with the others */
+    EXPECT_EQ(set_str(o, a, "etcd/password", "s3cret"), -ENOTSUP);
+    EXPECT_TRUE(rec.logged("use etcd/password_file"));
+    EXPECT_EQ(set_str(o, a, "etcd/password_file", "pw.txt"), -EINVAL);
+    EXPECT_TRUE(rec.logged("etcd/password_file must be an absolute path"));
+    const std::string secret = "s3cret-never-saved";
+    std::string pwf = dir->write_file("saved-pw", secret + "\n");
+    EXPECT_EQ(set_str(o, a, "etcd/password_file", pwf), 0);
     char buf[256];
     uint32_t sz = sizeof buf;
     EXPECT_EQ(o->vpo_getprop(a, "etcd/prefix", buf, &sz), 0);
     EXPECT_STREQ(buf, "/tenants");
     sz = sizeof buf;
     EXPECT_EQ(o->vpo_getprop(a, "etcd/password", buf, &sz), -EPERM);
+    sz = sizeof buf;
+    EXPECT_EQ(o->vpo_getprop(a, "etcd/password_file", buf, &sz), 0);
+    EXPECT_EQ(std::string(buf), pwf);
     uint32_t n = 0;
     ASSERT_EQ(o->vpo_nprops(a, &n), 0);
-    bool pw_readable = true;
+    bool pw_readable = true, file_readable = false;
     for (uint32_t i = 0; i < n; i++) {
         varpd_prop_info_t info;
         ASSERT_EQ(o->vpo_propinfo(a, i, &info), 0);
         if (std::string(info.vpi_name) == "etcd/password")
             pw_readable = info.vpi_perm & VARPD_PROP_PERM_READ;
+        if (std::string(info.vpi_name) == "etcd/password_file")
+            file_readable = info.vpi_perm & VARPD_PROP_PERM_READ;
     }
     EXPECT_FALSE(pw_readable);
-    /* save -> restore keeps every property, the password too */
+    EXPECT_TRUE(file_readable);
+    /* started, the file was read: the saved state still holds only its path */
+    ASSERT_EQ(o->vpo_start(a), 0) << joined(rec.logs);
+    /* save -> restore keeps every property */
     std::vector<char> saved(4096);
     size_t len = saved.size();
     ASSERT_EQ(o->vpo_save(a, saved.data(), &len), 0);
     o->vpo_destroy(a);
+    const std::string bytes(saved.data(), len);
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << bytes;
+    EXPECT_EQ(bytes.find("\"password\""), std::string::npos) << bytes;
+    EXPECT_NE(bytes.find(pwf), std::string::npos) << bytes;
     void* b = nullptr;
     ASSERT_EQ(o->vpo_restore(&rec.prov, VARPD_MODE_DYNAMIC, saved.data(), len, &b), 0);
     sz = sizeof buf;
@@ -309,10 +364,91 @@ TEST_F(Etcd, PropertiesAreCheckedAndSaved) {
     std::vector<char> again(4096);
     size_t len2 = again.size();
     ASSERT_EQ(o->vpo_save(b, again.data(), &len2), 0);
-    EXPECT_EQ(std::string(saved.data(), len), std::string(again.data(), len2));
-    EXPECT_NE(std::string(saved.data(), len).find("s3cret"), std::string::npos);
+    EXPECT_EQ(bytes, std::string(again.data(), len2));
     o->vpo_destroy(b);
     EXPECT_EQ(o->vpo_restore(&rec.prov, VARPD_MODE_DYNAMIC, "{\"prefix\":7}", 12, &b), -EINVAL);
+}
+
+/* An older varpd saved the password in the state: restored without it, said so. */
+TEST_F(Etcd, OldStateWithAPasswordIsRestoredWithoutIt) {
+    Recorder rec;
+    const auto* o = loaded->ops;
+    std::string old = nlohmann::json{
+        {"endpoints", cluster->endpoints()},
+        {"user", "root"},
+        {"password",
+         "old-s3cret"}}.dump();
+    void* b = nullptr;
+    ASSERT_EQ(o->vpo_restore(&rec.prov, VARPD_MODE_DYNAMIC, old.data(), old.size(), &b), 0);
+    EXPECT_TRUE(rec.logged("the saved state holds a password"));
+    EXPECT_TRUE(rec.logged("set etcd/password_file"));
+    char buf[256];
+    uint32_t sz = sizeof buf;
+    EXPECT_EQ(o->vpo_getprop(b, "etcd/user", buf, &sz), 0);
+    EXPECT_STREQ(buf, "root");
+    std::vector<char> saved(4096);
+    size_t len = saved.size();
+    ASSERT_EQ(o->vpo_save(b, saved.data(), &len), 0);
+    EXPECT_EQ(std::string(saved.data(), len).find("old-s3cret"), std::string::npos);
+    /* without the file, a user cannot authenticate: start says what is missing */
+    EXPECT_EQ(o->vpo_start(b), -EINVAL);
+    EXPECT_TRUE(rec.logged("etcd/user is set but etcd/password_file is not"));
+    o->vpo_destroy(b);
+}
+
+/* The password file is read at each start and refused, in one line naming
+   it, when others could read it, or it is missing, not a file, or empty. */
+TEST_F(Etcd, PasswordFileIsCheckedAtEachStart) {
+    Recorder rec;
+    rec.vnetid = 13;
+    const auto* o = loaded->ops;
+    void* a = nullptr;
+    ASSERT_EQ(o->vpo_create(&rec.prov, VARPD_MODE_DYNAMIC, &a), 0);
+    ASSERT_EQ(set_str(o, a, "etcd/endpoints", cluster->endpoints()), 0);
+    std::string good = dir->write_file("pw-good", "pw\n");
+    ASSERT_EQ(set_str(o, a, "etcd/password_file", good), 0);
+    ASSERT_EQ(o->vpo_start(a), 0) << joined(rec.logs);
+    o->vpo_stop(a);
+    struct Case {
+        std::string path;
+        int rc;
+        std::vector<std::string> said;
+    };
+    std::string open_mode = dir->write_file("pw-0644", "pw\n", 0644);
+    std::string group = dir->write_file("pw-0620", "pw\n", 0620);
+    std::string empty = dir->write_file("pw-empty", "\n");
+    std::string lines = dir->write_file("pw-lines", "pw\nmore\n");
+    std::string sub = dir->path() + "/pw-dir";
+    ASSERT_EQ(::mkdir(sub.c_str(), 0700), 0);
+    const std::vector<Case> cases = {
+        {open_mode, -EACCES, {"mode 0644", "chmod 600 " + open_mode}},
+        {group, -EACCES, {"mode 0620", "chmod 600"}},
+        {dir->path() + "/pw-missing", -ENOENT, {"no such file"}},
+        {sub, -EINVAL, {"a directory"}},
+        {empty, -EINVAL, {"empty"}},
+        {lines, -EINVAL, {"more than one line"}},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.path);
+        ASSERT_EQ(set_str(o, a, "etcd/password_file", c.path), 0);
+        size_t logs = rec.logs.size();
+        EXPECT_EQ(o->vpo_start(a), c.rc);
+        ASSERT_GT(rec.logs.size(), logs);
+        const std::string& line = rec.logs.back();
+        EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+        EXPECT_NE(line.find("etcd/password_file " + c.path + ": "), std::string::npos) << line;
+        for (auto& w : c.said)
+            EXPECT_NE(line.find(w), std::string::npos) << line;
+        EXPECT_EQ(line.find("pw\nmore"), std::string::npos) << line; /* no content echoed */
+    }
+    /* a good file made readable by others is refused at the next start */
+    ASSERT_EQ(set_str(o, a, "etcd/password_file", good), 0);
+    ASSERT_EQ(o->vpo_start(a), 0);
+    o->vpo_stop(a);
+    ASSERT_EQ(::chmod(good.c_str(), 0604), 0);
+    EXPECT_EQ(o->vpo_start(a), -EACCES);
+    EXPECT_TRUE(rec.logged("mode 0604"));
+    o->vpo_destroy(a);
 }
 
 TEST_F(Etcd, LookupMissReadsEtcdThenAnswersFromCache) {
@@ -819,23 +955,150 @@ TEST_F(EtcdFaults, SilentMemberLosesTheWatch) {
     EXPECT_EQ(in.rec.flushes, 1u); /* resumed, not resynced */
 }
 
-/* A watch that broke without compaction resumes where it was: no flush, and
-   a change made while it was away still reaches the kernel. */
+/* A watch that broke without compaction resumes where it was: no flush;
+   every change made while it was away reaches the cache once, in order,
+   the first of them (at the last applied revision + 1) included, and
+   nothing applied before the break is applied again. */
 TEST_F(EtcdFaults, BrokenWatchResumesFromTheLastRevision) {
     c.put(key(22, "mac/02:00:00:00:00:70"), R"({"ip":"192.0.2.70"})");
-    Inst in(L, c.url(0) + "," + c.url(1), 22);
+    c.put(key(22, "mac/02:00:00:00:00:71"), R"({"ip":"192.0.2.71"})");
+    Inst in(L, c.url(0), 22); /* its watch on member 0 alone */
     ASSERT_EQ(in.lookup(mac(0x70))->kind, Answer::dest);
-    size_t flushes = in.rec.flushes;
+    ASSERT_EQ(in.lookup(mac(0x71))->kind, Answer::dest);
+    ASSERT_EQ(in.lookup(mac(0x72))->kind, Answer::drop); /* cached absent */
+    auto revision = [&] { return in.revision(); };
+    auto restarts = [&] { return in.counter("etcd/watch_restarts"); };
+    /* the last change before the break has been applied */
+    int64_t before = c.put(key(22, "mac/02:00:00:00:00:70"), R"({"ip":"192.0.2.170"})");
+    ASSERT_TRUE(
+        in.rec.wait_for([&] { return in.injected_with(mac(0x70), v4(192, 0, 2, 170)); }, 5000ms));
+    ASSERT_TRUE(eventually([&] { return revision() == before; }, 5000ms)) << revision();
+    size_t flushes, injected, invalidated;
+    {
+        std::lock_guard g(in.rec.mu);
+        flushes = in.rec.flushes;
+        injected = in.rec.injected.size();
+        invalidated = in.rec.invalidated.size();
+    }
+    uint64_t r0 = restarts();
     c.kill(0);
-    c.kill(1); /* no quorum: nothing answers */
-    std::this_thread::sleep_for(300ms);
-    c.start(1);
-    c.wait_leader();
-    c.put(key(22, "mac/02:00:00:00:00:70"), R"({"ip":"192.0.2.170"})");
-    EXPECT_TRUE(
-        in.rec.wait_for([&] { return in.injected_with(mac(0x70), v4(192, 0, 2, 170)); }, 10000ms));
-    EXPECT_EQ(in.rec.flushes, flushes);
+    ASSERT_TRUE(eventually([&] { return restarts() > r0; }, 5000ms)) << "the watch did not break";
+    /* while it is away (members 1 and 2 hold the quorum) */
+    int64_t first = c.put(key(22, "mac/02:00:00:00:00:70"), R"({"ip":"192.0.2.171"})");
+    EXPECT_EQ(first, before + 1); /* exactly where the resume starts */
+    c.del(key(22, "mac/02:00:00:00:00:71"));
+    c.put(key(22, "mac/02:00:00:00:00:72"), R"({"ip":"192.0.2.72"})");
+    int64_t last = c.put(key(22, "mac/02:00:00:00:00:70"), R"({"ip":"192.0.2.172"})");
+    c.start(0);
+    c.wait_healthy();
+    ASSERT_TRUE(eventually([&] { return revision() == last; }, 15000ms))
+        << "revision " << revision() << ", want " << last;
+    ASSERT_TRUE(
+        in.rec.wait_for([&] { return in.injected_with(mac(0x70), v4(192, 0, 2, 172)); }, 5000ms));
+    std::vector<std::array<uint8_t, 16>> moved;
+    std::vector<Mac6> shot;
+    {
+        std::lock_guard g(in.rec.mu);
+        EXPECT_EQ(in.rec.flushes, flushes) << "resynced instead of resumed";
+        for (size_t i = injected; i < in.rec.injected.size(); i++) {
+            auto& [m, d] = in.rec.injected[i];
+            EXPECT_EQ(m, mac(0x70));
+            std::array<uint8_t, 16> ip;
+            std::memcpy(ip.data(), d.vd_ip, 16);
+            moved.push_back(ip);
+        }
+        shot.assign(in.rec.invalidated.begin() + long(invalidated), in.rec.invalidated.end());
+    }
+    /* 0x70: the first change while away and the last, once each, in order */
+    EXPECT_EQ(moved,
+              (std::vector<std::array<uint8_t, 16>>{v4(192, 0, 2, 171), v4(192, 0, 2, 172)}));
+    /* 0x71 deleted and 0x72 appeared: each shot down once */
+    EXPECT_EQ(std::count(shot.begin(), shot.end(), mac(0x71)), 1) << shot.size();
+    EXPECT_EQ(std::count(shot.begin(), shot.end(), mac(0x72)), 1) << shot.size();
+    EXPECT_EQ(in.lookup(mac(0x71))->kind, Answer::drop);
+    auto a = in.lookup(mac(0x72));
+    ASSERT_EQ(a->kind, Answer::dest);
+    EXPECT_EQ(std::memcmp(a->d.vd_ip, v4(192, 0, 2, 72).data(), 16), 0);
     EXPECT_FALSE(in.rec.logged("was compacted"));
+}
+
+/*
+ * etcd before 3.4.25 / 3.5.8 can send a progress notification to a watcher
+ * still catching up (etcd issue 15220): on such a member the notifications
+ * must not move the resume point. With notifications every 200 ms, writes
+ * to another vnet advance the cluster while this vnet is quiet; a watcher
+ * of our own on the same prefix and member shows the notifications at the
+ * new revision are being sent, and once it has seen five of them (about a
+ * second: the plugin's stream got several too), etcd/revision must still be
+ * the vnet's last change. On a member new enough it follows them instead.
+ */
+TEST(EtcdProgress, NotificationsOfAnOldMemberDoNotMoveTheResumePoint) {
+    Loaded L(plugin_path);
+    ASSERT_NE(L.ops, nullptr) << L.error;
+    TempDir dir("etcd-plugin-progress");
+    etcd_test::ClusterOptions o;
+    o.extra_args = {"--experimental-watch-progress-notify-interval=200ms"};
+    EtcdCluster c(1, dir.path(), o);
+    etcd::Config cfg;
+    cfg.endpoints = {c.url(0)};
+    etcd::Client cl(cfg);
+    etcd::Reply st = cl.call_at(0, "/v3/maintenance/status", nlohmann::json::object());
+    ASSERT_TRUE(st.ok) << st.error;
+    const std::string version = etcd::str(st.body, "version");
+    const bool trusted = etcd::progress_notify_trusted(version);
+    std::printf("etcd %s: progress notifications %strusted\n", version.c_str(),
+                trusted ? "" : "not ");
+
+    c.put(key(31, "mac/02:00:00:00:00:31"), R"({"ip":"192.0.2.31"})");
+    Inst in(L, c.url(0), 31);
+    ASSERT_EQ(in.lookup(mac(0x31))->kind, Answer::dest);
+    auto revision = [&] { return in.revision(); };
+    int64_t mine = c.put(key(31, "mac/02:00:00:00:00:31"), R"({"ip":"192.0.2.131"})");
+    ASSERT_TRUE(eventually([&] { return revision() == mine; }, 5000ms)) << revision();
+
+    std::atomic<int64_t> target{INT64_MAX};
+    std::atomic<int> seen{0};
+    std::string dir31 = key(31, "");
+    nlohmann::json create = {{"key", etcd::b64_encode(dir31)},
+                             {"range_end", etcd::b64_encode(etcd::prefix_end(dir31))},
+                             {"progress_notify", true}};
+    std::thread observer([&] {
+        cl.stream(0, "/v3/watch", {{"create_request", create}}, [&](const nlohmann::json& m) {
+            const nlohmann::json& r = etcd::member(m, "result");
+            bool progress =
+                r.is_object() && !r.value("created", false) && etcd::array(r, "events").empty();
+            if (progress && etcd::num(etcd::member(r, "header"), "revision") >= target)
+                seen++;
+            return true;
+        });
+    });
+    struct Joiner {
+        etcd::Client& cl;
+        std::thread& t;
+        ~Joiner() {
+            cl.wake();
+            t.join();
+        }
+    } joiner{cl, observer};
+
+    int64_t ahead = 0;
+    for (int i = 0; i < 5; i++)
+        ahead =
+            c.put(key(32, "mac/02:00:00:00:00:3" + std::to_string(i)), R"({"ip":"192.0.2.32"})");
+    target = ahead;
+    ASSERT_TRUE(eventually([&] { return seen >= 5; }, 10000ms))
+        << "etcd sent no progress notification at revision " << ahead;
+    if (trusted) {
+        EXPECT_TRUE(eventually([&] { return revision() == ahead; }, 2000ms)) << revision();
+    } else {
+        EXPECT_EQ(revision(), mine) << "a progress notification of etcd " << version
+                                    << " moved the resume point past the vnet's last change";
+        EXPECT_TRUE(
+            in.rec.logged("is etcd " + version + ": its progress notifications are not trusted"));
+    }
+    /* its own vnet's changes still move it */
+    int64_t again = c.put(key(31, "mac/02:00:00:00:00:31"), R"({"ip":"192.0.2.231"})");
+    EXPECT_TRUE(eventually([&] { return revision() == again; }, 5000ms)) << revision();
 }
 
 /* TLS: the instance's etcd/ca, etcd/cert and etcd/key reach etcd over https. */
@@ -877,7 +1140,7 @@ TEST(EtcdSecure, TlsClientCertificate) {
     L.ops->vpo_destroy(a);
 }
 
-/* Auth: etcd/user + etcd/password; the token is fetched again after the
+/* Auth: etcd/user + etcd/password_file; the token is fetched again after the
    member restarts (simple tokens do not survive it). */
 TEST(EtcdSecure, AuthAndReauthenticationAfterRestart) {
     Loaded L(plugin_path);
@@ -893,7 +1156,8 @@ TEST(EtcdSecure, AuthAndReauthenticationAfterRestart) {
     ASSERT_EQ(L.ops->vpo_create(&rec.prov, VARPD_MODE_DYNAMIC, &a), 0);
     ASSERT_EQ(set_str(L.ops, a, "etcd/endpoints", c.endpoints()), 0);
     ASSERT_EQ(set_str(L.ops, a, "etcd/user", c.user()), 0);
-    ASSERT_EQ(set_str(L.ops, a, "etcd/password", c.password()), 0);
+    ASSERT_EQ(set_str(L.ops, a, "etcd/password_file", dir.write_file("pw", c.password() + "\n")),
+              0);
     ASSERT_EQ(L.ops->vpo_start(a), 0);
     EXPECT_TRUE(rec.wait_for([&] { return rec.flushes >= 1; }, 5000ms));
     auto look = [&](const Mac6& m) {
@@ -921,7 +1185,7 @@ TEST(EtcdSecure, AuthAndReauthenticationAfterRestart) {
         5000ms))
         << "the watch did not come back after the restart";
     /* a wrong password: refused, said so */
-    ASSERT_EQ(set_str(L.ops, a, "etcd/password", "wrong"), 0);
+    ASSERT_EQ(set_str(L.ops, a, "etcd/password_file", dir.write_file("pw-wrong", "wrong")), 0);
     EXPECT_EQ(look(mac(0x92))->kind, Answer::drop);
     EXPECT_TRUE(rec.wait_for([&] { return !rec.degraded.empty(); }, 3000ms));
     EXPECT_TRUE(rec.logged("authentication as \"root\" refused"));
