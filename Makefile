@@ -4,10 +4,11 @@
 #                   kernel when its headers are installed, and ovnet.ko for
 #                   each kernel the VM suite boots (make kmods)
 #   make check      every test suite (CTest: unit, expect, fuzz, man lint,
-#                   the VM suite on each test kernel)
+#                   DKMS builds and the VM suite on each test kernel)
 #   make demo       build and run the main demonstration
 #   make bench      every benchmark in bench/ (figures in build/bench/*.json)
-#   make install    PREFIX=/usr/local DESTDIR= honoured
+#   make install    PREFIX=/usr/local DESTDIR= honoured (see PREFIX below)
+#   make deb        Debian packages in build/deb (debhelper), lintian-clean
 #   make deps       install every build and test dependency with apt-get, and
 #                   fetch the VM suite's second kernel into a cache
 #
@@ -23,10 +24,18 @@
 #   make kmods      for every kernel tests/vm/kernels.sh lists (Debian 12's
 #                   cloud kernel installed on this host, bookworm-backports'
 #                   in KERNEL_CACHE), into build/kmod/KVER/ovnet.ko
+#   make dkms-source  the module's DKMS source tree (dkms.conf included)
+#                   into DESTDIR/usr/src/ovnet-VERSION, as ovnet-dkms ships it
 # VERSION is CMakeLists.txt's project() version, the one place it is kept.
 # KERNEL_CACHE (default /var/cache/overlay-kernels as root, else
 # ~/.cache/overlay-kernels) holds kernels fetched without installing them.
 
+# PREFIX given on the command line or in the environment is honoured by
+# `make install` even when the build tree was configured with another one:
+# the tree is reconfigured first, so every path compiled or written into an
+# installed file (varpd's plugin directory, the units, varpd-plugin.pc)
+# follows it. Not given, `make install` keeps the configured prefix.
+INSTALL_PREFIX := $(if $(filter undefined file,$(origin PREFIX)),,$(PREFIX))
 PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD ?= build
@@ -57,12 +66,15 @@ DEPS := build-essential cmake pkg-config git clang libclang-rt-14-dev libcurl4-o
 	libcapnp-dev libpcap-dev expect tcl libgtest-dev libgmock-dev \
 	googletest libbenchmark-dev nlohmann-json3-dev mandoc tshark \
 	qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 \
-	pahole busybox-static iproute2 iperf3 cpio kmod etcd-server etcd-client jq
+	pahole dkms busybox-static iproute2 iperf3 cpio kmod etcd-server etcd-client jq \
+	debhelper dh-dkms lintian
+# make deb builds in a copy of the tree there (see deb: below).
+DEB_DIR := $(BUILD)/deb
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all userland fuzz module module-if-headers kmods check \
-	demo bench install deps clean vm-check
+.PHONY: all userland fuzz module module-if-headers kmods dkms-source check \
+	demo bench install install-userland deb deps clean vm-check
 
 all: userland module-if-headers kmods
 
@@ -132,14 +144,44 @@ bench: deps all
 bench-%: deps all
 	cmake --build $(BUILD) --target bench-$*
 
-install: userland
-	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+dkms-source:
+	kernel-module/stage-source.sh $(DESTDIR)/usr/src/ovnet-$(VERSION) $(VERSION)
+
+install: install-userland
 	@if [ -f $(KMOD_BUILD)/$(KVER)/ovnet.ko ]; then \
 		$(MAKE) -C $(KDIR) M=$(abspath $(KMOD_BUILD)/$(KVER)/src) \
 			INSTALL_MOD_PATH=$(DESTDIR) modules_install; \
 	else \
 		echo "make install: no ovnet.ko built for $(KVER) (make module), not installed"; \
 	fi
+
+# The userland alone (make install without the module; the prefix test).
+install-userland: $(BUILD)/CMakeCache.txt
+	@configured=$$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' $(BUILD)/CMakeCache.txt); \
+	if [ -n "$(INSTALL_PREFIX)" ] && [ "$$configured" != "$(INSTALL_PREFIX)" ]; then \
+		echo "make install: reconfiguring $(BUILD) from $$configured to PREFIX=$(INSTALL_PREFIX)"; \
+		cmake -DCMAKE_INSTALL_PREFIX=$(INSTALL_PREFIX) $(BUILD) >/dev/null || exit 1; \
+	fi
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# Debian packages (debian/): ovnet-dkms, overlay, libvarpd-plugin-dev, built
+# with dpkg-buildpackage in a copy of the tree under $(DEB_DIR)/src, so the
+# .debs, .changes and .buildinfo land in $(DEB_DIR) rather than beside the
+# source tree; then lintian, which must print no error and no warning.
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	git ls-files -z --cached --others --exclude-standard | \
+		tar --null -T - -cf - | tar -C $(DEB_DIR)/src -xf -
+	{ echo "overlay ($(VERSION)) unstable; urgency=medium"; echo; \
+	  echo "  * Built from $$(git describe --always --dirty 2>/dev/null || echo 'a source tree')."; \
+	  echo; \
+	  echo " -- $$(sed -n 's/^Maintainer: //p' debian/control)  $$(date -R -u -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))"; \
+	} > $(DEB_DIR)/src/debian/changelog
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -j$(JOBS)
+	lintian --fail-on error,warning $(DEB_DIR)/overlay_$(VERSION)_*.changes
+	@echo "make deb: $$(cd $(DEB_DIR) && ls *.deb | tr '\n' ' ')in $(DEB_DIR)"
 
 deps:
 	@missing=""; \

@@ -6,10 +6,11 @@
  * What. An overlay is two halves that must agree: a kernel device
  * (ovnet.ko, made and configured through the admin ioctls on
  * /dev/overlay: kernel.cpp) and a varpd instance that gives it its
- * destinations (the plugin named by -s, through varpd's control API and
- * its client library). overlayadm makes, shows, changes and removes both
- * halves together, and keeps the non-temporary overlays in a file
- * (config.cpp) that `overlayadm up` re-creates after a reboot.
+ * destinations (the plugin named by -s, sqlite when -s is not given,
+ * through varpd's control API and its client library). overlayadm makes,
+ * shows, changes and removes both halves together, and keeps the
+ * non-temporary overlays in a file (config.cpp) that `overlayadm up`
+ * re-creates after a reboot.
  *
  * Properties. A property named "<plugin>/..." where <plugin> is a backend
  * varpd has loaded belongs to the varpd instance; every other property
@@ -67,6 +68,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -434,14 +436,30 @@ void create_overlay(const Globals& g, const overlayadm::SavedOverlay& o) {
     }
 }
 
+/*
+ * Without -s an overlay uses the embedded default backend, sqlite; its
+ * database, unless sqlite/path is given, is mappings.db in varpd's state
+ * directory, the directory of varpd's control socket (-S), so
+ * /var/lib/varpd/mappings.db by default. The path is saved with the overlay.
+ */
+constexpr const char* default_search = "sqlite";
+constexpr const char* sqlite_path_prop = "sqlite/path";
+
+std::string default_database(const Globals& g) {
+    return (std::filesystem::absolute(g.socket).parent_path() / "mappings.db").string();
+}
+
 int cmd_create(const Globals& g, const Args& a) {
     overlayadm::SavedOverlay o;
     o.name = a.operands[0];
     o.encap = a.get('e');
-    o.search = a.get('s');
+    o.search = a.has('s') ? a.get('s') : default_search;
     o.vnetid = parse_vnetid(a.get('v'));
     if (a.has('p'))
         o.props = parse_props(a.opts.at('p'));
+    auto names_path = [](auto& kv) { return kv.first == sqlite_path_prop; };
+    if (o.search == default_search && std::none_of(o.props.begin(), o.props.end(), names_path))
+        o.props.emplace_back(sqlite_path_prop, default_database(g));
     for (auto& [k, val] : o.props)
         if (k == mac_prop)
             parse_mac(val); /* a usage error before anything is looked at */
@@ -943,7 +961,7 @@ const std::vector<Command> commands = {
     {"create-overlay",
      {{'t', nullptr, 0, false, false},
       {'e', "encap", 0, true, false},
-      {'s', "search", 0, true, false},
+      {'s', "search", 0, false, false},
       {'v', "vnetid", 0, true, false},
       {'p', "prop=value[,...]", 0, false, true}},
      "name",

@@ -221,7 +221,9 @@ int main(int argc, char** argv) {
             break;
         }
         case 'h':
-            std::fputs(usage, stdout);
+            /* The defaults, so an installed varpd shows where it looks. */
+            std::printf("%s  -d default: %s\n  -p default: %s\n", usage, cfg.state_dir.c_str(),
+                        cfg.plugin_dir.c_str());
             return 0;
         default:
             std::fputs(usage, stderr);

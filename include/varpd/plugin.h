@@ -11,7 +11,8 @@
  * and the inline helpers below hide that). pkg-config --cflags varpd-plugin
  * gives the include path.
  *
- * Registration. A plugin exports one symbol,
+ * Registration. A plugin defines one symbol, declared below with C linkage
+ * and default visibility,
  *
  *	int varpd_plugin_register(varpd_register_t *reg);
  *
@@ -268,6 +269,17 @@ struct varpd_register {
 };
 
 typedef int varpd_plugin_register_fn(varpd_register_t* reg);
+
+/*
+ * The one symbol a plugin defines and exports; varpd dlsym()s it by
+ * VARPD_PLUGIN_REGISTER_SYMBOL. Declared here with C linkage (a C++
+ * plugin's definition is then not mangled) and default visibility (a
+ * plugin built with -fvisibility=hidden still exports it).
+ */
+#if defined(__GNUC__)
+__attribute__((visibility("default")))
+#endif
+int varpd_plugin_register(varpd_register_t* reg);
 
 /* Log levels for varpd_log (syslog's). */
 #define VARPD_LOG_ERR 3
