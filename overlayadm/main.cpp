@@ -107,6 +107,7 @@ struct Opt {
     int group;       /* options sharing a non-zero group exclude each other */
     bool required;   /* for a group: one of the group is required */
     bool repeat;     /* may be given more than once (values collected) */
+    char needs = 0;  /* only valid with this other option: "[[-p] -o field]" */
 };
 
 struct Args {
@@ -135,6 +136,8 @@ extern const std::vector<Command> commands;
 std::string synopsis(const Command& c) {
     std::string s = c.name;
     std::vector<bool> done(c.opts.size());
+    for (size_t i = 0; i < c.opts.size(); i++)
+        done[i] = c.opts[i].needs != 0; /* printed beside the option it needs */
     for (size_t i = 0; i < c.opts.size(); i++) {
         if (done[i])
             continue;
@@ -146,6 +149,9 @@ std::string synopsis(const Command& c) {
             return t;
         };
         std::string t = one(o);
+        for (auto& x : c.opts)
+            if (x.needs == o.letter)
+                t = "[" + one(x) + "] " + t;
         if (o.group) {
             for (size_t j = i + 1; j < c.opts.size(); j++)
                 if (c.opts[j].group == o.group) {
@@ -164,7 +170,7 @@ std::string usage_all() {
     std::string u = "usage: overlayadm [-S socket] [-D statedir] subcommand [options]\n";
     for (auto& c : commands)
         u += "       overlayadm " + synopsis(c) + "\n";
-    return u;
+    return u + "       overlayadm -h | --help\n";
 }
 
 Args parse(const Command& c, int argc, char** argv) {
@@ -215,6 +221,12 @@ Args parse(const Command& c, int argc, char** argv) {
             seen[o.group] = o.letter;
         }
     }
+    for (auto& o : c.opts)
+        if (o.needs && a.has(o.letter) && !a.has(o.needs))
+            for (auto& x : c.opts)
+                if (x.letter == o.needs)
+                    throw UsageError(std::string("-") + o.letter + " needs -" + x.letter +
+                                     (x.arg ? std::string(" ") + x.arg : ""));
     for (auto& o : c.opts) {
         if (!o.required)
             continue;
@@ -570,9 +582,7 @@ int cmd_setprop(const Globals& g, const Args& a) {
 
 /* ---- show-overlay ---- */
 
-Format format_of(const Args& a) {
-    if (a.has('p') && !a.has('o'))
-        throw UsageError("-p needs -o field[,...]");
+Format format_of(const Args& a) { /* -p without -o: refused by parse() (Opt::needs) */
     if (a.has('p') && a.has('j'))
         throw UsageError("-p and -j cannot be used together");
     return a.has('j') ? Format::json : a.has('p') ? Format::parsable : Format::text;
@@ -707,7 +717,7 @@ std::string parse_mac(const std::string& s) {
     ov_ether_addr_t m;
     ov_error_t err;
     if (ov::ethers_parse(s, &m, &err) != 0)
-        throw UsageError("malformed MAC \"" + s + "\": " + err.reason);
+        throw UsageError("malformed MAC \"" + s + "\": " + varpd::ethers_reason(err.reason));
     return ov::ethers_format(m);
 }
 
@@ -910,10 +920,12 @@ int cmd_import(const Globals& g, const Args& a) {
     std::istream* in = &std::cin;
     uint64_t size = 0;
     if (file != "-") {
+        struct stat st;
+        if (stat(file.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            throw Failure("cannot read " + file + ": " + std::strerror(EISDIR));
         f.open(file);
         if (!f)
             throw Failure("cannot open " + file + ": " + std::strerror(errno));
-        struct stat st;
         if (stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode))
             size = static_cast<uint64_t>(st.st_size);
         in = &f;
@@ -977,14 +989,14 @@ const std::vector<Command> commands = {
      {{'f', nullptr, 1, false, false},
       {'t', nullptr, 1, false, false},
       {'j', nullptr, 0, false, false},
-      {'p', nullptr, 0, false, false},
+      {'p', nullptr, 0, false, false, 'o'},
       {'o', "field[,...]", 0, false, false}},
      "[name]",
      cmd_show},
     {"set-overlayprop", {{'p', "prop=value[,...]", 0, true, true}}, "name", cmd_setprop},
     {"show-plugin",
      {{'j', nullptr, 0, false, false},
-      {'p', nullptr, 0, false, false},
+      {'p', nullptr, 0, false, false, 'o'},
       {'o', "field[,...]", 0, false, false}},
      "[plugin]",
      cmd_show_plugin},
@@ -999,7 +1011,7 @@ const std::vector<Command> commands = {
     {"remove-mapping", {}, "name mac", cmd_remove_mapping},
     {"show-mapping",
      {{'j', nullptr, 0, false, false},
-      {'p', nullptr, 0, false, false},
+      {'p', nullptr, 0, false, false, 'o'},
       {'o', "field[,...]", 0, false, false}},
      "name [mac]",
      cmd_show_mapping},
@@ -1015,7 +1027,12 @@ int main(int argc, char** argv) {
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         std::string o = argv[i];
-        if ((o == "-S" || o == "-D") && i + 1 < argc) {
+        if (o == "-S" || o == "-D") {
+            if (i + 1 == argc) {
+                std::fprintf(stderr, "overlayadm: option %s needs %s\n%s", o.c_str(),
+                             o == "-S" ? "socket" : "statedir", usage_all().c_str());
+                return 2;
+            }
             (o == "-S" ? g.socket : g.state_dir) = argv[++i];
         } else if (o == "-h" || o == "--help") {
             std::fputs(usage_all().c_str(), stdout);

@@ -20,18 +20,18 @@
 //
 // Not supported: writing pcapng (-o writes classic pcap), reassembly, name
 // resolution (addresses are shown as numbers), more than one device.
-#include <pcap/pcap.h>
+#include "dissect.h"
 
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <getopt.h>
+#include <pcap/pcap.h>
 #include <string>
 #include <unistd.h>
 #include <vector>
-
-#include "dissect.h"
 
 namespace {
 
@@ -40,9 +40,11 @@ using namespace ov::snoop;
 constexpr const char* kProg = "overlay-snoop";
 constexpr unsigned long kMaxVnetid = 16777215;
 
-const char kUsage[] =
-    "usage: overlay-snoop (-i file | -d device) [-o file] [-v | -j] [-c count]\n"
-    "                     [-V vnetid] [-P port]... [filter expression]\n";
+const char kUsage[] = "usage: overlay-snoop (-i file | -d device) [-o file] [-v | -j] [-c count]\n"
+                      "                     [-V vnetid] [-P port]... [filter expression]\n"
+                      "       overlay-snoop -h | --help\n";
+
+const option kLongOpts[] = {{"help", no_argument, nullptr, 'h'}, {nullptr, 0, nullptr, 0}};
 
 struct Options {
     const char* input = nullptr;
@@ -84,7 +86,7 @@ int parse(int argc, char** argv, Options& o) {
     opterr = 0;
     int ch;
     unsigned long long v;
-    while ((ch = getopt(argc, argv, ":i:d:o:vjc:V:P:h")) != -1) {
+    while ((ch = getopt_long(argc, argv, ":i:d:o:vjc:V:P:h", kLongOpts, nullptr)) != -1) {
         switch (ch) {
         case 'i':
             o.input = optarg;
@@ -126,7 +128,8 @@ int parse(int argc, char** argv, Options& o) {
         }
         default: {
             char opt[3] = {'-', char(optopt), 0};
-            return usage_error("unknown option %s", opt);
+            /* optopt is 0 for an unknown long option: name the word itself */
+            return usage_error("unknown option %s", optopt ? opt : argv[optind - 1]);
         }
         }
     }
@@ -157,8 +160,10 @@ pcap_t* open_input(const Options& o) {
     char err[PCAP_ERRBUF_SIZE] = "";
     if (o.input) {
         pcap_t* h = pcap_open_offline(o.input, err);
-        if (!h)
-            std::fprintf(stderr, "%s: cannot read %s: %s\n", kProg, o.input, err);
+        if (!h) /* libpcap's message already names the file ("F: No such file ...") */
+            std::fprintf(stderr, "%s: cannot read %s\n", kProg,
+                         std::strstr(err, o.input) ? err
+                                                   : (std::string(o.input) + ": " + err).c_str());
         return h;
     }
     pcap_t* h = pcap_create(o.device, err);

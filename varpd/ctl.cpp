@@ -2,7 +2,7 @@
  * varpd-ctl - a minimal command line over varpd's control API, for the VM
  * tests and for poking at a running varpd by hand. The operator's tool is
  * overlayadm (a later issue), built on the same client library; this one
- * prints what the API returns, one line per item, and is not installed.
+ * prints what the API returns, one line per item (varpd-ctl(8)).
  *
  *   varpd-ctl [-s SOCKET] status | plugins | list | props ID | stats [ID]
  *   varpd-ctl [-s SOCKET] create LINK BACKEND [PROP=VALUE...]   prints the id
@@ -10,35 +10,64 @@
  *   varpd-ctl [-s SOCKET] cache LINK
  *   varpd-ctl [-s SOCKET] map LINK [MAC] | map-add LINK MAC IP [PORT] | map-rm LINK MAC
  *
- * Exit status: 0 success, 1 varpd refused (its reason on stderr), 2 usage.
+ * Exit status: 0 success, 1 varpd refused or unreachable (one line naming the
+ * reason or the socket), 2 usage (one line naming the bad token, then usage).
  */
 #include "client.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <getopt.h>
 #include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace {
 
-[[noreturn]] void usage() {
-    std::fputs("usage: varpd-ctl [-s SOCKET] status | plugins | list | props ID | stats [ID]\n"
-               "       varpd-ctl [-s SOCKET] create LINK BACKEND [PROP=VALUE...]\n"
-               "       varpd-ctl [-s SOCKET] destroy ID | get ID PROP | set ID PROP VALUE\n"
-               "       varpd-ctl [-s SOCKET] cache LINK\n"
-               "       varpd-ctl [-s SOCKET] map LINK [MAC] | map-add LINK MAC IP [PORT] |"
-               " map-rm LINK MAC\n",
-               stderr);
+const char kUsage[] =
+    "usage: varpd-ctl [-s SOCKET] status | plugins | list | props ID | stats [ID]\n"
+    "       varpd-ctl [-s SOCKET] create LINK BACKEND [PROP=VALUE...]\n"
+    "       varpd-ctl [-s SOCKET] destroy ID | get ID PROP | set ID PROP VALUE\n"
+    "       varpd-ctl [-s SOCKET] cache LINK\n"
+    "       varpd-ctl [-s SOCKET] map LINK [MAC] | map-add LINK MAC IP [PORT] |"
+    " map-rm LINK MAC\n"
+    "       varpd-ctl -h | --help\n";
+
+/* A usage error: one line naming the problem, then the usage, exit 2. */
+[[noreturn]] void usage(const std::string& why) {
+    std::fprintf(stderr, "varpd-ctl: %s\n%s", why.c_str(), kUsage);
     std::exit(2);
+}
+
+/* EzRpcClient connects lazily, so try the socket first: its error names it. */
+bool reachable(const std::string& path) {
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(sa.sun_path)) {
+        std::fprintf(stderr, "varpd-ctl: socket path %s is too long\n", path.c_str());
+        return false;
+    }
+    std::memcpy(sa.sun_path, path.c_str(), path.size());
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int rc = fd < 0 ? -1 : connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
+        std::fprintf(stderr, "varpd-ctl: cannot connect to %s: %s\n", path.c_str(),
+                     std::strerror(e));
+    return rc == 0;
 }
 
 uint64_t number(const char* s) {
     char* end;
     unsigned long long v = std::strtoull(s, &end, 10);
     if (*s == '\0' || *end != '\0') {
-        std::fprintf(stderr, "varpd-ctl: \"%s\" is not a number\n", s);
-        std::exit(2);
+        usage(std::string("\"") + s + "\" is not a number");
     }
     return v;
 }
@@ -59,22 +88,38 @@ void print_stats(const varpd::client::Stats& s) {
 
 int main(int argc, char** argv) {
     std::string sock = "/var/lib/varpd/varpd.sock";
+    const option long_opts[] = {{"help", no_argument, nullptr, 'h'}, {nullptr, 0, nullptr, 0}};
     int c;
-    while ((c = getopt(argc, argv, "s:")) != -1) {
-        if (c == 's')
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:s:h", long_opts, nullptr)) != -1) {
+        if (c == 's') {
             sock = optarg;
-        else
-            usage();
+        } else if (c == 'h') {
+            std::fputs(kUsage, stdout);
+            return 0;
+        } else if (c == ':') {
+            usage(std::string("option -") + char(optopt) + " needs SOCKET");
+        } else {
+            usage("unknown option " +
+                  (optopt ? std::string("-") + char(optopt) : std::string(argv[optind - 1])));
+        }
     }
     argc -= optind;
     argv += optind;
     if (argc < 1)
-        usage();
+        usage("no command");
     std::string cmd = argv[0];
+    const char* const commands[] = {"status", "plugins", "list",  "props", "stats",
+                                    "create", "destroy", "get",   "set",   "cache",
+                                    "map",    "map-add", "map-rm"};
+    if (std::find(std::begin(commands), std::end(commands), cmd) == std::end(commands))
+        usage("unknown command \"" + cmd + "\"");
     auto need = [&](int n) {
         if (argc < n + 1)
-            usage();
+            usage(cmd + " needs " + std::to_string(n) + " operand" + (n > 1 ? "s" : ""));
     };
+    if (!reachable(sock))
+        return 1;
     try {
         varpd::Client cl(sock);
         if (cmd == "status") {
@@ -104,7 +149,7 @@ int main(int argc, char** argv) {
             for (int i = 3; i < argc; i++) {
                 const char* eq = std::strchr(argv[i], '=');
                 if (!eq)
-                    usage();
+                    usage(std::string("\"") + argv[i] + "\" is not PROP=VALUE");
                 props.emplace_back(std::string(argv[i], static_cast<size_t>(eq - argv[i])), eq + 1);
             }
             std::printf("%llu\n", (unsigned long long)cl.create_instance(
@@ -162,8 +207,6 @@ int main(int argc, char** argv) {
         } else if (cmd == "map-rm") {
             need(2);
             cl.remove_mapping(static_cast<uint32_t>(number(argv[1])), argv[2]);
-        } else {
-            usage();
         }
     } catch (const varpd::ClientError& e) {
         std::fprintf(stderr, "varpd-ctl: %s\n", e.what());

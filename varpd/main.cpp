@@ -29,7 +29,10 @@
  * an in-memory double; lock.cpp the
  * one-per-host lock; workers.cpp the pool; this file wires them (no global
  * registries: main owns the log, plugin set, channel and daemon, in that
- * order of construction).
+ * order of construction). A plugin directory that is missing, unreadable or
+ * yields no backend stops varpd at start, the message naming it, unless -P
+ * (--allow-no-plugins): such a varpd could create nothing, and the likely
+ * cause is a wrong -p.
  *
  * An instance binds (id, link, backend, properties):
  *
@@ -143,6 +146,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <getopt.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -154,9 +158,13 @@
 
 namespace {
 
-const char usage[] =
-    "usage: varpd [-f] [-l stderr|syslog] [-v] [-d STATEDIR] [-p PLUGINDIR]\n"
-    "             [-s SOCKET] [-K DEVICE|none] [-w WORKERS]\n";
+const char usage[] = "usage: varpd [-f] [-l stderr|syslog] [-v] [-d STATEDIR] [-p PLUGINDIR] [-P]\n"
+                     "             [-s SOCKET] [-K DEVICE|none] [-w WORKERS]\n"
+                     "       varpd -h | --help\n";
+
+const option long_opts[] = {{"help", no_argument, nullptr, 'h'},
+                            {"allow-no-plugins", no_argument, nullptr, 'P'},
+                            {nullptr, 0, nullptr, 0}};
 
 /* The build tree's plugins when this binary is the build tree's, else the installed ones. */
 std::string default_plugin_dir() {
@@ -184,9 +192,10 @@ int main(int argc, char** argv) {
     cfg.state_dir = "/var/lib/varpd";
     cfg.plugin_dir = default_plugin_dir();
     std::string kernel = "/dev/overlay", logto = "stderr";
-    bool foreground = false, verbose = false;
+    bool foreground = false, verbose = false, allow_no_plugins = false;
     int c;
-    while ((c = getopt(argc, argv, "fl:vd:p:s:K:w:h")) != -1) {
+    opterr = 0; /* our own one-line messages, naming the token */
+    while ((c = getopt_long(argc, argv, ":fl:vd:p:Ps:K:w:h", long_opts, nullptr)) != -1) {
         switch (c) {
         case 'f':
             foreground = true;
@@ -204,6 +213,9 @@ int main(int argc, char** argv) {
             break;
         case 'p':
             cfg.plugin_dir = optarg;
+            break;
+        case 'P':
+            allow_no_plugins = true;
             break;
         case 's':
             cfg.socket_path = optarg;
@@ -225,8 +237,14 @@ int main(int argc, char** argv) {
             std::printf("%s  -d default: %s\n  -p default: %s\n", usage, cfg.state_dir.c_str(),
                         cfg.plugin_dir.c_str());
             return 0;
+        case ':':
+            std::fprintf(stderr, "varpd: option -%c needs an argument\n%s", optopt, usage);
+            return 2;
         default:
-            std::fputs(usage, stderr);
+            if (optopt)
+                std::fprintf(stderr, "varpd: unknown option -%c\n%s", optopt, usage);
+            else
+                std::fprintf(stderr, "varpd: unknown option %s\n%s", argv[optind - 1], usage);
             return 2;
         }
     }
@@ -292,7 +310,21 @@ int main(int argc, char** argv) {
     }
 
     varpd::PluginSet plugins(log);
-    plugins.load_dir(cfg.plugin_dir);
+    /* A varpd without backends can create nothing: most likely a wrong -p. */
+    if (!allow_no_plugins) {
+        std::error_code ec;
+        std::filesystem::directory_iterator probe(cfg.plugin_dir, ec);
+        if (ec) {
+            log.err("plugin directory " + cfg.plugin_dir + ": " + ec.message() +
+                    " (-P runs without backends)");
+            return 1;
+        }
+    }
+    if (plugins.load_dir(cfg.plugin_dir) == 0 && !allow_no_plugins) {
+        log.err("no backend loaded from plugin directory " + cfg.plugin_dir +
+                " (-P runs without backends)");
+        return 1;
+    }
     try {
         varpd::Daemon d(cfg, log, plugins, *chan);
         d.run([&] {

@@ -23,12 +23,22 @@
 
 namespace varpd {
 
+/* libtools' reason without its "ethers: bad address 'TOKEN': " lead, for a
+   message that names the token itself (once). */
+inline std::string ethers_reason(const std::string& reason) {
+    const std::string lead = "ethers: bad address '";
+    size_t end = reason.rfind("': ");
+    if (reason.compare(0, lead.size(), lead) == 0 && end != std::string::npos && end >= lead.size())
+        return reason.substr(end + 3);
+    return reason;
+}
+
 inline bool mac_from_text(const std::string& s, Mac& out, std::string* why = nullptr) {
     ov_ether_addr_t a;
     ov_error_t err;
     if (ov::ethers_parse(s, &a, &err) != 0) { /* the whole string: a NUL inside is refused */
         if (why)
-            *why = "bad MAC \"" + s + "\": " + err.reason;
+            *why = "bad MAC \"" + s + "\": " + ethers_reason(err.reason);
         return false;
     }
     std::memcpy(out.data(), a.octet, 6);

@@ -86,12 +86,14 @@
  * -e ERRNO: the command must fail with that errno (e.g. -e ENOENT); exit 0
  * if it did, 1 otherwise. -U: drop every capability before the ioctl (the
  * device is opened first), to test the EPERM path.
- * Exit status: 0 success, 1 the operation failed, 2 usage.
+ * -h or --help prints every command. Exit status: 0 success, 1 the operation
+ * failed, 2 usage (one line naming the bad token).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <linux/if_packet.h>
@@ -140,10 +142,49 @@ static const char *errname(int e)
 	return "E?";
 }
 
-static void usage(void)
+/* Every command and its operands; -h prints it, a usage error names the problem first. */
+static const char usage_text[] =
+	"usage: ovctl [-e ERRNO] [-U] COMMAND ARGS...\n"
+	"       ovctl -h | --help\n"
+	"commands:\n"
+	"  create [NAME]\n"
+	"  delete LINK\n"
+	"  activate LINK\n"
+	"  associate LINK IP [PORT]\n"
+	"  disassociate LINK\n"
+	"  dynamic LINK\n"
+	"  set LINK PROP VALUE\n"
+	"  get LINK PROP\n"
+	"  props LINK\n"
+	"  status LINK [FIELD]\n"
+	"  info LINK [FIELD]\n"
+	"  up NAME ENCAP VNETID LISTEN_IP DEST_IP [PORT] [PROP=VALUE...]\n"
+	"  updyn NAME ENCAP VNETID LISTEN_IP [PROP=VALUE...]\n"
+	"  cache-get LINK MAC\n"
+	"  cache-set LINK MAC IP [PORT] | cache-set LINK MAC drop\n"
+	"  cache-remove LINK MAC\n"
+	"  cache-flush LINK\n"
+	"  cache-list LINK [PAGE]\n"
+	"  degrade LINK MESSAGE\n"
+	"  restore LINK\n"
+	"  list\n"
+	"  lookup [N]\n"
+	"  blast IFNAME N [SEED [REPEAT]]\n"
+	"  badioctl KIND [LINK]\n"
+	"  badtarg KIND [LINK]\n"
+	"  churn N LISTEN_IP\n"
+	"  recv-udp ADDR PORT N\n"
+	"  recv-gre ADDR N\n"
+	"  send-vxlan ADDR PORT FLAGS VNI INNERLEN [TRUNC]\n"
+	"  send-gre ADDR GREBYTE0 VSID INNERLEN [TRUNC]\n";
+
+/* A usage error: one line naming the problem and the token, exit 2. */
+static void usage(const char *what, const char *token)
 {
-	fprintf(stderr, "usage: %s [-e ERRNO] [-U] COMMAND ARGS... (see the "
-		"comment at the top of ovctl.c, or overlay(7))\n", prog);
+	if (token)
+		fprintf(stderr, "%s: %s \"%s\" (see %s -h)\n", prog, what, token, prog);
+	else
+		fprintf(stderr, "%s: %s (see %s -h)\n", prog, what, prog);
 	exit(2);
 }
 
@@ -465,7 +506,7 @@ static uint32_t cmd_create_props(char **argv, int argc, int from,
 
 		if (!eq) {
 			if (!port)
-				usage();
+				usage("not PROP=VALUE:", argv[i]);
 			*port = argv[i];
 			continue;
 		}
@@ -517,14 +558,14 @@ static void cmd_badioctl(const char *kind, const char *link)
 		xioctl(OVERLAY_IOC_SETPROP, &p, "SETPROP (pad 1)");
 	} else if (strcmp(kind, "dynamic") == 0 || strcmp(kind, "mode0") == 0) {
 		if (!link)
-			usage();
+			usage("badioctl needs a LINK after", kind);
 		a.oia_linkid = link_parse(link);
 		a.oia_mode = kind[0] == 'd' ? OVERLAY_DEST_DYNAMIC : 0;
 		xioctl(OVERLAY_IOC_ASSOCIATE, &a, "ASSOCIATE (mode)");
 	} else if (strcmp(kind, "fault") == 0) {
 		xioctl(OVERLAY_IOC_STATUS, (void *)8, "STATUS (bad pointer)");
 	} else {
-		usage();
+		usage("unknown badioctl KIND", kind);
 	}
 	printf("badioctl %s: succeeded\n", kind);
 }
@@ -607,7 +648,7 @@ static void cmd_cache(const char *op, uint32_t link, int argc, char **argv)
 	struct overlay_ioc_cache c = { .oc_linkid = link };
 
 	if (argc < 1)
-		usage();
+		usage("cache command needs a MAC", NULL);
 	mac_parse(argv[0], c.oc_entry.otc_mac);
 	if (strcmp(op, "get") == 0) {
 		xioctl(OVERLAY_IOC_CACHE_GET, &c, "CACHE_GET");
@@ -616,7 +657,7 @@ static void cmd_cache(const char *op, uint32_t link, int argc, char **argv)
 		xioctl(OVERLAY_IOC_CACHE_REMOVE, &c, "CACHE_REMOVE");
 	} else {
 		if (argc < 2)
-			usage();
+			usage("cache-set needs IP [PORT] or drop", NULL);
 		if (strcmp(argv[1], "drop") == 0) {
 			c.oc_entry.otc_flags = OVERLAY_TARG_CACHE_DROP;
 		} else {
@@ -634,7 +675,7 @@ static void cmd_cache_list(uint32_t link, unsigned long page)
 	unsigned long n = 0, calls = 0;
 
 	if (page < 1 || page > OVERLAY_TARG_BATCH_MAX)
-		usage();
+		usage("cache-list PAGE is outside 1..OVERLAY_TARG_BATCH_MAX", NULL);
 	do {
 		it.oci_count = (uint32_t)page;
 		it.oci_ents = (uintptr_t)ents;
@@ -812,7 +853,7 @@ static void cmd_badtarg(const char *kind, const char *link)
 		c.oc_entry.otc_mac[0] = 2;
 		xioctl(OVERLAY_IOC_CACHE_GET, &c, "CACHE_GET (point device)");
 	} else {
-		usage();
+		usage("unknown badtarg KIND", kind);
 	}
 	printf("badtarg %s: succeeded\n", kind);
 }
@@ -970,7 +1011,7 @@ static unsigned long num(const char *s)
 	unsigned long v = strtoul(s, &end, 0);
 
 	if (!*s || *end)
-		usage();
+		usage("not a number:", s);
 	return v;
 }
 
@@ -981,11 +1022,11 @@ static void cmd_send_vxlan(int argc, char **argv)
 	uint32_t vni;
 
 	if (argc < 5)
-		usage();
+		usage("send-vxlan needs ADDR PORT FLAGS VNI INNERLEN", NULL);
 	vni = (uint32_t)num(argv[3]);
 	inner = num(argv[4]);
 	if (inner > sizeof(buf) - 8)
-		usage();
+		usage("INNERLEN is too large:", argv[4]);
 	memset(buf, 0, 8);
 	buf[0] = (uint8_t)num(argv[2]);
 	buf[4] = (uint8_t)(vni >> 16);
@@ -1005,12 +1046,12 @@ static void cmd_send_gre(int argc, char **argv)
 	uint8_t b0;
 
 	if (argc < 4)
-		usage();
+		usage("send-gre needs ADDR GREBYTE0 VSID INNERLEN", NULL);
 	b0 = (uint8_t)num(argv[1]);
 	vsid = (uint32_t)num(argv[2]);
 	inner = num(argv[3]);
 	if (inner > sizeof(buf) - 16)
-		usage();
+		usage("INNERLEN is too large:", argv[3]);
 	memset(buf, 0, 16);
 	buf[0] = b0;
 	buf[2] = 0x65;
@@ -1033,34 +1074,48 @@ static void cmd_send_gre(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char optname[3] = "-?";
 	const char *cmd;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+e:U")) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:e:Uh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'e':
 			for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
 				if (strcmp(errnames[i].name, optarg) == 0)
 					expect_errno = errnames[i].value;
 			if (!expect_errno)
-				usage();
+				usage("-e: unknown errno name", optarg);
 			break;
 		case 'U':
 			drop_caps = true;
 			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case ':':
+			optname[1] = (char)optopt;
+			usage("option needs an argument:", optname);
+			break;
 		default:
-			usage();
+			optname[1] = (char)optopt;
+			usage("unknown option", optopt ? optname : argv[optind - 1]);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
-		usage();
+		usage("no command", NULL);
 	cmd = argv[0];
 	argc--;
 	argv++;
 
-#define NEED(n) do { if (argc < (n)) usage(); } while (0)
+#define NEED(n) do { if (argc < (n)) usage("too few operands for", cmd); } while (0)
 	if (strcmp(cmd, "create") == 0) {
 		uint32_t id = cmd_create(argc > 0 ? argv[0] : NULL);
 		struct overlay_ioc_status s = { .oisc_linkid = id };
@@ -1161,7 +1216,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "send-gre") == 0) {
 		cmd_send_gre(argc, argv);
 	} else {
-		usage();
+		usage("unknown command", cmd);
 	}
 	if (expect_errno) {
 		fprintf(stderr, "%s: %s succeeded, expected %s\n", prog, cmd,

@@ -21,10 +21,13 @@ ov_wait_addr a 2001:db8::1
 ov_wait_addr b 2001:db8::2
 
 top=$(mktemp -d)
-varpd_start() { # HOST [PLUGINDIR]
-	mkdir -p "$top/$1"
-	ov_in "$1" varpd -d "$top/$1/varpd" -p "${2:-$OVERLAY_PLUGIN_DIR}" 2>>"$top/$1.log" ||
-		ov_fail "varpd in $1 did not start: $(cat "$top/$1.log")"
+varpd_start() { # HOST [PLUGINDIR [VARPD-OPTION...]]
+	vs_h=$1 vs_p=${2:-$OVERLAY_PLUGIN_DIR}
+	shift
+	[ $# -gt 0 ] && shift
+	mkdir -p "$top/$vs_h"
+	ov_in "$vs_h" varpd -d "$top/$vs_h/varpd" -p "$vs_p" "$@" 2>>"$top/$vs_h.log" ||
+		ov_fail "varpd in $vs_h did not start: $(cat "$top/$vs_h.log")"
 }
 varpd_stop() { # HOST
 	pid=$(cat "$top/$1/varpd/varpd.lock")
@@ -82,9 +85,14 @@ rmmod ovnet || ov_fail "ovnet.ko still in use after deleting nothing"
 ov_modprobe ovnet
 ov_in a ip link show ov4 >/dev/null 2>&1 && ov_fail "ov4 survived the unload"
 
-# up without the plugin: reported, exit 1, nothing made.
+# up without the plugin: reported, exit 1, nothing made. A varpd with no
+# backend at all is refused unless -P says so.
 mkdir -p "$top/noplugins"
-varpd_start a "$top/noplugins"
+msg=$(ov_in a varpd -f -d "$top/a/varpd" -p "$top/noplugins" 2>&1) &&
+	ov_fail "varpd started with no backend: $msg"
+echo "$msg" | grep -q "no backend loaded from plugin directory $top/noplugins" ||
+	ov_fail "varpd without backends said: $msg"
+varpd_start a "$top/noplugins" -P
 msg=$(adm a up 2>&1) && ov_fail "up succeeded without the direct plugin: $msg"
 echo "$msg" | grep -q 'ov4: unknown plugin "direct"' || ov_fail "up said: $msg"
 ov_in a ip link show ov4 >/dev/null 2>&1 && ov_fail "a failed up left ov4"
