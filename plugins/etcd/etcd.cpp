@@ -49,9 +49,11 @@
  * kernel's and watches from the current revision (a resync, as at start).
  *
  * Failure: every request fails over across the endpoints (etcd_client.h).
- * When no endpoint answers, cached answers go on working; a miss answers
- * drop (for a second after a failed request without asking again, so the
- * worker pool is not tied up by timeouts) and the device is degraded ("etcd: no endpoint answers
+ * When no endpoint answers, cached answers go on working; the first miss
+ * to find no member answering retries for 1.5 s (an election is waited
+ * out), then misses answer drop (for a second after a failed request
+ * without asking again, so the worker pool is not tied up by timeouts)
+ * and the device is degraded ("etcd: no endpoint answers
  * (...); new destinations cannot be looked up"). It is restored by the first thing that reaches
  * etcd again: a watch stream created (the reconnect loop), a lookup's read, or the keeper thread's
  * probe (a read every second while degraded: a member that lost quorum keeps its watch stream open
@@ -132,7 +134,24 @@ namespace etcd_plugin {
 
 bool Etcd::range_one(Conn& cn, const std::string& key, bool& exists, std::string& value,
                      int64_t& rev, std::string& why) {
-    etcd::Reply r = cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(key)}});
+    /* An election (a leader killed) leaves no member answering for about
+       a second: a miss waits it out (election_patience) rather than answer
+       drop, unless the device is degraded already (then it fails fast). */
+    auto until = std::chrono::steady_clock::now() + election_patience;
+    auto pause = std::chrono::milliseconds(50);
+    etcd::Reply r;
+    for (;;) {
+        r = cn.client->call("/v3/kv/range", {{"key", etcd::b64_encode(key)}});
+        if (r.ok || !r.unreachable || stopping || std::chrono::steady_clock::now() >= until)
+            break;
+        {
+            std::lock_guard g(mu);
+            if (degraded)
+                break;
+        }
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(400));
+    }
     if (!r.ok) {
         why = r.error;
         return false;

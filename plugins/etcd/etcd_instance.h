@@ -60,6 +60,7 @@ constexpr auto write_patience = std::chrono::milliseconds(8000); /* per txn, whi
 constexpr auto recover_grace = std::chrono::milliseconds(3000);  /* a writer applies its own */
 constexpr auto busy_wait = std::chrono::milliseconds(10000);     /* for another's larger change */
 constexpr auto fail_fast = std::chrono::milliseconds(1000);      /* misses answered drop unasked */
+constexpr auto election_patience = std::chrono::milliseconds(1500); /* a miss waits for a leader */
 
 enum class St { loading, present, absent, bad };
 
