@@ -612,9 +612,17 @@ bool Etcd::lease_for(const ConnP& cn, uint32_t ttl, int64_t& id, std::string& wh
     return true;
 }
 
-void Etcd::forget_leases() {
-    std::lock_guard g(lmu);
-    leases.clear();
+/* Forget the leases among ids that etcd no longer has (TTL <= 0), so the
+   next mapping of that TTL gets a new one; live ones stay renewed. */
+void Etcd::forget_dead_leases(Conn& cn, const std::set<int64_t>& ids) {
+    for (int64_t id : ids) {
+        etcd::Reply r = cn.client->call("/v3/lease/timetolive", {{"ID", std::to_string(id)}});
+        if (!r.ok || etcd::num(r.body, "TTL") > 0)
+            continue; /* alive, or not known: kept */
+        std::lock_guard g(lmu);
+        for (auto it = leases.begin(); it != leases.end();)
+            it = it->second == id ? leases.erase(it) : std::next(it);
+    }
 }
 
 void Etcd::keep_leases(ConnP cp) {

@@ -219,7 +219,7 @@ struct Etcd {
 
     /* leases */
     bool lease_for(const ConnP& cn, uint32_t ttl, int64_t& id, std::string& why);
-    void forget_leases();
+    void forget_dead_leases(Conn& cn, const std::set<int64_t>& ids);
     void keep_leases(ConnP cp);
     void keep_leases_loop(const ConnP& cp);
     void stop_keeper();
@@ -233,8 +233,8 @@ struct Etcd {
     int commit_once(const ConnP& cn, Txn& t, std::string& why, bool& conflict, bool& busy);
     int commit_single(const ConnP& cn, const Plan& list, const std::map<uint32_t, int64_t>& lease,
                       std::string& why, bool& conflict, bool& busy);
-    int take_intent(const ConnP& cn, const std::string& id, int64_t lease, std::string& why,
-                    bool& busy);
+    int take_intent(const ConnP& cn, const std::string& id, int64_t& lease, std::string& text,
+                    std::string& why, bool& busy);
     int commit_intent(const ConnP& cn, Txn& t, std::string& why, bool& conflict, bool& busy);
     /* A request sent again while no member answers, for write_patience. */
     etcd::Reply patient(Conn& cn, const std::string& path, const json& body);

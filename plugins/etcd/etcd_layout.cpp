@@ -45,6 +45,21 @@ std::string normalise_prefix(const std::string& in, std::string& out) {
     for (char c : p)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
             return "etcd/prefix \"" + in + "\" has a control character";
+    /* UTF-8, as the JSON the keys travel in (a staged change) must be */
+    for (size_t i = 0; i < p.size();) {
+        unsigned char c = static_cast<unsigned char>(p[i]);
+        size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 4;
+        if (n == 4 || i + n >= p.size() + (n ? 0 : 1))
+            return "etcd/prefix is not UTF-8 (byte " + std::to_string(i) + ")";
+        unsigned char d = n ? static_cast<unsigned char>(p[i + 1]) : 0;
+        bool bad = c == 0xc0 || c == 0xc1 || c > 0xf4 || (c == 0xe0 && d < 0xa0) ||
+                   (c == 0xed && d >= 0xa0) || (c == 0xf0 && d < 0x90) || (c == 0xf4 && d > 0x8f);
+        for (size_t k = 1; k <= n; k++)
+            bad = bad || (static_cast<unsigned char>(p[i + k]) >> 6) != 2;
+        if (bad) /* overlong, a surrogate, past U+10FFFF, or a broken sequence */
+            return "etcd/prefix is not UTF-8 (byte " + std::to_string(i) + ")";
+        i += n + 1;
+    }
     out = p;
     return "";
 }

@@ -123,11 +123,11 @@ json cmp_mod(const std::string& key, int64_t mod) {
             {"mod_revision", std::to_string(mod)}};
 }
 
-json cmp_version(const std::string& key, int64_t version) {
+json cmp_value(const std::string& key, const std::string& value) {
     return {{"key", etcd::b64_encode(key)},
-            {"target", "VERSION"},
+            {"target", "VALUE"},
             {"result", "EQUAL"},
-            {"version", std::to_string(version)}};
+            {"value", etcd::b64_encode(value)}};
 }
 
 json range_op(const std::string& key) {
@@ -343,8 +343,13 @@ bool Etcd::finish_intent(const ConnP& cn, const std::string& id, std::string& wh
             *cn,
             {{"compare", {cmp_mod(ikey, in.mod)}}, {"success", w}, {"failure", {range_op(ikey)}}});
         if (!r.ok && r.error.find("lease not found") != std::string::npos) {
-            /* the writer's lease for a TTL is gone: one of ours, same TTL */
-            forget_leases();
+            /* the writer's lease for a TTL is gone: one of ours, same TTL
+               (only leases etcd no longer has are forgotten) */
+            std::set<int64_t> used;
+            for (size_t i = in.applied; i < end; i++)
+                if (ops[i].put && ops[i].ttl)
+                    used.insert(ops[i].lease);
+            forget_dead_leases(*cn, used);
             for (size_t i = in.applied; i < end; i++)
                 if (ops[i].put && ops[i].ttl && !lease_for(cn, ops[i].ttl, ops[i].lease, why))
                     return false;
@@ -519,7 +524,10 @@ int Etcd::commit_single(const ConnP& cn, const Plan& list, const std::map<uint32
     if (!r.ok && !r.resent) {
         why = r.error;
         if (why.find("lease not found") != std::string::npos) {
-            forget_leases();
+            std::set<int64_t> used;
+            for (auto& [ttl, l] : lease)
+                used.insert(l);
+            forget_dead_leases(*cn, used);
             why += " (a lease expired or was revoked; run it again for a new one)";
         }
         why += "; nothing was changed";
@@ -556,19 +564,33 @@ int Etcd::commit_single(const ConnP& cn, const Plan& list, const std::map<uint32
  * (another writer's change is under way; a committed one left by a dead
  * writer is finished first), or an error.
  */
-int Etcd::take_intent(const ConnP& cn, const std::string& id, int64_t lease, std::string& why,
-                      bool& busy) {
+int Etcd::take_intent(const ConnP& cn, const std::string& id, int64_t& lease, std::string& text,
+                      std::string& why, bool& busy) {
     const std::string ikey = cn->lay.intent_key();
     Intent mine;
     mine.id = id;
     mine.state = "staged";
     mine.by = who();
-    for (int tries = 0; tries < 3; tries++) {
+    text = intent_text(mine);
+    for (int tries = 0; tries < 4; tries++) {
+        if (!lease) {
+            etcd::Reply lr = patient(*cn, "/v3/lease/grant", {{"TTL", intent_ttl}});
+            lease = lr.ok ? etcd::num(lr.body, "ID") : 0;
+            if (!lease) {
+                why = "cannot grant the change's lease: " + (lr.ok ? "no lease ID" : lr.error) +
+                      "; nothing was changed";
+                return lr.unreachable ? -EHOSTUNREACH : -EIO;
+            }
+        }
         etcd::Reply r = txn(*cn, {{"compare", {cmp_mod(ikey, 0)}},
-                                  {"success", {put_op(ikey, intent_text(mine), lease)}},
+                                  {"success", {put_op(ikey, text, lease)}},
                                   {"failure", {range_op(ikey)}}});
         if (succeeded(r))
             return 0;
+        if (!r.ok && r.error.find("lease not found") != std::string::npos) {
+            lease = 0; /* it ran out while a dead writer's change was finished: a new one */
+            continue;
+        }
         if (!r.ok) {
             why = "cannot stage the change: " + r.error + "; nothing was changed";
             return r.unreachable ? -EHOSTUNREACH : -EIO;
@@ -598,14 +620,9 @@ int Etcd::commit_intent(const ConnP& cn, Txn& t, std::string& why, bool& conflic
     using namespace std::chrono;
     const std::string id = new_intent_id(), ikey = cn->lay.intent_key(),
                       sdir = cn->lay.staging_dir(id);
-    etcd::Reply lr = patient(*cn, "/v3/lease/grant", {{"TTL", intent_ttl}});
-    int64_t il = lr.ok ? etcd::num(lr.body, "ID") : 0;
-    if (!lr.ok || !il) {
-        why = "cannot grant the change's lease: " + (lr.ok ? "no lease ID" : lr.error) +
-              "; nothing was changed";
-        return lr.unreachable ? -EHOSTUNREACH : -EIO;
-    }
-    int rc = take_intent(cn, id, il, why, busy);
+    int64_t il = 0;
+    std::string staged; /* our intent's value: its id tells it from any later one */
+    int rc = take_intent(cn, id, il, staged, why, busy);
     if (rc != 0) {
         conflict = busy;
         return rc;
@@ -613,10 +630,27 @@ int Etcd::commit_intent(const ConnP& cn, Txn& t, std::string& why, bool& conflic
     /* Withdraw: the intent first (a stage still in flight then fails its
        compare), then the chunks; what is left is discarded later. */
     auto withdraw = [&] {
-        etcd::Reply w = txn(*cn, {{"compare", {cmp_version(ikey, 1)}},
+        etcd::Reply w = txn(*cn, {{"compare", {cmp_value(ikey, staged)}},
                                   {"success", {del_op(ikey), del_prefix_op(sdir)}}});
         if (!succeeded(w))
             recover_soon(milliseconds(1000), true);
+    };
+    /* The lease holds the intent: renewed as the change goes on; an answer
+       that it ran out ends the change (another writer may hold the vnet). */
+    auto renewed = steady_clock::now();
+    auto alive = [&](bool now) {
+        if (!now && steady_clock::now() - renewed < seconds(intent_ttl / 3))
+            return true;
+        etcd::Reply k = cn->client->call("/v3/lease/keepalive", {{"ID", std::to_string(il)}});
+        renewed = steady_clock::now();
+        const json& res = k.ok && k.body.contains("result") ? k.body["result"] : k.body;
+        return !k.ok || etcd::num(res, "TTL") > 0;
+    };
+    auto lapsed = [&] {
+        withdraw();
+        why = "the change's lease (" + std::to_string(intent_ttl) +
+              " s) ran out before it was committed; nothing was changed";
+        return -EIO;
     };
     std::map<std::string, PlanOp> plan;
     std::map<uint32_t, int64_t> lease;
@@ -625,15 +659,16 @@ int Etcd::commit_intent(const ConnP& cn, Txn& t, std::string& why, bool& conflic
         withdraw();
         return rc;
     }
+    if (!alive(true))
+        return lapsed();
     /* Stage: chunks of at most chunk_bytes, one put per txn, each while the
        intent is still the staged one. */
     size_t chunks = 0;
-    auto renewed = steady_clock::now();
     json chunk = json::array();
     size_t bytes = 0, n = 0;
     auto flush = [&]() -> int {
         etcd::Reply r =
-            txn(*cn, {{"compare", {cmp_version(ikey, 1)}},
+            txn(*cn, {{"compare", {cmp_value(ikey, staged)}},
                       {"success", {put_op(sdir + std::to_string(chunks), chunk.dump(), 0)}}});
         if (!succeeded(r)) {
             withdraw();
@@ -645,11 +680,7 @@ int Etcd::commit_intent(const ConnP& cn, Txn& t, std::string& why, bool& conflic
         chunks++;
         chunk = json::array();
         bytes = 0;
-        if (steady_clock::now() - renewed > seconds(intent_ttl / 3)) {
-            cn->client->call("/v3/lease/keepalive", {{"ID", std::to_string(il)}});
-            renewed = steady_clock::now();
-        }
-        return 0;
+        return alive(false) ? 0 : lapsed();
     };
     for (auto& [key, op] : plan) {
         json o = op_json(key, op, op.ttl ? lease.at(op.ttl) : 0);
@@ -670,7 +701,7 @@ int Etcd::commit_intent(const ConnP& cn, Txn& t, std::string& why, bool& conflic
     done.chunks = chunks;
     done.ops = n;
     done.by = who();
-    json mark = {{"compare", {cmp_version(ikey, 1)}},
+    json mark = {{"compare", {cmp_value(ikey, staged)}},
                  {"success", {put_op(ikey, intent_text(done), 0)}},
                  {"failure", {range_op(ikey)}}};
     etcd::Reply r = txn(*cn, mark);
@@ -686,7 +717,7 @@ int Etcd::commit_intent(const ConnP& cn, Txn& t, std::string& why, bool& conflic
         }
     } else if (!r.ok) {
         /* Settle it: withdraw unless the mark is there already. */
-        json settle = {{"compare", {cmp_version(ikey, 1)}},
+        json settle = {{"compare", {cmp_value(ikey, staged)}},
                        {"success", {del_op(ikey), del_prefix_op(sdir)}},
                        {"failure", {range_op(ikey)}}};
         etcd::Reply s = txn(*cn, settle);

@@ -249,6 +249,11 @@ TEST(EtcdLayout, KeysValuesAndRefusals) {
     EXPECT_EQ(etcd_layout::normalise_prefix("/a/b//", p), "");
     EXPECT_EQ(p, "/a/b");
     EXPECT_NE(etcd_layout::normalise_prefix("a", p), "");
+    /* UTF-8 only: a staged change carries its keys in JSON */
+    EXPECT_EQ(etcd_layout::normalise_prefix("/\xc3\xa9t\xc3\xa9", p), "");
+    for (const char* bad : {"/\xff", "/\xc3", "/\xc0\x80", "/\xed\xa0\x80", "/\xf4\x90\x80\x80"})
+        EXPECT_NE(etcd_layout::normalise_prefix(bad, p).find("not UTF-8"), std::string::npos)
+            << bad;
 
     std::vector<std::string> eps;
     EXPECT_EQ(etcd::parse_endpoints("http://127.0.0.1:2379, https://[::1]:2379/", eps), "");
